@@ -1,0 +1,109 @@
+"""One command line for everything an operator does. Each chapter's package brings its own sub-commands."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from xinyong.catalog.cli import app as catalog_app
+from xinyong.codes.cli import app as code_app
+from xinyong.config import DEMO_MARKER, Settings
+from xinyong.policy.cli import policy_app, workdays_app
+
+app = typer.Typer(
+    name="xinyong",
+    help="Xinyong 信用 — 公共信用信息平台 / public credit information platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(code_app, name="code", help="统一社会信用代码等代码校验 / identifier checks")
+app.add_typer(workdays_app, name="workdays", help="工作日计算 / working-day arithmetic")
+app.add_typer(policy_app, name="policy", help="规则参数 / rules as data")
+app.add_typer(catalog_app, name="catalog", help="公共信用信息目录 / the catalogue")
+
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+key_app = typer.Typer(help="密钥 / keys", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(key_app, name="key")
+
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema / 升级数据库结构."""
+    from xinyong.store.engine import current_revision, make_engine, upgrade
+
+    settings = Settings.from_env()
+    settings.ensure_home()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    console.print(f"数据库已是最新结构 / database at revision [bold]{current_revision(engine)}[/]")
+    engine.dispose()
+
+
+@key_app.command("generate")
+def key_generate() -> None:
+    """Print a new personal-identifier key for XINYONG_PII_KEY / 生成个人身份信息密钥."""
+    from xinyong.security.pii import generate_key
+
+    typer.echo(generate_key())
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1")] = 8000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Serve the web platform / 启动网站与接口服务."""
+    _serve(Settings.from_env(), host=host, port=port)
+
+
+@app.command()
+def demo(
+    subjects: Annotated[int, typer.Option(help="how many synthetic subjects to create")] = 2000,
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed the database and exit")] = False,
+    seed: Annotated[int, typer.Option(help="random seed of the synthetic data")] = 20170701,
+) -> None:
+    """Seed a demo database with synthetic Hubei data and serve it / 生成演示数据并启动."""
+    from xinyong.demo.seed import seed_demo
+    from xinyong.runtime import Runtime
+
+    settings = Settings.from_env(demo=True)
+    settings.ensure_home()
+    (settings.home / DEMO_MARKER).write_text("This XINYONG_HOME holds synthetic demo data.\n")
+    runtime = Runtime.open(settings)
+    try:
+        summary = seed_demo(runtime, subjects=subjects, seed=seed, console=console)
+    finally:
+        runtime.close()
+    console.print(summary)
+    if not no_serve:
+        _serve(settings, host="127.0.0.1", port=port)
+
+
+def _serve(settings: Settings, *, host: str, port: int) -> None:
+    import uvicorn
+
+    from xinyong.runtime import Runtime
+    from xinyong.store.engine import is_current
+    from xinyong.web.app import create_app
+
+    runtime = Runtime.open(settings)
+    if not is_current(runtime.engine):
+        console.print("[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / database not migrated: run `xinyong db upgrade`[/]")
+        raise typer.Exit(2)
+    console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,531 @@
+"""The policy file's schema: every rule with a number, typed, with its source and its [C]/[U] mark.
+
+Features read typed values, never raw YAML, e.g.
+    policy.disclosure.penalty_classes["一般"].min_months          -> 3
+    policy.objection.mark_disputed_within.working_days            -> 1
+    add_period(decision_date, policy.disclosure.adverse_default_5y)
+
+Every leaf rule is an `Entry`: it carries `source` (the article or document) and `confirmed` (True for
+[C], False for [U]). An unconfirmed entry must carry a `note` saying its value is a default to be
+confirmed: a [U] value that looks as solid as a [C] one is how a guess becomes law by accident.
+All models forbid unknown keys, so a misspelt key is an error at load, not a rule silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xinyong.policy.errors import Bilingual
+from xinyong.policy.periods import PositiveSpan, Span
+
+if TYPE_CHECKING:
+    from xinyong.policy.workdays import WorkdayCalendar
+
+PenaltyClassName = Literal["轻微", "一般", "严重"]
+PENALTY_CLASS_NAMES: tuple[PenaltyClassName, ...] = ("轻微", "一般", "严重")
+# Where a disclosure period starts counting.
+RunsFrom = Literal["act_end", "decision", "publication"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entry(Model):
+    """One rule: where it comes from and whether that source confirms it for this platform."""
+
+    source: str = Field(min_length=1)
+    confirmed: bool
+    note: str | None = None
+    in_force: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _unconfirmed_says_so(self) -> Entry:
+        if not self.confirmed and not (self.note and self.note.strip()):
+            raise Bilingual(
+                "未确认 [U] 的规则必须在 note 中说明其取值是待确认的默认值",
+                "an unconfirmed [U] rule must say in `note` that its value is a default awaiting confirmation",
+            )
+        return self
+
+    def describe_value(self) -> str:
+        return ""
+
+
+class PeriodEntry(Entry, PositiveSpan):
+    """A calendar period rule (days, months, years; at least 1); usable directly with `add_period`."""
+
+    def describe_value(self) -> str:
+        return self.describe()
+
+
+class WorkingDaysEntry(Entry):
+    """A deadline in working days (工作日), counted by `WorkdayCalendar.add`: the Nth working day after."""
+
+    value: int = Field(ge=1)
+    unit: Literal["working_days"]
+
+    @property
+    def working_days(self) -> int:
+        return self.value
+
+    def due(self, start: dt.date, calendar: WorkdayCalendar) -> dt.date:
+        """The last day to act: the `value`-th working day after `start` (start day not counted)."""
+        return calendar.add(start, self.value)
+
+    def describe_value(self) -> str:
+        return f"{self.value} working_days"
+
+
+class FlagEntry(Entry):
+    value: bool
+
+    def describe_value(self) -> str:
+        return "true" if self.value else "false"
+
+
+class CountEntry(Entry):
+    value: int = Field(ge=0)
+    unit: str = Field(min_length=1)
+
+    def describe_value(self) -> str:
+        return f"{self.value} {self.unit}"
+
+
+class DateEntry(Entry):
+    value: dt.date
+
+    def describe_value(self) -> str:
+        return self.value.isoformat()
+
+
+class TextEntry(Entry):
+    value: str = Field(min_length=1)
+
+    def describe_value(self) -> str:
+        return self.value
+
+
+class Item(Model):
+    """A named member of a list rule (a repair material, a grade...)."""
+
+    code: str = Field(min_length=1)
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class ItemsEntry(Entry):
+    items: list[Item] = Field(min_length=1)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_codes(cls, items: list[Item]) -> list[Item]:
+        codes = [i.code for i in items]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise Bilingual(f"代码重复：{dupes}", f"duplicate codes: {dupes}")
+        return items
+
+    @property
+    def codes(self) -> list[str]:
+        return [i.code for i in self.items]
+
+    def describe_value(self) -> str:
+        return ", ".join(f"{i.code} {i.name_zh}" for i in self.items)
+
+
+# --- disclosure --------------------------------------------------------------------------------------
+
+
+class AdversePeriodRule(PeriodEntry):
+    """Adverse information: shown for a period counted from `runs_from`, then kept as an archive only."""
+
+    runs_from: RunsFrom
+    then: Literal["archive"] = "archive"
+
+    def describe_value(self) -> str:
+        return f"{self.describe()} from {self.runs_from}, then {self.then}"
+
+
+class PenaltyClass(Model):
+    label_en: str
+    published_by_default: bool
+    min_months: int = Field(ge=0)
+    max_months: int = Field(ge=1)
+    # When repair may be applied for: once the duty is fulfilled, or only after the minimum period.
+    repair_after: Literal["duty_fulfilled", "minimum_period"]
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> PenaltyClass:
+        if self.min_months > self.max_months:
+            raise Bilingual(
+                f"最短公示期 min_months={self.min_months} 大于最长公示期 max_months={self.max_months}",
+                f"min_months={self.min_months} is greater than max_months={self.max_months}",
+            )
+        return self
+
+    @property
+    def min_period(self) -> Span:
+        return Span(value=self.min_months, unit="months")
+
+    @property
+    def max_period(self) -> Span:
+        return Span(value=self.max_months, unit="months")
+
+
+class PenaltyByClassRule(Entry):
+    """令第36号: publicity by penalty class, counted from the decision date, ending by itself at the max."""
+
+    runs_from: RunsFrom
+    replaces: str | None = None
+    classes: dict[PenaltyClassName, PenaltyClass]
+
+    @field_validator("classes")
+    @classmethod
+    def _all_classes(cls, classes: dict[str, PenaltyClass]) -> dict[str, PenaltyClass]:
+        missing = [c for c in PENALTY_CLASS_NAMES if c not in classes]
+        if missing:
+            raise Bilingual(f"缺少处罚类别：{missing}", f"missing penalty classes: {missing}")
+        return classes
+
+    def describe_value(self) -> str:
+        parts = []
+        for name, c in self.classes.items():
+            shown = "" if c.published_by_default else " (not published by default)"
+            parts.append(f"{name} {c.min_months}–{c.max_months} months{shown}")
+        return "; ".join(parts) + f"; from {self.runs_from}"
+
+
+class SmallFineThreshold(Entry):
+    """SAMR's "较低数额罚款": set by each provincial SAMR; a fine at or under (or strictly under) it is small."""
+
+    natural_person_yuan: Decimal = Field(gt=0)
+    organisation_yuan: Decimal = Field(gt=0)
+    inclusive: bool
+
+    def is_small(self, amount_wan: Decimal, *, natural_person: bool) -> bool:
+        """Whether a fine of `amount_wan` 万元 (the unit 双公示 data uses) is a small fine."""
+        limit = self.natural_person_yuan if natural_person else self.organisation_yuan
+        yuan = Decimal(amount_wan) * 10000
+        return yuan <= limit if self.inclusive else yuan < limit
+
+    def describe_value(self) -> str:
+        op = "≤" if self.inclusive else "<"
+        return f"natural person {op} {self.natural_person_yuan} yuan; organisation {op} {self.organisation_yuan} yuan"
+
+
+class SamrPenaltyRule(Entry):
+    """SAMR's own penalties (总局令第45号): periods run from publication, not from the decision."""
+
+    runs_from: RunsFrom
+    warning_only_published: bool
+    short_period: PositiveSpan  # 通报批评 only, or a small fine
+    other_period: PositiveSpan
+    small_fine: SmallFineThreshold
+
+    def describe_value(self) -> str:
+        return (
+            f"警告 alone {'published' if self.warning_only_published else 'not published'}; "
+            f"通报批评/small fine {self.short_period.describe()}; other {self.other_period.describe()}; "
+            f"from {self.runs_from}"
+        )
+
+
+class LicenceRule(Entry):
+    """Licences: shown while valid, plus `after_expiry` once the validity ends."""
+
+    after_expiry: Span
+
+    def describe_value(self) -> str:
+        return f"while valid + {self.after_expiry.describe()}"
+
+
+class PermanentRule(Entry):
+    visible_while: Literal["subject_exists"]
+
+    def describe_value(self) -> str:
+        return f"while {self.visible_while}"
+
+
+DISCLOSURE_RULE_NAMES = (
+    "adverse_default_5y",
+    "penalty_by_class",
+    "penalty_samr",
+    "licence_validity",
+    "permanent_basic",
+)
+
+
+class DisclosurePolicy(Model):
+    adverse_default_5y: AdversePeriodRule
+    penalty_by_class: PenaltyByClassRule
+    penalty_samr: SamrPenaltyRule
+    licence_validity: LicenceRule
+    permanent_basic: PermanentRule
+    long_term_sentinel: DateEntry
+
+    @property
+    def penalty_classes(self) -> dict[str, PenaltyClass]:
+        return dict(self.penalty_by_class.classes)
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        """The names a catalogue item may give as its disclosure rule."""
+        return DISCLOSURE_RULE_NAMES
+
+    def rule(self, name: str) -> Entry:
+        if name not in DISCLOSURE_RULE_NAMES:
+            raise KeyError(f"unknown disclosure rule {name!r}; known: {', '.join(DISCLOSURE_RULE_NAMES)}")
+        return getattr(self, name)
+
+
+# --- 双公示 timeliness ----------------------------------------------------------------------------------
+
+
+class TimelinessPolicy(Model):
+    publish_within: WorkingDaysEntry
+    samr_publish_within: WorkingDaysEntry
+    samr_withdraw_revoked_within: WorkingDaysEntry
+
+
+# --- objections ---------------------------------------------------------------------------------------
+
+
+class ObjectionProfile(Model):
+    """One jurisdiction's objection deadlines, each counted in working days from the previous step."""
+
+    title: str = Field(min_length=1)
+    mark_disputed_within: WorkingDaysEntry
+    platform_decides_within: WorkingDaysEntry
+    forward_to_provider_within: WorkingDaysEntry
+    provider_decides_within: WorkingDaysEntry
+
+
+class ObjectionPolicy(Model):
+    active_profile: str
+    profiles: dict[str, ObjectionProfile]
+    revoked_decision_removed_within: WorkingDaysEntry
+    suspend_disclosure_when_provider_late: FlagEntry
+
+    @model_validator(mode="after")
+    def _active_exists(self) -> ObjectionPolicy:
+        if self.active_profile not in self.profiles:
+            known = ", ".join(self.profiles)
+            raise Bilingual(
+                f"active_profile {self.active_profile!r} 不在 profiles 中（已有：{known}）",
+                f"active_profile {self.active_profile!r} is not among profiles ({known})",
+            )
+        return self
+
+    @property
+    def profile(self) -> ObjectionProfile:
+        return self.profiles[self.active_profile]
+
+    # The active profile's deadlines, read as policy.objection.<deadline>.working_days.
+    @property
+    def mark_disputed_within(self) -> WorkingDaysEntry:
+        return self.profile.mark_disputed_within
+
+    @property
+    def platform_decides_within(self) -> WorkingDaysEntry:
+        return self.profile.platform_decides_within
+
+    @property
+    def forward_to_provider_within(self) -> WorkingDaysEntry:
+        return self.profile.forward_to_provider_within
+
+    @property
+    def provider_decides_within(self) -> WorkingDaysEntry:
+        return self.profile.provider_decides_within
+
+
+# --- repair -------------------------------------------------------------------------------------------
+
+
+class RepairOnlineFlow(Model):
+    decide_within: WorkingDaysEntry
+    share_within: WorkingDaysEntry
+
+
+class RepairPolicy(Model):
+    decide_within: WorkingDaysEntry
+    leave_public_query_within: WorkingDaysEntry
+    national_online: RepairOnlineFlow
+    repeat_refusal_window: PeriodEntry
+    free_of_charge: FlagEntry
+    conditions: ItemsEntry
+    materials: ItemsEntry
+    materials_severe_extra: ItemsEntry
+
+
+# --- self-query and query log -------------------------------------------------------------------------
+
+
+class SelfQueryPolicy(Model):
+    own_information_free: FlagEntry
+    free_reports_per_year: CountEntry
+    query_records_visible_to_subject: FlagEntry
+    query_log_fields: ItemsEntry
+
+
+# --- red and black lists ------------------------------------------------------------------------------
+
+
+class ListsPolicy(Model):
+    public_comment_min: PeriodEntry
+    defence_before_listing: FlagEntry
+    validity_max: PeriodEntry
+    remove_at_expiry: FlagEntry
+    remove_early_after_repair: FlagEntry
+    remove_when_decision_revoked: FlagEntry
+    red_removed_on_new_adverse: FlagEntry
+
+
+# --- evaluation ---------------------------------------------------------------------------------------
+
+
+class WeightsEntry(Entry):
+    values: dict[str, float] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _weights_sum_to_one(cls, values: dict[str, float]) -> dict[str, float]:
+        negative = [k for k, v in values.items() if v < 0]
+        if negative:
+            raise Bilingual(f"权重不能为负：{negative}", f"weights must not be negative: {negative}")
+        total = sum(values.values())
+        if abs(total - 1.0) > 1e-9:
+            raise Bilingual(f"权重之和必须为 1（现为 {total:g}）", f"weights must sum to 1 (they sum to {total:g})")
+        return values
+
+    def describe_value(self) -> str:
+        return ", ".join(f"{k} {v:g}" for k, v in self.values.items())
+
+
+class MultipliersEntry(Entry):
+    values: dict[str, float] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _positive(cls, values: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in values.items() if v <= 0]
+        if bad:
+            raise Bilingual(f"抽查倍数必须大于 0：{bad}", f"sampling multipliers must be positive: {bad}")
+        return values
+
+    def describe_value(self) -> str:
+        return ", ".join(f"{k} ×{v:g}" for k, v in self.values.items())
+
+
+class EvaluationPolicy(Model):
+    standard: TextEntry
+    grades: ItemsEntry
+    samr_risk_classes: ItemsEntry
+    weights: WeightsEntry
+    sampling_multipliers: MultipliersEntry
+
+    @model_validator(mode="after")
+    def _multipliers_match_risk_classes(self) -> EvaluationPolicy:
+        expected = set(self.samr_risk_classes.codes)
+        got = set(self.sampling_multipliers.values)
+        if expected != got:
+            raise Bilingual(
+                f"sampling_multipliers 的键 {sorted(got)} 必须与 samr_risk_classes {sorted(expected)} 一致",
+                f"sampling_multipliers keys {sorted(got)} must match samr_risk_classes {sorted(expected)}",
+            )
+        return self
+
+
+# --- masking ------------------------------------------------------------------------------------------
+
+
+class MaskRule(Entry):
+    """Keep `keep_first` and `keep_last` characters, replace the rest with `mask_char`.
+
+    `mask_length` None writes one mask character per hidden character; a number writes exactly that many
+    (hiding the length too).
+    """
+
+    keep_first: int = Field(ge=0)
+    keep_last: int = Field(ge=0)
+    mask_char: str = Field(default="*", min_length=1, max_length=1)
+    mask_length: int | None = Field(default=None, ge=1)
+    example: str | None = None
+
+    def describe_value(self) -> str:
+        text = f"keep first {self.keep_first}, last {self.keep_last}"
+        return text + (f" (e.g. {self.example})" if self.example else "")
+
+
+class MaskingPolicy(Model):
+    id_number: MaskRule
+    name: MaskRule
+    phone: MaskRule
+
+    def rule(self, kind: str) -> MaskRule:
+        if kind not in type(self).model_fields:
+            raise KeyError(f"no masking rule {kind!r}")
+        return getattr(self, kind)
+
+
+# --- collection (the 双公示 data standard's numbers) ----------------------------------------------------
+
+
+class AmountFormat(Entry):
+    unit: Literal["万元"]
+    precision: int = Field(ge=1)
+    scale: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _scale_fits(self) -> AmountFormat:
+        if self.scale > self.precision:
+            raise Bilingual("scale 不能大于 precision", "scale must not exceed precision")
+        return self
+
+    def describe_value(self) -> str:
+        return f"decimal({self.precision},{self.scale}) {self.unit}"
+
+
+class CollectionPolicy(Model):
+    decision_number_max_length: CountEntry
+    amount_format: AmountFormat
+    no_uscc_placeholder: TextEntry
+    licence_status_codes: ItemsEntry
+
+
+# --- the whole policy ---------------------------------------------------------------------------------
+
+
+class Policy(Model):
+    version: Literal[1]
+    jurisdiction: str = Field(min_length=1)
+    disclosure: DisclosurePolicy
+    timeliness: TimelinessPolicy
+    objection: ObjectionPolicy
+    repair: RepairPolicy
+    self_query: SelfQueryPolicy
+    lists: ListsPolicy
+    evaluation: EvaluationPolicy
+    masking: MaskingPolicy
+    collection: CollectionPolicy
+
+    def iter_rules(self) -> Iterator[tuple[str, Entry]]:
+        """Every rule with its dotted path, in file order (for `xinyong policy show` and the docs test)."""
+        yield from _walk(self, "")
+
+
+def _walk(node: Any, prefix: str) -> Iterator[tuple[str, Entry]]:
+    if isinstance(node, Entry):
+        yield prefix, node
+        return
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _walk(getattr(node, name), f"{prefix}.{name}" if prefix else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{prefix}.{key}")

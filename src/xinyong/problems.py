@@ -1,0 +1,34 @@
+"""One shape for every problem the platform reports: a stable code plus a Chinese and an English message.
+
+Identifier checks, catalogue loading, row validation and the API all speak this shape, so a clerk sees the
+same words for the same mistake wherever it is found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    message_zh: str
+    message_en: str
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        data = asdict(self)
+        if data["field"] is None:
+            del data["field"]
+        return data
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_en if lang == "en" else self.message_zh
+
+
+class ProblemError(ValueError):
+    """Raised where a problem must stop the work (a refused catalogue, an unknown calendar year...)."""
+
+    def __init__(self, *problems: Problem) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"[{p.code}] {p.message_zh} / {p.message_en}" for p in problems))

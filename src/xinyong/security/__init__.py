@@ -1,0 +1,1 @@
+"""Organisations, users, roles, tokens, the audit chain, and protection of personal identifiers."""

@@ -1,0 +1,71 @@
+"""Personal identifiers at rest: an HMAC blind index for exact look-up, an AES-GCM copy for display.
+
+A natural person's ID number never reaches the database in clear. The two keys are independent so that
+the look-up key can sit with the database while the decryption key stays with the display service.
+Keys come from `XINYONG_PII_KEY` (base64 of 64 random bytes); demo mode generates one on first start in
+XINYONG_HOME/keys and is refused anywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from xinyong.config import Settings
+from xinyong.problems import Problem, ProblemError
+
+KEY_BYTES = 64
+_AAD = b"xinyong:idcard:v1"
+
+
+class PersonalIdProtector:
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"personal-identifier key must be {KEY_BYTES} bytes")
+        self._index_key = key[:32]
+        self._aead = AESGCM(key[32:])
+
+    def blind_index(self, id_number: str) -> str:
+        return hmac.new(self._index_key, id_number.encode(), hashlib.sha256).hexdigest()
+
+    def encrypt(self, id_number: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, id_number.encode(), _AAD)
+
+    def decrypt(self, blob: bytes) -> str:
+        return self._aead.decrypt(blob[:12], blob[12:], _AAD).decode()
+
+
+def load_protector(settings: Settings) -> PersonalIdProtector:
+    encoded = os.environ.get("XINYONG_PII_KEY")
+    if encoded:
+        return PersonalIdProtector(base64.b64decode(encoded))
+    key_file = settings.home / "keys" / "pii.key"
+    if not settings.demo:
+        raise ProblemError(
+            Problem(
+                "security.pii_key_missing",
+                "未配置个人身份信息加密密钥：请设置环境变量 XINYONG_PII_KEY（64字节随机数的base64编码，"
+                "可用 `xinyong key generate` 生成）。演示密钥只能在演示模式下使用。",
+                "No personal-identifier key configured: set XINYONG_PII_KEY (base64 of 64 random bytes; "
+                "`xinyong key generate` makes one). The demo key is only accepted in demo mode.",
+            )
+        )
+    return PersonalIdProtector(base64.b64decode(_demo_key(key_file)))
+
+
+def generate_key() -> str:
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode()
+
+
+def _demo_key(key_file: Path) -> bytes:
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(generate_key())
+        key_file.chmod(0o600)
+    return key_file.read_bytes()

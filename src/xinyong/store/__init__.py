@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables, the engine, Alembic migrations (SQLite by default, PostgreSQL too)."""

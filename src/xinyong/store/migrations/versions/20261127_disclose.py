@@ -1,0 +1,24 @@
+"""disclose tables (filled in by the disclose work; kept in the chain so that migrations stay linear).
+
+Revision ID: 0004_disclose
+Revises: 0003_collect
+Create Date: 2026-11-27
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import xinyong.store.meta  # noqa: F401
+
+revision = "0004_disclose"
+down_revision = "0003_collect"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,94 @@
+"""Tables of the subject registry.
+
+A subject is known by several identifiers (USCC, and the legacy 注册号, 组织机构代码, 税务登记号, ...); each
+(scheme, value) belongs to exactly one subject, so look-ups are deterministic. A natural person's ID number
+is never stored in clear: `value` holds an HMAC blind index and `value_cipher` an AES-GCM copy.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
+
+SUBJECT_KINDS = ("legal_person", "other_org", "individual_business", "natural_person")
+SUBJECT_STATES = ("active", "merged")
+# The order in which legacy identifiers are trusted when no USCC is given.
+IDENTIFIER_SCHEMES = ("uscc", "orgcode", "regno", "taxno", "inst_cert", "social_org_cert", "idcard")
+
+subjects = sa.Table(
+    "subjects",
+    metadata,
+    pk(),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("uscc", sa.String(18), unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_pinyin", sa.String(64)),
+    sa.Column("division_code", sa.String(6)),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    fk("merged_into_id", "subjects.id", nullable=True, index=False),
+    created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(f"kind IN {SUBJECT_KINDS!r}", name="kind"),
+    sa.CheckConstraint(f"status IN {SUBJECT_STATES!r}", name="status"),
+)
+
+subject_identifiers = sa.Table(
+    "subject_identifiers",
+    metadata,
+    pk(),
+    fk("subject_id", "subjects.id"),
+    sa.Column("scheme", sa.String(24), nullable=False),
+    sa.Column("value", sa.String(64), nullable=False),
+    sa.Column("value_cipher", sa.LargeBinary),
+    sa.Column("value_masked", sa.String(32)),
+    # How we know: "declared" by a provider, or "derived" (the 组织机构代码 inside a USCC).
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(64)),
+    created_at(),
+    sa.UniqueConstraint("scheme", "value", name="uq_subject_identifiers_scheme_value"),
+    sa.CheckConstraint(f"scheme IN {IDENTIFIER_SCHEMES!r}", name="scheme"),
+)
+
+subject_names = sa.Table(
+    "subject_names",
+    metadata,
+    pk(),
+    fk("subject_id", "subjects.id"),
+    sa.Column("name", sa.String(200), nullable=False),
+    # current: the registered name; former: 曾用名; observed: a name some provider used.
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(64)),
+    sa.Column("first_seen", UTCDateTime(), nullable=False),
+    sa.Column("last_seen", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("subject_id", "name", name="uq_subject_names_subject_name"),
+)
+
+subject_evidence = sa.Table(
+    "subject_evidence",
+    metadata,
+    pk(),
+    fk("subject_id", "subjects.id"),
+    # name_mismatch: same identifier, another name; identifier_split: identifiers of one row belong to
+    # different subjects; kind_mismatch: a provider says another subject kind.
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("detail", Json, nullable=False),
+    sa.Column("source", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    created_at(),
+)
+
+subject_merges = sa.Table(
+    "subject_merges",
+    metadata,
+    pk(),
+    fk("kept_id", "subjects.id"),
+    fk("merged_id", "subjects.id"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.String(100), nullable=False),
+    # Exactly what moved, so that undo puts back exactly that and nothing else.
+    sa.Column("moved", Json, nullable=False),
+    created_at(),
+    sa.Column("undone_at", UTCDateTime()),
+    sa.Column("undone_by", sa.String(100)),
+)

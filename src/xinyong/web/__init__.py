@@ -1,0 +1,1 @@
+"""The web front: JSON API (api/), public portal (portal/), operators' console (console/)."""

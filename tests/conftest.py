@@ -1,0 +1,102 @@
+"""Shared fixtures. Every test that takes `engine` runs twice: on SQLite and on a real PostgreSQL.
+
+PostgreSQL comes from XINYONG_TEST_PG_URL (the README's test command and .ci/run set it up). Setting
+XINYONG_TEST_DATABASES=sqlite narrows the run on a laptop without PostgreSQL; CI never sets it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from xinyong.clock import FixedClock
+from xinyong.config import Settings
+from xinyong.security.pii import PersonalIdProtector
+from xinyong.store.engine import make_engine, upgrade
+from xinyong.store.schema import metadata
+
+DATABASES = [d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+PG_URL = os.environ.get("XINYONG_TEST_PG_URL", "postgresql+psycopg://xinyong:xinyong@127.0.0.1:5432/postgres")
+TEST_KEY = bytes(range(64))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"xinyong_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:  # pragma: no cover - environment problem, said plainly
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_URL}: {exc.orig}. Run the README's test command "
+            "(it starts PostgreSQL) or set XINYONG_TEST_DATABASES=sqlite on a machine without it.",
+            pytrace=False,
+        )
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A migrated, empty database: a copy of the SQLite template, or the PostgreSQL one truncated."""
+    if request.param == "sqlite":
+        path = tmp_path / "xinyong.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        eng = make_engine(request.getfixturevalue("pg_database"))
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with eng.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock("2026-06-15T10:00:00")
+
+
+@pytest.fixture
+def protector() -> PersonalIdProtector:
+    return PersonalIdProtector(TEST_KEY)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated XINYONG_HOME with a fixed personal-identifier key."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("XINYONG_HOME", str(home))
+    monkeypatch.setenv("XINYONG_PII_KEY", base64.b64encode(TEST_KEY).decode())
+    monkeypatch.delenv("XINYONG_DATABASE_URL", raising=False)
+    return home
+
+
+@pytest.fixture
+def settings(home: Path, engine: sa.Engine) -> Settings:
+    return Settings(home=home, database_url=engine.url.render_as_string(hide_password=False))
