@@ -25,10 +25,11 @@ class Bilingual(ValueError):
 
 def yaml_path(loc: tuple[Any, ...]) -> str:
     """('disclosure', 'penalty_by_class', 'classes', '一般', 'min_months') -> disclosure.penalty_by_class...;
-    list indexes are written [i] so the path can be followed in the file."""
+    list indexes are written [i] so the path can be followed in the file; a leading number is a mapping
+    key (a calendar year), written bare."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) and out:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
@@ -75,7 +76,11 @@ def problems_from_validation(exc: ValidationError, *, code: str, file: Path | st
             zh, en = original.message_zh, original.message_en
         else:
             zh, en = _zh_for(error), error["msg"]
-            if error["type"] != "missing" and "input" in error and not isinstance(error["input"], dict | list):
+            if (
+                error["type"] != "missing"
+                and "input" in error
+                and not isinstance(error["input"], dict | list)
+            ):
                 zh += f"（现值：{error['input']!r}）"
                 en += f" (got {error['input']!r})"
         problems.append(Problem(code, f"{file}：{path}：{zh}", f"{file}: {path}: {en}", field=path))

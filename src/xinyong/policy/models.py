@@ -49,7 +49,8 @@ class Entry(Model):
         if not self.confirmed and not (self.note and self.note.strip()):
             raise Bilingual(
                 "未确认 [U] 的规则必须在 note 中说明其取值是待确认的默认值",
-                "an unconfirmed [U] rule must say in `note` that its value is a default awaiting confirmation",
+                "an unconfirmed [U] rule must say in `note` that its value is a default "
+                "awaiting confirmation",
             )
         return self
 
@@ -202,7 +203,7 @@ class PenaltyByClassRule(Entry):
 
 
 class SmallFineThreshold(Entry):
-    """SAMR's "较低数额罚款": set by each provincial SAMR; a fine at or under (or strictly under) it is small."""
+    """SAMR's "较低数额罚款", set by each provincial SAMR: a fine at or under (or under) it is small."""
 
     natural_person_yuan: Decimal = Field(gt=0)
     organisation_yuan: Decimal = Field(gt=0)
@@ -216,7 +217,10 @@ class SmallFineThreshold(Entry):
 
     def describe_value(self) -> str:
         op = "≤" if self.inclusive else "<"
-        return f"natural person {op} {self.natural_person_yuan} yuan; organisation {op} {self.organisation_yuan} yuan"
+        return (
+            f"natural person {op} {self.natural_person_yuan} yuan; "
+            f"organisation {op} {self.organisation_yuan} yuan"
+        )
 
 
 class SamrPenaltyRule(Entry):
@@ -400,7 +404,9 @@ class WeightsEntry(Entry):
             raise Bilingual(f"权重不能为负：{negative}", f"weights must not be negative: {negative}")
         total = sum(values.values())
         if abs(total - 1.0) > 1e-9:
-            raise Bilingual(f"权重之和必须为 1（现为 {total:g}）", f"weights must sum to 1 (they sum to {total:g})")
+            raise Bilingual(
+                f"权重之和必须为 1（现为 {total:g}）", f"weights must sum to 1 (they sum to {total:g})"
+            )
         return values
 
     def describe_value(self) -> str:
@@ -521,8 +527,7 @@ class Policy(Model):
 
 def _walk(node: Any, prefix: str) -> Iterator[tuple[str, Entry]]:
     if isinstance(node, Entry):
-        yield prefix, node
-        return
+        yield prefix, node  # then walk on: an entry may hold a nested setting (penalty_samr.small_fine)
     if isinstance(node, BaseModel):
         for name in type(node).model_fields:
             yield from _walk(getattr(node, name), f"{prefix}.{name}" if prefix else name)

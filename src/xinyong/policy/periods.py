@@ -1,9 +1,10 @@
 """Calendar periods (days, months, years) and how to add them to a date.
 
-Chinese law counts a period of months or years to the *corresponding day* of the final month, and to the
-last day of that month when there is no corresponding day (民法典 第二百零二条: "按照年、月计算期间的，到期月的
-对应日为期间的最后一日；没有对应日的，为月末日"). The start day itself is not counted (第二百零一条), which is what
-plain date arithmetic gives: 2024-03-15 + 3 months = 2024-06-15, the period's last day.
+Chinese law counts a period of months or years to the *corresponding day* of the final month, and to
+the last day of that month when there is no corresponding day (民法典 第二百零二条:
+"按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，为月末日").
+The start day itself is not counted (第二百零一条), which is what plain date arithmetic gives:
+2024-03-15 + 3 months = 2024-06-15, the period's last day.
 
 Examples of the month-end clamp: 2024-02-29 + 1 year = 2025-02-28; 2024-01-31 + 1 month = 2024-02-29;
 2023-01-31 + 1 month = 2023-02-28.

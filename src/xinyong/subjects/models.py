@@ -14,7 +14,7 @@ from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
 SUBJECT_KINDS = ("legal_person", "other_org", "individual_business", "natural_person")
 SUBJECT_STATES = ("active", "merged")
 # The order in which legacy identifiers are trusted when no USCC is given.
-IDENTIFIER_SCHEMES = ("uscc", "orgcode", "regno", "taxno", "inst_cert", "social_org_cert", "idcard")
+IDENTIFIER_SCHEMES = ("uscc", "orgcode", "regno", "taxno", "inst_cert", "social_org_cert", "idcard", "iddoc")
 
 subjects = sa.Table(
     "subjects",

@@ -29,7 +29,8 @@ from xinyong.subjects.models import (
 )
 
 CHUNK = 500
-_ORG_SCHEMES = tuple(s for s in IDENTIFIER_SCHEMES if s != "idcard")
+_PERSONAL_SCHEMES = ("idcard", "iddoc")  # blind-indexed and encrypted, never stored in clear
+_ORG_SCHEMES = tuple(s for s in IDENTIFIER_SCHEMES if s not in _PERSONAL_SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class SubjectNotFound(LookupError):
     pass
 
 
-def resolve(conn: sa.Connection, candidate: Candidate, *, clock: Clock, protector: PersonalIdProtector) -> Resolution:
+def resolve(
+    conn: sa.Connection, candidate: Candidate, *, clock: Clock, protector: PersonalIdProtector
+) -> Resolution:
     return resolve_many(conn, [candidate], clock=clock, protector=protector)[0]
 
 
@@ -101,7 +104,13 @@ def resolve_many(
         for key, meta in keys.items():
             if key not in owner:
                 owner[key] = subject_id
-                new_identifiers[key] = {"subject_id": subject_id, **meta, "source": candidate.source}
+                new_identifiers[key] = {
+                    "subject_id": subject_id,
+                    "scheme": key[0],
+                    "value": key[1],
+                    **meta,
+                    "source": candidate.source,
+                }
         if candidate.name:
             name_events.append((subject_id, candidate))
         results.append(result)
@@ -124,15 +133,21 @@ def resolve_many(
 def _keys(candidate: Candidate, protector: PersonalIdProtector) -> dict[tuple[str, str], dict[str, Any]]:
     """Every (scheme, stored value) this candidate can be found by, in order of trust."""
     keys: dict[tuple[str, str], dict[str, Any]] = {}
-    ids = {scheme: normalize_code(value) for scheme, value in candidate.identifiers.items() if value}
+    ids = {
+        scheme: value if scheme == "iddoc" else normalize_code(value)
+        for scheme, value in candidate.identifiers.items()
+        if value
+    }
     if uscc := ids.get("uscc"):
         keys[("uscc", uscc)] = {"origin": "declared"}
-    if idcard := ids.get("idcard"):
-        keys[("idcard", protector.blind_index(idcard))] = {
-            "origin": "declared",
-            "value_cipher": protector.encrypt(idcard),
-            "value_masked": mask_id_number(idcard),
-        }
+    for scheme in _PERSONAL_SCHEMES:
+        # iddoc values are "证件类型:号码" (a passport number means nothing without its document type).
+        if value := ids.get(scheme):
+            keys[(scheme, protector.blind_index(value))] = {
+                "origin": "declared",
+                "value_cipher": protector.encrypt(value),
+                "value_masked": mask_id_number(value),
+            }
     for scheme in _ORG_SCHEMES[1:]:
         if value := ids.get(scheme):
             keys.setdefault((scheme, value), {"origin": "declared"})
@@ -160,10 +175,14 @@ def _lookup(conn: sa.Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, 
 def _current_names(conn: sa.Connection, subject_ids: set[int]) -> dict[int, tuple[str, set[str]]]:
     names: dict[int, tuple[str, set[str]]] = {}
     for chunk in _chunks(sorted(subject_ids)):
-        for sid, name in conn.execute(sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(chunk))):
+        for sid, name in conn.execute(
+            sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(chunk))
+        ):
             names[sid] = (name, set())
         rows = conn.execute(
-            sa.select(subject_names.c.subject_id, subject_names.c.name).where(subject_names.c.subject_id.in_(chunk))
+            sa.select(subject_names.c.subject_id, subject_names.c.name).where(
+                subject_names.c.subject_id.in_(chunk)
+            )
         )
         for sid, name in rows:
             names[sid][1].add(name)
@@ -172,7 +191,8 @@ def _current_names(conn: sa.Connection, subject_ids: set[int]) -> dict[int, tupl
 
 def _subject_row(candidate: Candidate, keys: dict[tuple[str, str], Any], now: dt.datetime) -> dict[str, Any]:
     uscc = next((v for (s, v) in keys if s == "uscc"), None)
-    kind = candidate.kind or _kind_from_uscc(uscc) or ("natural_person" if "idcard" in candidate.identifiers else "legal_person")
+    personal = any(s in candidate.identifiers for s in _PERSONAL_SCHEMES)
+    kind = candidate.kind or _kind_from_uscc(uscc) or ("natural_person" if personal else "legal_person")
     division = uscc[2:8] if uscc else None
     if not division and (idcard := candidate.identifiers.get("idcard")):
         division = normalize_code(idcard)[:6]
@@ -196,7 +216,9 @@ def _kind_from_uscc(uscc: str | None) -> str | None:
     return None
 
 
-def _insert_subjects(conn: sa.Connection, rows: dict[int, dict[str, Any]], now: dt.datetime) -> dict[int, int]:
+def _insert_subjects(
+    conn: sa.Connection, rows: dict[int, dict[str, Any]], now: dt.datetime
+) -> dict[int, int]:
     if not rows:
         return {}
     temps = list(rows)
@@ -278,7 +300,12 @@ def _record_names(
         # Same identifier, another name: keep it as evidence, never overwrite the registered name.
         conn.execute(
             subject_names.insert().values(
-                subject_id=subject_id, name=name, role="observed", source=candidate.source, first_seen=now, last_seen=now
+                subject_id=subject_id,
+                name=name,
+                role="observed",
+                source=candidate.source,
+                first_seen=now,
+                last_seen=now,
             )
         )
         known.add(name)
@@ -293,14 +320,23 @@ def _record_names(
     if seen_again:
         conn.execute(
             subject_names.update()
-            .where(subject_names.c.subject_id == sa.bindparam("sid"), subject_names.c.name == sa.bindparam("nm"))
+            .where(
+                subject_names.c.subject_id == sa.bindparam("sid"), subject_names.c.name == sa.bindparam("nm")
+            )
             .values(last_seen=now),
             [{"sid": sid, "nm": nm} for sid, nm in seen_again],
         )
 
 
 def _rename(
-    conn: sa.Connection, subject_id: int, *, old: str, new: str, known: set[str], source: str | None, now: dt.datetime
+    conn: sa.Connection,
+    subject_id: int,
+    *,
+    old: str,
+    new: str,
+    known: set[str],
+    source: str | None,
+    now: dt.datetime,
 ) -> None:
     conn.execute(
         subject_names.update()
@@ -338,15 +374,19 @@ def find_subject_id(conn: sa.Connection, code: str, *, protector: PersonalIdProt
 
 
 def get_subject(conn: sa.Connection, subject_id: int) -> dict[str, Any]:
-    """The subject with its identifiers (ID numbers masked) and names. Merged subjects point to the kept one."""
+    """The subject with its identifiers (ID numbers masked) and names; a merged one names the kept one."""
     row = conn.execute(sa.select(subjects).where(subjects.c.id == subject_id)).mappings().first()
     if row is None:
         raise SubjectNotFound(subject_id)
     ids = conn.execute(
-        sa.select(subject_identifiers).where(subject_identifiers.c.subject_id == subject_id).order_by(subject_identifiers.c.id)
+        sa.select(subject_identifiers)
+        .where(subject_identifiers.c.subject_id == subject_id)
+        .order_by(subject_identifiers.c.id)
     ).mappings()
     names = conn.execute(
-        sa.select(subject_names).where(subject_names.c.subject_id == subject_id).order_by(subject_names.c.first_seen, subject_names.c.id)
+        sa.select(subject_names)
+        .where(subject_names.c.subject_id == subject_id)
+        .order_by(subject_names.c.first_seen, subject_names.c.id)
     ).mappings()
     return {
         "id": row["id"],
@@ -359,7 +399,7 @@ def get_subject(conn: sa.Connection, subject_id: int) -> dict[str, Any]:
         "identifiers": [
             {
                 "scheme": i["scheme"],
-                "value": i["value_masked"] if i["scheme"] == "idcard" else i["value"],
+                "value": i["value_masked"] if i["scheme"] in _PERSONAL_SCHEMES else i["value"],
                 "origin": i["origin"],
             }
             for i in ids
@@ -382,10 +422,14 @@ def merge_subjects(
     gone = conn.execute(sa.select(subjects).where(subjects.c.id == merge_id)).mappings().one()
     if "merged" in (keep["status"], gone["status"]):
         raise ValueError("both subjects must be active to merge")
-    keep_names = set(conn.execute(sa.select(subject_names.c.name).where(subject_names.c.subject_id == keep_id)).scalars())
+    keep_names = set(
+        conn.execute(sa.select(subject_names.c.name).where(subject_names.c.subject_id == keep_id)).scalars()
+    )
     moved = {
         "identifiers": list(
-            conn.execute(sa.select(subject_identifiers.c.id).where(subject_identifiers.c.subject_id == merge_id)).scalars()
+            conn.execute(
+                sa.select(subject_identifiers.c.id).where(subject_identifiers.c.subject_id == merge_id)
+            ).scalars()
         ),
         "names": list(
             conn.execute(
@@ -394,19 +438,32 @@ def merge_subjects(
                 )
             ).scalars()
         ),
-        "records": list(conn.execute(sa.select(records.c.id).where(records.c.subject_id == merge_id)).scalars()),
+        "records": list(
+            conn.execute(sa.select(records.c.id).where(records.c.subject_id == merge_id)).scalars()
+        ),
         "uscc": gone["uscc"] if gone["uscc"] and not keep["uscc"] else None,
     }
     _move(conn, moved, to=keep_id)
     conn.execute(
-        subjects.update().where(subjects.c.id == merge_id).values(status="merged", merged_into_id=keep_id, uscc=None, updated_at=now)
+        subjects.update()
+        .where(subjects.c.id == merge_id)
+        .values(status="merged", merged_into_id=keep_id, uscc=None, updated_at=now)
     )
     if moved["uscc"]:
-        conn.execute(subjects.update().where(subjects.c.id == keep_id).values(uscc=moved["uscc"], updated_at=now))
+        conn.execute(
+            subjects.update().where(subjects.c.id == keep_id).values(uscc=moved["uscc"], updated_at=now)
+        )
     moved["merged_uscc"] = gone["uscc"]
     return conn.execute(
         subject_merges.insert()
-        .values(kept_id=keep_id, merged_id=merge_id, reason=reason, decided_by=decided_by, moved=moved, created_at=now)
+        .values(
+            kept_id=keep_id,
+            merged_id=merge_id,
+            reason=reason,
+            decided_by=decided_by,
+            moved=moved,
+            created_at=now,
+        )
         .returning(subject_merges.c.id)
     ).scalar_one()
 
@@ -418,14 +475,20 @@ def undo_merge(conn: sa.Connection, *, merge_id: int, undone_by: str, clock: Clo
         raise ValueError(f"merge {merge_id} was already undone")
     moved = merge["moved"]
     if moved.get("uscc"):
-        conn.execute(subjects.update().where(subjects.c.id == merge["kept_id"]).values(uscc=None, updated_at=now))
+        conn.execute(
+            subjects.update().where(subjects.c.id == merge["kept_id"]).values(uscc=None, updated_at=now)
+        )
     _move(conn, moved, to=merge["merged_id"])
     conn.execute(
         subjects.update()
         .where(subjects.c.id == merge["merged_id"])
         .values(status="active", merged_into_id=None, uscc=moved.get("merged_uscc"), updated_at=now)
     )
-    conn.execute(subject_merges.update().where(subject_merges.c.id == merge_id).values(undone_at=now, undone_by=undone_by))
+    conn.execute(
+        subject_merges.update()
+        .where(subject_merges.c.id == merge_id)
+        .values(undone_at=now, undone_by=undone_by)
+    )
 
 
 def _move(conn: sa.Connection, moved: dict[str, Any], *, to: int) -> None:

@@ -1,0 +1,1 @@
+"""归集 collection: providers' files are read, normalised, validated, matched to subjects and loaded."""

@@ -1,0 +1,472 @@
+"""归集's only writer: take a provider's file for one catalogue item and load it as one atomic batch.
+
+received = inserted + updated + unchanged + rejected, always. A row is either loaded (a new record, a
+new version of an existing one, or a confirmation of it) or kept in rejected_rows with its reasons and
+its original cells, until a later batch brings it corrected. The whole batch — subjects it creates
+included — is one transaction: a crash part-way leaves nothing behind, and sending again is safe.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.catalog.models import FieldSpec, Identifier, Item
+from xinyong.collect import load, prepare
+from xinyong.collect.columns import ColumnMap, map_columns
+from xinyong.collect.feeds import load_feeds
+from xinyong.collect.messages import row_problem
+from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, norm, raw
+from xinyong.collect.readers import read_file
+from xinyong.collect.timeliness import working_days_to
+from xinyong.policy.workdays import WorkdayCalendar
+from xinyong.problems import Problem, ProblemError
+from xinyong.runtime import Runtime
+from xinyong.security.masking import mask_id_number
+from xinyong.store.tables import batches, catalog_versions, organisations, rejected_rows
+from xinyong.subjects.service import Candidate, resolve_many
+
+CHUNK_ROWS = 200_000
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BatchSummary:
+    batch_id: int | None
+    item: str
+    status: str
+    filename: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    late: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.received == self.inserted + self.updated + self.unchanged + self.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "item": self.item,
+            "status": self.status,
+            "filename": self.filename,
+            "format": self.format,
+            "encoding": self.encoding,
+            "received": self.received,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "late": self.late,
+            "seconds": round(self.seconds, 3),
+            "problems": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings],
+            "unknown_columns": self.unknown_columns,
+            "columns": self.columns,
+        }
+
+
+def ingest(
+    runtime: Runtime,
+    *,
+    path: Path,
+    item_code: str,
+    submitter_uscc: str,
+    filename: str | None = None,
+    fmt: str | None = None,
+    sheet: str | None = None,
+    catalog: Catalog | None = None,
+    calendar: WorkdayCalendar | None = None,
+    progress: Progress | None = None,
+) -> BatchSummary:
+    """Ingest one file. Refusals of the whole file are recorded as a refused batch and returned, not raised;
+    an unknown submitter or item raises ProblemError (there is nothing to record them against)."""
+    started = time.perf_counter()
+    catalog = catalog or load_catalog()
+    item = catalog.item(item_code)
+    calendar = calendar or WorkdayCalendar(environ={"XINYONG_HOME": str(runtime.settings.home)})
+    report = progress or (lambda stage, done, total: None)
+    now = runtime.clock.now()
+    summary = BatchSummary(batch_id=None, item=item.code, status="loading", filename=filename or path.name)
+
+    with runtime.engine.connect() as conn:
+        submitter = _submitter(conn, submitter_uscc)
+    feed_problem, feed = _feed(runtime, submitter_uscc, item)
+    try:
+        if feed_problem:
+            raise ProblemError(feed_problem)
+        read = read_file(path, fmt=fmt, sheet=sheet)
+        summary.format, summary.encoding = read.format, read.encoding
+        columns = map_columns(read.headers, item)
+        summary.columns, summary.unknown_columns = columns.mapped, columns.unknown
+        summary.warnings.extend(columns.warnings)
+        columns.raise_if_refused()
+        summary.received = read.frame.height
+        if feed is not None:
+            _check_volume(feed, read.frame.height, summary)
+    except ProblemError as refusal:
+        summary.problems.extend(refusal.problems)
+        summary.status = "refused"
+        summary.seconds = time.perf_counter() - started
+        with runtime.engine.begin() as conn:
+            summary.batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+        return summary
+    report("read", read.frame.height, read.frame.height)
+
+    ctx = Context(
+        item=item,
+        today=runtime.clock.today(),
+        source_field=item.data_source.uscc if item.data_source else None,
+        default_source=submitter_uscc,
+    )
+    with runtime.engine.begin() as conn:
+        batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+        summary.batch_id = batch_id
+        load.create_stage(conn)
+        seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
+        total = read.frame.height
+        row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
+        for start in range(0, total, CHUNK_ROWS):
+            chunk = read.frame.slice(start, CHUNK_ROWS)
+            shaped = _shape(chunk, columns, item, first_row=start + row_offset)
+            prepared = prepare.prepare(shaped, ctx)
+            prepared, seen = _mark_duplicates(prepared, seen)
+            failed = pl.any_horizontal([pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")])
+            bad = prepared.filter(failed)
+            good = prepared.filter(~failed)
+            _store_rejected(conn, bad, chunk, ctx, batch_id, runtime, first_row=start + row_offset)
+            summary.rejected += bad.height
+            staged = _stage_frame(conn, good, ctx, runtime, calendar, batch_id)
+            summary.late += int(staged["late"].sum() or 0)
+            load.stage_rows(conn, staged)
+            report("checked", min(start + CHUNK_ROWS, total), total)
+        counts = load.merge(conn, item_code=item.code, batch_id=batch_id, now=now)
+        _close_corrected(conn, item.code, batch_id)
+        load.drop_stage(conn)
+        summary.inserted, summary.updated, summary.unchanged = counts["inserted"], counts["updated"], counts["unchanged"]
+        summary.status = "done"
+        summary.seconds = time.perf_counter() - started
+        if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
+            raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
+        _finish_batch(conn, summary, runtime.clock.now())
+    report("loaded", total, total)
+    return summary
+
+
+def _submitter(conn: sa.Connection, uscc: str) -> int:
+    org = conn.execute(sa.select(organisations.c.id).where(organisations.c.uscc == uscc.strip().upper())).scalar()
+    if org is None:
+        raise ProblemError(
+            Problem(
+                "batch.unknown_submitter",
+                f"报送单位 {uscc} 尚未在平台登记，请信用信息中心先用 "
+                f"`xinyong org add --name 单位名称 --uscc {uscc} --kind provider` 登记后再报送",
+                f"The submitter {uscc} is not registered: the credit information centre registers it with "
+                f"`xinyong org add --name NAME --uscc {uscc} --kind provider`, then send again",
+            )
+        )
+    return int(org)
+
+
+def _feed(runtime: Runtime, submitter_uscc: str, item: Item) -> tuple[Problem | None, Any]:
+    provider = load_feeds(runtime.settings.home).for_submitter(submitter_uscc)
+    if provider is None:
+        return None, None
+    feed = next((f for f in provider.feeds if f.item == item.code), None)
+    if feed is None:
+        declared = "、".join(f.item for f in provider.feeds)
+        return (
+            Problem(
+                "batch.item_not_declared",
+                f"{provider.name} 的报送声明中没有事项 {item.code}（{item.name_zh}），只声明了：{declared}",
+                f"{provider.name} has not declared item {item.code}; its declared items are: {declared}",
+            ),
+            None,
+        )
+    return None, feed
+
+
+def _check_volume(feed: Any, rows: int, summary: BatchSummary) -> None:
+    if rows < feed.min_rows:
+        raise ProblemError(
+            Problem(
+                "batch.too_few_rows",
+                f"本批次只有 {rows} 行，少于报送声明的下限 {feed.min_rows} 行：文件可能导出不完整，未入库",
+                f"The batch has {rows} rows, fewer than the declared minimum {feed.min_rows}: the export "
+                "looks incomplete, nothing was loaded",
+            )
+        )
+    if feed.max_rows is not None and rows > feed.max_rows:
+        summary.warnings.append(
+            Problem(
+                "batch.many_rows",
+                f"本批次 {rows} 行，多于报送声明的上限 {feed.max_rows} 行，请确认是否重复导出",
+                f"The batch has {rows} rows, more than the declared maximum {feed.max_rows}; check for a double export",
+            )
+        )
+
+
+def _catalog_version(conn: sa.Connection, catalog: Catalog, now: dt.datetime) -> int:
+    found = conn.execute(sa.select(catalog_versions.c.id).where(catalog_versions.c.sha256 == catalog.sha256)).scalar()
+    if found is not None:
+        return int(found)
+    content = catalog.file.model_dump_json(by_alias=True)
+    return conn.execute(
+        catalog_versions.insert()
+        .values(sha256=catalog.sha256, edition=catalog.edition, content=content, created_at=now)
+        .returning(catalog_versions.c.id)
+    ).scalar_one()
+
+
+def _insert_batch(conn: sa.Connection, s: BatchSummary, submitter: int, catalog_version: int, now: dt.datetime) -> int:
+    return conn.execute(
+        batches.insert()
+        .values(
+            item_code=s.item,
+            submitter_id=submitter,
+            catalog_version_id=catalog_version,
+            filename=s.filename,
+            format=s.format,
+            encoding=s.encoding,
+            status=s.status,
+            received=s.received,
+            rejected=s.received if s.status == "refused" else 0,
+            report=s.as_dict(),
+            created_at=now,
+            finished_at=now if s.status == "refused" else None,
+        )
+        .returning(batches.c.id)
+    ).scalar_one()
+
+
+def _finish_batch(conn: sa.Connection, s: BatchSummary, now: dt.datetime) -> None:
+    conn.execute(
+        batches.update()
+        .where(batches.c.id == s.batch_id)
+        .values(
+            status=s.status,
+            received=s.received,
+            inserted=s.inserted,
+            updated=s.updated,
+            unchanged=s.unchanged,
+            rejected=s.rejected,
+            report=s.as_dict(),
+            finished_at=now,
+        )
+    )
+
+
+def _shape(chunk: pl.DataFrame, columns: ColumnMap, item: Item, *, first_row: int) -> pl.DataFrame:
+    """The chunk with one raw:<code> column per catalogue field, under the file's row numbers."""
+    exprs = [pl.int_range(first_row, first_row + chunk.height, dtype=pl.Int64).alias(ROW)]
+    for spec in item.fields:
+        header = columns.header_for.get(spec.code)
+        exprs.append((pl.col(header) if header else pl.lit(None, dtype=pl.String)).alias(raw(spec.code)))
+    return chunk.select(exprs)
+
+
+def _mark_duplicates(frame: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows repeating an earlier row's identity (same source, same key) in this file are duplicates."""
+    keyed = frame.with_columns(
+        pl.col(ROW).first().over([SOURCE, KEY]).alias("__first_here"),
+    ).join(seen, on=[SOURCE, KEY], how="left", maintain_order="left")
+    first = pl.coalesce(pl.col("__first"), pl.col("__first_here"))
+    has_key = pl.col(KEY).str.replace_all(r"\|", "") != ""
+    marked = keyed.with_columns(first.alias("__first"), (has_key & (first != pl.col(ROW))).alias("__dup"))
+    new_seen = marked.filter(~pl.col("__dup") & has_key).select(KEY, SOURCE, pl.col(ROW).alias("__first"))
+    return marked, pl.concat([seen, new_seen.unique([KEY, SOURCE])])
+
+
+def _store_rejected(
+    conn: sa.Connection,
+    bad: pl.DataFrame,
+    chunk: pl.DataFrame,
+    ctx: Context,
+    batch_id: int,
+    runtime: Runtime,
+    *,
+    first_row: int,
+) -> None:
+    if bad.height == 0:
+        return
+    sensitive = _sensitive_headers(chunk.columns, ctx.item)
+    originals = chunk.with_row_index("__i").filter(pl.col("__i").is_in((bad[ROW] - first_row).implode()))
+    rows = []
+    key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
+    key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
+    for cells, original in zip(bad.iter_rows(named=True), originals.drop("__i").iter_rows(named=True), strict=True):
+        reasons = prepare.explain(cells, ctx)
+        if cells["__dup"]:
+            reasons.append(
+                row_problem("row.duplicate_in_file", None, first=cells["__first"], key_zh=key_names_zh, key_en=key_names_en)
+            )
+        rows.append(
+            {
+                "batch_id": batch_id,
+                "row_number": cells[ROW],
+                "item_code": ctx.item.code,
+                "source_key": cells[KEY] or None,
+                "raw": _protect(original, sensitive, runtime),
+                "reasons": [p.as_dict() for p in reasons],
+                "status": "open",
+            }
+        )
+    conn.execute(rejected_rows.insert(), rows)
+
+
+def _sensitive_headers(headers: list[str], item: Item) -> set[str]:
+    out = set()
+    for header in headers:
+        spec = item.match_header(header)
+        if spec is not None and _is_personal_id(spec):
+            out.add(header)
+    return out
+
+
+def _is_personal_id(spec: FieldSpec) -> bool:
+    return spec.sensitive and spec.identifier in (Identifier.IDCARD, Identifier.ID_DOCUMENT)
+
+
+def _protect(original: dict[str, Any], sensitive: set[str], runtime: Runtime) -> dict[str, Any]:
+    """Personal ID numbers in a rejected row are kept encrypted: only the provider's feedback file shows them."""
+    out = {}
+    for header, value in original.items():
+        if header in sensitive and value:
+            out[header] = "enc:" + base64.b64encode(runtime.protector.encrypt(str(value))).decode()
+        else:
+            out[header] = value
+    return out
+
+
+def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    return {
+        h: runtime.protector.decrypt(base64.b64decode(v[4:])) if isinstance(v, str) and v.startswith("enc:") else v
+        for h, v in raw_row.items()
+    }
+
+
+def _stage_frame(
+    conn: sa.Connection,
+    good: pl.DataFrame,
+    ctx: Context,
+    runtime: Runtime,
+    calendar: WorkdayCalendar,
+    batch_id: int,
+) -> pl.DataFrame:
+    item = ctx.item
+    subject_ids = _resolve_subjects(conn, good, item, runtime, batch_id)
+    personal = [f.code for f in item.fields if _is_personal_id(f)]
+    masked = [
+        pl.col(norm(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(norm(c))
+        for c in personal
+    ] + [
+        pl.col(raw(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(raw(c))
+        for c in personal
+    ]
+    shown = good.with_columns(masked) if masked else good
+    data = pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode()
+    changed = [
+        pl.when(pl.col(raw(f.code)) != pl.col(norm(f.code)).fill_null("")).then(pl.col(raw(f.code))).alias(f.code)
+        for f in item.fields
+    ]
+    original = pl.struct(changed).struct.json_encode()
+    dates = item.date_fields
+
+    def date_col(code: str | None) -> pl.Expr:
+        return pl.col(norm(code)).str.to_date("%Y-%m-%d", strict=False) if code else pl.lit(None, dtype=pl.Date)
+
+    staged = shown.select(
+        pl.col(ROW).alias("row_number"),
+        pl.col(SOURCE).alias("source_uscc"),
+        pl.col(KEY).alias("source_key"),
+        date_col(dates.decision).alias("decision_date"),
+        date_col(dates.valid_until).alias("valid_until"),
+        date_col(dates.act_end).alias("act_end_date"),
+        _without_nulls(data).alias("data"),
+        _without_nulls(original).alias("original"),
+    ).with_columns(pl.Series("subject_id", subject_ids, dtype=pl.Int64))
+    staged = staged.with_columns(
+        pl.Series("content_hash", [hashlib.md5(d.encode()).hexdigest() for d in staged["data"]], dtype=pl.String)
+    )
+    if item.timeliness_working_days and dates.decision:
+        days = working_days_to(staged["decision_date"], ctx.today, calendar).alias("receipt_working_days")
+        staged = staged.with_columns(days, (days > item.timeliness_working_days).alias("late"))
+    else:
+        staged = staged.with_columns(
+            pl.lit(None, dtype=pl.Int32).alias("receipt_working_days"), pl.lit(None, dtype=pl.Boolean).alias("late")
+        )
+    return staged
+
+
+def _without_nulls(json_expr: pl.Expr) -> pl.Expr:
+    """Drop "key":null pairs: absent means empty, and a million rows of nulls is real disk."""
+    cleaned = json_expr.str.replace_all(r'"[^"]*":null,?', "").str.replace(r",\}$", "}")
+    return pl.when(cleaned == "{}").then(None).otherwise(cleaned)
+
+
+def _resolve_subjects(conn: sa.Connection, good: pl.DataFrame, item: Item, runtime: Runtime, batch_id: int) -> pl.Series:
+    roles = item.subject_fields.roles()
+    role_cols = {role: pl.col(norm(code)) for role, code in roles.items()}
+    kinds = {value: kinds[0].value for value, kinds in (item.subject_kind_values or {}).items()}
+    placeholders = {p for f in item.fields for p in f.placeholder}
+    exprs = [expr.alias(role) for role, expr in role_cols.items()]
+    subjects_frame = good.select(exprs)
+    unique = subjects_frame.unique(maintain_order=True)
+    candidates = [
+        _candidate(row, kinds, placeholders, source=f"batch:{batch_id}") for row in unique.iter_rows(named=True)
+    ]
+    resolved = resolve_many(conn, candidates, clock=runtime.clock, protector=runtime.protector)
+    ids = unique.with_columns(pl.Series("__subject", [r.subject_id for r in resolved], dtype=pl.Int64))
+    joined = subjects_frame.join(ids, on=list(roles), how="left", nulls_equal=True, maintain_order="left")
+    return joined["__subject"]
+
+
+def _candidate(row: dict[str, Any], kinds: dict[str, str], placeholders: set[str], *, source: str) -> Candidate:
+    identifiers = {
+        scheme: row.get(scheme)
+        for scheme in ("uscc", "regno", "orgcode", "taxno", "inst_cert", "social_org_cert")
+        if row.get(scheme) and row.get(scheme) not in placeholders
+    }
+    number = row.get("id_number")
+    if number:
+        id_type = row.get("id_type") or "身份证"
+        if id_type in prepare.ID_CARD_TYPES:
+            identifiers["idcard"] = number
+        else:
+            identifiers["iddoc"] = f"{id_type}:{number}"
+    kind = kinds.get(row.get("kind") or "")
+    return Candidate(identifiers=identifiers, name=row.get("name"), kind=kind, source=source)
+
+
+def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int) -> None:
+    """A rejected row is corrected once a later batch loads a row with the same key."""
+    conn.execute(
+        rejected_rows.update()
+        .where(
+            rejected_rows.c.item_code == item_code,
+            rejected_rows.c.status == "open",
+            rejected_rows.c.batch_id != batch_id,
+            rejected_rows.c.source_key.in_(sa.text(f"SELECT source_key FROM {load.STAGE}")),
+        )
+        .values(status="corrected", corrected_by_batch_id=batch_id)
+    )
