@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,9 @@ from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
 from xinyong.store.schema import metadata
 
-DATABASES = [d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+DATABASES = [
+    d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
+]
 PG_URL = os.environ.get("XINYONG_TEST_PG_URL", "postgresql+psycopg://xinyong:xinyong@127.0.0.1:5432/postgres")
 TEST_KEY = bytes(range(64))
 
@@ -100,3 +103,47 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(home: Path, engine: sa.Engine) -> Settings:
     return Settings(home=home, database_url=engine.url.render_as_string(hide_password=False))
+
+
+# --- The whole suite's logs are scanned for ID numbers in clear (security issue #3) ----------------------
+# Every test process sends its logs through xinyong.logging (the configuration the platform runs with) into
+# one directory; at the end the controlling process (the only one under pytest-xdist) scans every file and
+# fails the run if a valid ID number appears unmasked. XINYONG_TEST_LOG_DIR may name the directory (CI can
+# keep it); xdist workers inherit it from the controller's environment.
+LOG_DIR_ENV = "XINYONG_TEST_LOG_DIR"
+_made_log_dir: list[str] = []  # set in the process that made the directory, which removes it if clean
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get(LOG_DIR_ENV):
+        os.environ[LOG_DIR_ENV] = tempfile.mkdtemp(prefix="xinyong-test-logs-")
+        _made_log_dir.append(os.environ[LOG_DIR_ENV])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_log() -> Path:
+    from xinyong.logging import configure_logging
+
+    path = Path(os.environ[LOG_DIR_ENV]) / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+    configure_logging(log_file=path, stderr=False, force=True)
+    return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # a worker: the controller scans once every worker is done
+    from xinyong.logging import find_id_numbers
+
+    leaks = []
+    for path in sorted(Path(os.environ[LOG_DIR_ENV]).glob("*.log*")):
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            leaks += [f"{path.name}:{line}: {number[:4]}…" for line, number in find_id_numbers(lines)]
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ID numbers in clear in the logs ({os.environ[LOG_DIR_ENV]}):", red=True)
+            for leak in leaks[:20]:
+                reporter.write_line(f"  {leak}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif _made_log_dir:
+        shutil.rmtree(_made_log_dir[0], ignore_errors=True)

@@ -12,6 +12,7 @@ from xinyong.catalog.cli import app as catalog_app
 from xinyong.codes.cli import app as code_app
 from xinyong.config import DEMO_MARKER, Settings
 from xinyong.policy.cli import policy_app, workdays_app
+from xinyong.security.cli import audit_app, org_app, token_app, user_app
 
 app = typer.Typer(
     name="xinyong",
@@ -23,6 +24,10 @@ app.add_typer(code_app, name="code", help="统一社会信用代码等代码校�
 app.add_typer(workdays_app, name="workdays", help="工作日计算 / working-day arithmetic")
 app.add_typer(policy_app, name="policy", help="规则参数 / rules as data")
 app.add_typer(catalog_app, name="catalog", help="公共信用信息目录 / the catalogue")
+app.add_typer(org_app, name="org", help="机构 / organisations")
+app.add_typer(user_app, name="user", help="用户账户 / user accounts")
+app.add_typer(token_app, name="token", help="接口令牌 / API tokens")
+app.add_typer(audit_app, name="audit", help="审计日志 / the audit trail")
 
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 key_app = typer.Typer(help="密钥 / keys", no_args_is_help=True)
@@ -95,10 +100,14 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
 
     runtime = Runtime.open(settings)
     if not is_current(runtime.engine):
-        console.print("[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / database not migrated: run `xinyong db upgrade`[/]")
+        console.print(
+            "[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / database not migrated: run `xinyong db upgrade`[/]"
+        )
         raise typer.Exit(2)
     console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"))
+    uvicorn.run(
+        create_app(runtime), host=host, port=port, log_level=os.environ.get("XINYONG_LOG_LEVEL", "info")
+    )
 
 
 def main() -> None:

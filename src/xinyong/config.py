@@ -10,7 +10,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 DEMO_MARKER = "DEMO"
 
 
@@ -27,9 +26,10 @@ class Settings:
         url = os.environ.get("XINYONG_DATABASE_URL") or sqlite_url(home / "xinyong.db")
         if demo is None:
             # A home seeded by `xinyong demo` stays a demo home: its marker file says so.
-            demo = os.environ.get("XINYONG_DEMO", "").lower() in {"1", "true", "yes"} or (
-                home / DEMO_MARKER
-            ).exists()
+            demo = (
+                os.environ.get("XINYONG_DEMO", "").lower() in {"1", "true", "yes"}
+                or (home / DEMO_MARKER).exists()
+            )
         return cls(home=home, database_url=url, demo=demo)
 
     def ensure_home(self) -> Path:

@@ -21,7 +21,9 @@ def test_frames_written_in_bulk_read_back_through_core_unchanged(engine: sa.Engi
     )
     with engine.begin() as conn:
         assert insert_frame(conn, "organisations", frame) == 2
-        conn.execute(catalog_versions.insert().values(sha256="0" * 64, edition="e", content="", created_at=at))
+        conn.execute(
+            catalog_versions.insert().values(sha256="0" * 64, edition="e", content="", created_at=at)
+        )
     with engine.connect() as conn:
         rows = conn.execute(sa.select(organisations).order_by(organisations.c.id)).mappings().all()
     assert [r["name"] for r in rows] == frame["name"].to_list()

@@ -4,7 +4,14 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from xinyong.store.engine import current_revision, head_revision, is_current, make_engine, normalise_url, upgrade
+from xinyong.store.engine import (
+    current_revision,
+    head_revision,
+    is_current,
+    make_engine,
+    normalise_url,
+    upgrade,
+)
 from xinyong.store.schema import metadata
 from xinyong.store.tables import organisations
 
@@ -32,7 +39,9 @@ def test_datetimes_come_back_aware_and_in_utc(engine: sa.Engine) -> None:
     at = dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     with engine.begin() as conn:
         conn.execute(
-            organisations.insert().values(uscc="91350100M000100Y43", name="测试", kind="provider", created_at=at)
+            organisations.insert().values(
+                uscc="91350100M000100Y43", name="测试", kind="provider", created_at=at
+            )
         )
         stored = conn.execute(sa.select(organisations.c.created_at)).scalar_one()
     assert stored == at and stored.utcoffset() == dt.timedelta(0)

@@ -26,6 +26,7 @@ from xinyong.catalog.models import (
     Item,
     SubjectFields,
     SubjectKind,
+    UnknownCodeError,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "RuleScope",
     "SubjectFields",
     "SubjectKind",
+    "UnknownCodeError",
     "default_rules",
     "forbidden_match",
     "header_base",

@@ -42,10 +42,14 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
     kind = spec.type.value
     if kind in _ENUM_TYPES:
         if not spec.enum:
-            out.append(_invalid(f"类型 {kind} 必须列出 enum 取值", f"type {kind} needs a list of enum values"))
+            out.append(
+                _invalid(f"类型 {kind} 必须列出 enum 取值", f"type {kind} needs a list of enum values")
+            )
         elif len(set(spec.enum)) != len(spec.enum):
             dupes = sorted({v for v in spec.enum if spec.enum.count(v) > 1})
-            out.append(_invalid(f"enum 取值重复：{'、'.join(dupes)}", f"duplicate enum values: {', '.join(dupes)}"))
+            out.append(
+                _invalid(f"enum 取值重复：{'、'.join(dupes)}", f"duplicate enum values: {', '.join(dupes)}")
+            )
         values = set(spec.enum or ())
         if spec.enum_labels and (extra := sorted(set(spec.enum_labels) - values)):
             out.append(
@@ -71,9 +75,7 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
         out.append(_invalid("separator 不能为空", "separator must not be empty"))
     if kind == "decimal":
         if spec.precision is None or spec.scale is None:
-            out.append(
-                _invalid("decimal 必须给出 precision 和 scale", "a decimal needs precision and scale")
-            )
+            out.append(_invalid("decimal 必须给出 precision 和 scale", "a decimal needs precision and scale"))
         elif spec.scale > spec.precision:
             out.append(_invalid("scale 不能大于 precision", "scale cannot exceed precision"))
     elif spec.precision is not None or spec.scale is not None:
@@ -82,9 +84,15 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
         out.append(_invalid(f"类型 {kind} 不能设 max_length", f"type {kind} cannot have max_length"))
     if spec.identifier is not None and kind != "code":
         out.append(
-            _invalid("设了 identifier 的字段类型必须是 code", "a field with an identifier must be of type code")
+            _invalid(
+                "设了 identifier 的字段类型必须是 code", "a field with an identifier must be of type code"
+            )
         )
-    if spec.identifier is not None and spec.identifier.value == "uscc_or_placeholder" and not spec.placeholder:
+    if (
+        spec.identifier is not None
+        and spec.identifier.value == "uscc_or_placeholder"
+        and not spec.placeholder
+    ):
         out.append(
             _invalid(
                 "identifier 为 uscc_or_placeholder 时必须列出 placeholder 取值",
@@ -96,7 +104,10 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
             re.compile(spec.pattern)
         except re.error as exc:
             out.append(
-                _invalid(f"pattern 不是有效的正则表达式：{exc}", f"pattern is not a valid regular expression: {exc}")
+                _invalid(
+                    f"pattern 不是有效的正则表达式：{exc}",
+                    f"pattern is not a valid regular expression: {exc}",
+                )
             )
     if spec.required and spec.required_if is not None:
         out.append(
@@ -128,6 +139,7 @@ def item_problems(item: Item) -> list[Problem]:
         out.append(_invalid("subject_kinds 有重复", "subject_kinds has duplicates"))
     out += _source_key(item, by_code)
     out += _subject_fields(item, by_code)
+    out += _data_source(item, by_code)
     out += _dates(item, by_code)
     for spec in item.fields:
         if spec.required_if is not None:
@@ -157,7 +169,8 @@ def _header_collisions(fields: Iterable[FieldSpec]) -> list[Problem]:
                     Problem(
                         "catalog.duplicate",
                         f"字段 {first.code} 与 {spec.code} 的表头/别名规范化后相同：「{text}」",
-                        f"fields {first.code} and {spec.code} share the header/alias '{text}' after normalisation",
+                        f"fields {first.code} and {spec.code} share the header/alias '{text}' "
+                        "after normalisation",
                         spec.code,
                     )
                 )
@@ -209,6 +222,33 @@ def _source_key(item: Item, by_code: dict[str, FieldSpec]) -> list[Problem]:
     return out
 
 
+def _data_source(item: Item, by_code: dict[str, FieldSpec]) -> list[Problem]:
+    if item.data_source is None:
+        return []
+    out = []
+    for role, code in item.data_source.roles().items():
+        spec = by_code.get(code)
+        if spec is None:
+            out.append(
+                _bad_ref(
+                    f"data_source.{role} 引用了不存在的字段 {code}",
+                    f"data_source.{role} names an unknown field {code}",
+                    code,
+                )
+            )
+        elif role == "uscc" and (
+            spec.identifier is None or spec.identifier.value != "uscc" or not spec.required
+        ):
+            out.append(
+                _invalid(
+                    f"data_source.uscc 的字段 {code} 必须是必填的统一社会信用代码（identifier: uscc, required: true）",
+                    f"data_source.uscc field {code} must be a required USCC (identifier: uscc, required: true)",
+                    code,
+                )
+            )
+    return out
+
+
 def _subject_fields(item: Item, by_code: dict[str, FieldSpec]) -> list[Problem]:
     out = []
     roles = item.subject_fields.roles()
@@ -228,7 +268,8 @@ def _subject_fields(item: Item, by_code: dict[str, FieldSpec]) -> list[Problem]:
             out.append(
                 _invalid(
                     f"subject_fields.{role} 的字段 {code} 应声明 identifier: {' 或 '.join(sorted(allowed))}",
-                    f"subject_fields.{role} field {code} should declare identifier: {' or '.join(sorted(allowed))}",
+                    f"subject_fields.{role} field {code} should declare identifier: "
+                    f"{' or '.join(sorted(allowed))}",
                     code,
                 )
             )
@@ -344,7 +385,8 @@ def _condition(cond: Condition, owner: FieldSpec, by_code: dict[str, FieldSpec])
             out.append(
                 _bad_ref(
                     f"字段 {owner.code} 的 required_if 使用了 {target.code} 没有的取值：{'、'.join(bad)}",
-                    f"required_if of field {owner.code} uses values {target.code} does not have: {', '.join(bad)}",
+                    f"required_if of field {owner.code} uses values {target.code} does not have: "
+                    f"{', '.join(bad)}",
                     owner.code,
                 )
             )
@@ -364,11 +406,11 @@ def _never_collect(item: Item) -> list[Problem]:
                 out.append(
                     Problem(
                         "catalog.forbidden_field",
-                        f"字段 {spec.code}「{spec.name_zh}」（匹配「{text}」）属于须经信息主体书面同意才能采集的"
-                        f"个人信息「{rule.name_zh}」（依据：{rule.source}）；本事项未声明 consent_required: true，"
-                        "目录被拒绝",
-                        f"field {spec.code} ({spec.name_en}, matched '{text}') is personal information that may "
-                        f"be collected only with the subject's written consent: {rule.name_en} "
+                        f"字段 {spec.code}「{spec.name_zh}」（匹配「{text}」）属于须经信息主体"
+                        f"书面同意才能采集的个人信息「{rule.name_zh}」（依据：{rule.source}）；"
+                        "本事项未声明 consent_required: true，目录被拒绝",
+                        f"field {spec.code} ({spec.name_en}, matched '{text}') is personal information "
+                        f"that may be collected only with the subject's written consent: {rule.name_en} "
                         f"(source: {rule.source}); the item does not declare consent_required: true, so the "
                         "catalogue is refused",
                         spec.code,
@@ -380,8 +422,9 @@ def _never_collect(item: Item) -> list[Problem]:
                         "catalog.forbidden_field",
                         f"字段 {spec.code}「{spec.name_zh}」（匹配「{text}」）属于禁止采集的个人信息"
                         f"「{rule.name_zh}」（依据：{rule.source}），目录被拒绝",
-                        f"field {spec.code} ({spec.name_en}, matched '{text}') is personal information that must "
-                        f"never be collected: {rule.name_en} (source: {rule.source}); the catalogue is refused",
+                        f"field {spec.code} ({spec.name_en}, matched '{text}') is personal information "
+                        f"that must never be collected: {rule.name_en} (source: {rule.source}); "
+                        "the catalogue is refused",
                         spec.code,
                     )
                 )

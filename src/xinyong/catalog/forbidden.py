@@ -100,7 +100,7 @@ class _Matcher:
                 if not words:
                     continue
                 group = f"g{len(en_groups)}"
-                # words may be run together or joined by any separator; a plural "s"/"es" is allowed at the end
+                # words may be run together or joined by any separator; a plural "s"/"es" may follow
                 body = r"\s*".join(re.escape(w) for w in words)
                 en_groups.append(f"(?P<{group}>{body}(?:e?s)?)")
                 en_owner[group] = rule

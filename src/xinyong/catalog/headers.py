@@ -12,7 +12,9 @@ import re
 import unicodedata
 
 # NFKC already folds （）［］｛｝ into ASCII; these CJK brackets have no compatibility mapping.
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "〖": "(", "〗": ")", "[": "(", "]": ")"})
+_BRACKETS = str.maketrans(
+    {"【": "(", "】": ")", "〔": "(", "〕": ")", "〖": "(", "〗": ")", "[": "(", "]": ")"}
+)
 # \s covers U+3000 and NBSP; zero-width characters and the BOM sneak in from copy-paste and UTF-8-SIG files.
 _INVISIBLE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 # A required-column marker (``*名称``, ``名称*``) is template decoration, not part of the name.
@@ -27,7 +29,9 @@ def normalise_header(text: str) -> str:
 
 
 def header_base(normalised: str) -> str:
-    """The header without its parenthetical parts: ``行政相对人代码_1(统一社会信用代码)`` → ``行政相对人代码_1``.
+    """The header without its parenthetical parts.
+
+    ``行政相对人代码_1(统一社会信用代码)`` → ``行政相对人代码_1``.
 
     Takes an already normalised header. Returns "" when nothing is left outside the brackets.
     """

@@ -16,10 +16,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from xinyong.catalog.models import CatalogFile, Item
+from xinyong.catalog.models import CatalogFile, Item, UnknownCodeError
 from xinyong.problems import Problem, ProblemError
 
 DEFAULT_CATALOG = "hubei-demo.yaml"
+# libyaml's loader is ~10x faster; it parses the same safe subset. Fall back where PyYAML lacks it.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Catalog:
@@ -54,7 +56,7 @@ class Catalog:
         found = self._by_code.get(code) or self._by_code.get(code.strip().upper())
         if found is None:
             known = ", ".join(self._by_code)
-            raise ProblemError(
+            raise UnknownCodeError(
                 Problem(
                     "catalog.unknown_item",
                     f"目录《{self.edition}》中没有事项 {code}；已有事项：{known}",
@@ -122,7 +124,7 @@ def parse_catalog(
     """Validate catalogue bytes (an upload of a new edition through the console, say)."""
     digest = hashlib.sha256(data).hexdigest()
     try:
-        raw = yaml.safe_load(data.decode("utf-8-sig"))
+        raw = yaml.load(data.decode("utf-8-sig"), Loader=_SafeLoader)  # a safe loader (C or Python)
     except UnicodeDecodeError as exc:
         raise ProblemError(
             Problem(
@@ -222,7 +224,12 @@ def problems_from_validation(exc: ValidationError, raw: Any) -> list[Problem]:
             for p in inner.problems:
                 field = ".".join(x for x in (path, p.field) if x) or None
                 out.append(
-                    Problem(p.code, _join(where_zh, p.message_zh, "："), _join(where_en, p.message_en, ": "), field)
+                    Problem(
+                        p.code,
+                        _join(where_zh, p.message_zh, "："),
+                        _join(where_en, p.message_en, ": "),
+                        field,
+                    )
                 )
             continue
         reason_zh = _ZH_REASONS.get(error["type"], "取值无效")
@@ -263,7 +270,9 @@ def _locate(loc: Sequence[int | str], raw: Any) -> tuple[str, str, str]:
         key = rest.pop(0)
         if key in ("items", "fields") and rest and isinstance(rest[0], int):
             index = rest.pop(0)
-            child = node.get(key)[index] if isinstance(node, dict) and isinstance(node.get(key), list) else None
+            child = (
+                node.get(key)[index] if isinstance(node, dict) and isinstance(node.get(key), list) else None
+            )
             code = child.get("code") if isinstance(child, dict) else None
             if key == "items":
                 zh.append(f"目录事项 {code}" if code else f"目录第 {index + 1} 项")

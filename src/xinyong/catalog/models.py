@@ -203,13 +203,14 @@ class Condition(BaseModel):
             return all(c.evaluate(row, item) for c in self.all_of)
         assert self.field is not None  # guaranteed by _one_form
         raw = row.get(self.field)
-        if isinstance(raw, list | tuple | set):
-            values = [_clean_value(v) for v in raw]
+        spec = item.get_field(self.field)
+        if isinstance(raw, list | tuple | set):  # a multi_enum cell the pipeline has already split
+            values, as_list = [_clean_value(v) for v in raw], True
             text = ";".join(values)
         else:
             text = _clean_value(raw)
-            spec = item.get_field(self.field)
-            values = spec.split(text) if spec is not None and spec.type is FieldType.MULTI_ENUM else [text]
+            as_list = spec is not None and spec.type is FieldType.MULTI_ENUM
+            values = spec.split(text) if as_list and spec is not None else [text]
         if self.present is not None:
             return bool(text) is self.present
         if self.equals is not None:
@@ -217,10 +218,7 @@ class Condition(BaseModel):
         if self.in_ is not None:
             return text in {_clean_value(v) for v in self.in_}
         needle = _clean_value(self.contains)
-        spec = item.get_field(self.field)
-        if (spec is not None and spec.type is FieldType.MULTI_ENUM) or isinstance(raw, list | tuple | set):
-            return needle in values
-        return needle in text
+        return needle in values if as_list else needle in text
 
     def describe(self) -> str:
         """A one-line rendering for tables and messages: ``cf_cflb 含 罚款``."""
@@ -235,6 +233,12 @@ class Condition(BaseModel):
         if self.contains is not None:
             return f"{self.field} 含 {self.contains}"
         return f"{self.field} {'非空' if self.present else '为空'}"
+
+
+class UnknownCodeError(ProblemError, KeyError):
+    """An item or field code the catalogue does not have: a ProblemError that ``except KeyError`` catches."""
+
+    __str__ = ProblemError.__str__  # KeyError would quote the message
 
 
 def _shape(zh: str, en: str, field: str | None = None) -> ProblemError:
@@ -349,12 +353,29 @@ class SubjectFields(BaseModel):
         return {role: code for role, code in self.model_dump().items() if code is not None}
 
 
+class DataSourceFields(BaseModel):
+    """Which fields name the department a record comes from (数据来源单位), when it differs from the sender.
+
+    A record's identity is (item, source department, source key): the same penalty forwarded by a city
+    collection system and sent by the department itself is one record, not two.
+    """
+
+    model_config = _CONFIG
+
+    uscc: str  # 数据来源单位统一社会信用代码
+    name: str | None = None  # 数据来源单位
+
+    def roles(self) -> dict[str, str]:
+        return {role: code for role, code in self.model_dump().items() if code is not None}
+
+
 class DateFields(BaseModel):
     """Which date fields the disclosure and timeliness logic read."""
 
     model_config = _CONFIG
 
-    decision: str | None = None  # 决定日期: timeliness (双公示 7 working days) and penalty periods run from it
+    # 决定日期: timeliness (双公示 7 working days) and penalty periods run from it
+    decision: str | None = None
     valid_from: str | None = None  # 有效期自
     valid_until: str | None = None  # 有效期至 / 处罚有效期
     act_end: str | None = None  # the day the act or event ended: the 5-year adverse period runs from it
@@ -386,6 +407,8 @@ class Item(BaseModel):
     # kind field value → subject kinds it may denote (法人及非法人组织 → legal_person, other_org)
     subject_kind_values: dict[str, tuple[SubjectKindValue, ...]] | None = None
     date_fields: DateFields = DateFields()
+    # Absent: the submitter is the source (a department sending its own records).
+    data_source: DataSourceFields | None = None
     timeliness_working_days: int | None = Field(default=None, ge=1)
     timeliness_source: str | None = None
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
@@ -427,7 +450,7 @@ class Item(BaseModel):
         """The field with this code; a ProblemError naming the known codes otherwise."""
         spec = self._by_code.get(code)
         if spec is None:
-            raise ProblemError(
+            raise UnknownCodeError(
                 Problem(
                     "catalog.unknown_field",
                     f"目录事项 {self.code} 没有字段 {code}；已有字段：{', '.join(self.field_codes)}",
@@ -442,7 +465,8 @@ class Item(BaseModel):
 
         Tolerates full-width brackets and letters, spaces (U+3000 too), a ``*`` required marker, and a
         parenthetical on either side: ``行政相对人代码_1（统一社会信用代码）``, ``行政相对人代码_1`` and
-        ``行政处罚决定书文号(必填)`` all match. A parenthetical-free form shared by two fields matches neither.
+        ``行政处罚决定书文号(必填)`` all match. A parenthetical-free form shared by two fields matches
+        neither.
         """
         normalised = normalise_header(header)
         if not normalised:
@@ -470,7 +494,7 @@ class Item(BaseModel):
     # -- required fields ---------------------------------------------------------------------------
 
     def is_required(self, code: str, row: Mapping[str, object]) -> bool:
-        """Must this field be filled in this row (field code → cell)? ``required`` or ``required_if`` holds."""
+        """Must this field be filled in this row (code → cell)? ``required``, or ``required_if`` holds."""
         spec = self.field(code)
         if spec.required:
             return True

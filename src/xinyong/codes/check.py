@@ -2,9 +2,10 @@
 
 Detection, when no kind is given (providers often put any identifier in one 证件号码 column):
 - 18 characters: letters anywhere but a final X mean 统一社会信用代码. Otherwise both readings
-  are tried: a valid identity number wins, then a valid USCC; if neither is valid, the reading whose
-  structure fits (a real birth date and province vs. a known authority/type pair) is reported, and
-  an identity number when both or neither fit, as 18-digit strings in provider files mostly are.
+  are tried: a valid identity number wins, then a valid USCC; if neither is valid, the USCC
+  reading is reported only when positions 7-14 are no date while its authority/type pair and its
+  embedded organisation code fit; otherwise the identity-number reading, as 18-digit strings in
+  provider files mostly are identity numbers.
 - 15 digits: 工商注册号 when its ISO 7064 check digit holds, else an old identity number when its
   birth date is real, else 工商注册号 (with its errors). Old numbers have no check digit, so one in
   ten passes the registration-number check: when both readings hold we say so in a warning.
@@ -135,14 +136,20 @@ def _detect_18(code: str, today: dt.date | None) -> CodeCheck:
             "18位数字，符合统一社会信用代码规则",
             "18 digits forming a valid unified social credit code",
         )
-    id_fits = "birth_date" in as_id.parts and as_id.parts.get("division_name") is not None
-    uscc_fits = not any(p.code in ("uscc.authority", "uscc.org_type") for p in as_uscc.errors)
+    # Neither reading is valid. A valid authority/type pair alone is weak evidence (11, 12, 13, 21,
+    # 31-35, 51-53 are also province codes), so the USCC reading needs one of its checks to hold too.
+    id_fits = "birth_date" in as_id.parts
+    uscc_codes = {p.code for p in as_uscc.errors}
+    uscc_fits = not uscc_codes & {"uscc.authority", "uscc.org_type"} and (
+        as_uscc.parts.get("embedded_orgcode_valid") is True or "code.check_char" not in uscc_codes
+    )
     if uscc_fits and not id_fits:
         return _explained(
             as_uscc,
-            "18位数字，第7-14位不是有效出生日期，而前两位是有效的登记管理部门和机构类别，按统一社会信用代码校验",
-            "18 digits without a valid birth date but with a valid authority and type: "
-            "checked as a unified social credit code",
+            "18位数字，第7-14位不是有效出生日期，而登记管理部门、机构类别和第9-17位组织机构代码都符合规则，"
+            "按统一社会信用代码校验",
+            "18 digits without a valid birth date, but whose authority, type and embedded organisation "
+            "code fit: checked as a unified social credit code",
         )
     return _explained(as_id, "18位数字，按公民身份号码校验", "18 digits: checked as an identity number")
 

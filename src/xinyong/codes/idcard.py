@@ -65,7 +65,9 @@ def check_idcard(code: str, *, today: dt.date | None = None) -> CodeCheck:
     errors = _digit_problems(code, range(17))
     if not (code[17].isascii() and code[17].isdigit()) and code[17] != "X":
         errors.append(
-            messages.char(18, code[17], "数字0-9或X（校验位）", "a digit 0-9 or X (check character)")
+            messages.char(
+                18, code[17], "数字0-9或X（校验位）", "a digit 0-9 or X (check character)", digits_only=True
+            )
         )
     parts, warnings = _area_birth_sex(code, code[6:14], code[14:17], today, errors)
     parts["format"] = "18"

@@ -7,10 +7,13 @@ identity numbers. None of these change which code is meant, so they are removed 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Hyphens and dashes people type between code groups. NFKC already maps the full-width hyphen
 # (U+FF0D) to "-"; the others survive NFKC and are listed explicitly.
+# Codes already in their one form (the bulk pipeline normalises whole columns first) skip the slow path.
+_ALREADY_NORMAL = re.compile(r"[0-9A-Z]+")
 _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
 
 
@@ -29,7 +32,9 @@ def normalize_code(text: object) -> str:
         # An integral float is how a number cell arrives; beyond 2**53 its digits are already
         # wrong, which check() reports separately.
         return str(int(text)) if text.is_integer() else str(text).upper()
-    s = unicodedata.normalize("NFKC", str(text))
+    if _ALREADY_NORMAL.fullmatch(text := str(text)):
+        return text
+    s = unicodedata.normalize("NFKC", text)
     kept = [
         ch
         for ch in s

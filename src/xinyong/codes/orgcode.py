@@ -48,7 +48,11 @@ def check_orgcode(code: str) -> CodeCheck:
     body, given = code[:8], code[8]
     errors = _body_problems(body)
     if given not in CHECK_CHARS:
-        errors.append(messages.char(9, given, "数字0-9或X（校验位）", "a digit 0-9 or X (check character)"))
+        errors.append(
+            messages.char(
+                9, given, "数字0-9或X（校验位）", "a digit 0-9 or X (check character)", digits_only=True
+            )
+        )
     parts = {"body": body, "check_char": given, "formatted": f"{body}-{given}"}
     if not errors:
         expected = check_char_for(body)

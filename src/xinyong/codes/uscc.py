@@ -132,7 +132,8 @@ def check_uscc(code: str) -> CodeCheck:
     if len(code) != 18:
         return CodeCheck("uscc", code, [messages.length(18, len(code), _WHAT_ZH, _WHAT_EN)])
 
-    errors = _char_problems(code)
+    char_errors = _char_problems(code)
+    errors = list(char_errors)
     warnings: list[Problem] = []
     parts: dict[str, Any] = {}
 
@@ -174,8 +175,8 @@ def check_uscc(code: str) -> CodeCheck:
             else:
                 errors.append(_embedded_problem(embedded, expected))
 
-    if all(ch in VALUES for ch in code):
-        parts["check_char"] = code[17]
+    parts["check_char"] = code[17]
+    if not char_errors:
         expected = check_char_for(code[:17])
         if expected != code[17]:
             errors.append(messages.check_char(expected, code[17]))

@@ -31,7 +31,11 @@ def condition_expr(condition: Condition, item: Item, column: str = "{code}") -> 
         parts = text
         for sep in spec.separators[1:]:
             parts = parts.str.replace_all(sep, spec.separators[0], literal=True)
-        return parts.str.split(spec.separators[0]).list.eval(pl.element().str.strip_chars()).list.contains(needle)
+        return (
+            parts.str.split(spec.separators[0])
+            .list.eval(pl.element().str.strip_chars())
+            .list.contains(needle)
+        )
     return text.str.contains(needle, literal=True)
 
 

@@ -64,5 +64,9 @@ def _load(path: Path) -> FeedFile:
         return FeedFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except (ValidationError, yaml.YAMLError) as exc:
         raise ProblemError(
-            Problem("feeds.invalid", f"报送声明文件 {path} 有误：{exc}", f"Feed declaration file {path} is invalid: {exc}")
+            Problem(
+                "feeds.invalid",
+                f"报送声明文件 {path} 有误：{exc}",
+                f"Feed declaration file {path} is invalid: {exc}",
+            )
         ) from exc

@@ -9,7 +9,10 @@ DATE_FORMATS_ZH = "2021-03-05、2021/3/5、20210305、2021年3月5日 或 Excel 
 DATE_FORMATS_EN = "2021-03-05, 2021/3/5, 20210305, 2021年3月5日 or an Excel date"
 
 _TEMPLATES: dict[str, tuple[str, str]] = {
-    "row.required": ("“{zh}”为必填项，本行为空，请补充后重报", "'{en}' is required and empty in this row; fill it in"),
+    "row.required": (
+        "“{zh}”为必填项，本行为空，请补充后重报",
+        "'{en}' is required and empty in this row; fill it in",
+    ),
     "row.required_if": (
         "“{zh}”在{cond}时必填，本行为空，请补充后重报",
         "'{en}' is required when {cond}; it is empty in this row",

@@ -25,7 +25,6 @@ ROW = "__row"
 KEY = "__key"
 SOURCE = "__source"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 ID_CARD_TYPES = {"身份证", "居民身份证", "1", "10", "111"}
 # Which scalar check explains a bad identifier of each standard.
 _SCALAR_KIND = {
@@ -61,7 +60,8 @@ def err(code: str) -> str:
 def prepare(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """`frame` has ROW plus one `raw:<code>` column per catalogue field (null where the file lacks it)."""
     item = ctx.item
-    out = frame.with_columns([_normalised(spec).alias(norm(spec.code)) for spec in item.fields])
+    out = frame.with_columns([_clean(spec).alias(clean(spec.code)) for spec in item.fields])
+    out = out.with_columns([_normalised(spec).alias(norm(spec.code)) for spec in item.fields])
     out = out.with_columns(condition_columns(item))
     out = out.with_columns([_cell_problem(spec, ctx).alias(err(spec.code)) for spec in item.fields])
     out = out.with_columns(_cross_field_problems(ctx))
@@ -73,49 +73,58 @@ def prepare(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     )
 
 
-def _clean(code: str) -> pl.Expr:
-    """NFKC (full-width digits and letters to ASCII) and trimmed; empty becomes null."""
-    text = pl.col(raw(code)).str.normalize("NFKC").str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
+def clean(code: str) -> str:
+    return f"clean:{code}"
 
 
-def _trimmed(code: str) -> pl.Expr:
-    text = pl.col(raw(code)).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
+# NFKC restricted to what matters in codes, numbers and dates: full-width ASCII (Ａ１，) and the ideographic
+# space. Full NFKC over every cell costs several times more and would also rewrite Chinese punctuation in
+# free text (，→ ,), which must reach the record as the provider wrote it.
+_FULL_WIDTH = [chr(0xFF01 + i) for i in range(94)] + ["\u3000"]
+_HALF_WIDTH = [chr(0x21 + i) for i in range(94)] + [" "]
+_FREE_TEXT = (FieldType.STRING, FieldType.TEXT)
+
+
+def _clean(spec: FieldSpec) -> pl.Expr:
+    """The cell trimmed (and, except free text, made half-width); empty becomes null. Computed once."""
+    text = pl.col(raw(spec.code))
+    if spec.type not in _FREE_TEXT:
+        text = text.str.replace_many(_FULL_WIDTH, _HALF_WIDTH)
+    text = text.str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text)
 
 
 def _normalised(spec: FieldSpec) -> pl.Expr:
+    cleaned = pl.col(clean(spec.code))
     t = spec.type
     if t is FieldType.DATE:
-        return parse_date(_clean(spec.code)).dt.strftime("%Y-%m-%d")
+        return parse_date(cleaned).dt.strftime("%Y-%m-%d")
     if t is FieldType.DECIMAL:
-        cleaned = _clean(spec.code).str.replace_all(r"[,\s]", "").str.replace(r"^\+", "")
-        return pl.when(cleaned.str.contains(_decimal_pattern(spec))).then(cleaned).otherwise(None)
+        number = cleaned.str.replace_all(r"[,\s]", "").str.strip_prefix("+")
+        return pl.when(number.str.contains(_decimal_pattern(spec))).then(number)
     if t is FieldType.INTEGER:
-        cleaned = _clean(spec.code).str.replace_all(r"[,\s]", "")
-        return pl.when(cleaned.str.contains(r"^-?\d+$")).then(cleaned).otherwise(None)
+        number = cleaned.str.replace_all(r"[,\s]", "")
+        return pl.when(number.str.contains(r"^-?\d+$")).then(number)
     if t is FieldType.ENUM:
-        return _clean(spec.code).replace_strict(_enum_map(spec), default=None, return_dtype=pl.String)
+        return cleaned.replace_strict(_enum_map(spec), default=None, return_dtype=pl.String)
     if t is FieldType.MULTI_ENUM:
         return _multi_enum(spec)
-    if t is FieldType.CODE:
-        cleaned = _clean(spec.code)
-        if spec.identifier is not None and spec.identifier is not Identifier.ID_DOCUMENT:
-            return cleaned.str.replace_all(r"[\s\-–—－]", "").str.to_uppercase()
-        return cleaned
-    return _trimmed(spec.code)
+    if t is FieldType.CODE and spec.identifier is not None and spec.identifier is not Identifier.ID_DOCUMENT:
+        return cleaned.str.replace_all(r"[\s\-–—]", "").str.to_uppercase()
+    return cleaned
 
 
 def parse_date(text: pl.Expr) -> pl.Expr:
-    """Dates as providers write them, including Excel serial numbers and a trailing time of day."""
-    day_part = text.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ T].*$", "${1}")
+    """Dates as providers write them: 2021-03-05, 2021/3/5, 2021.3.5, 20210305, 2021年3月5日, an Excel
+    serial number, or any of these followed by a time of day."""
+    canonical = text.str.replace(r"^(\d{4})(\d{2})(\d{2})$", "${1}-${2}-${3}").str.replace(
+        r"^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?(?:[ T].*)?$", "${1}-${2}-${3}"
+    )
     serial = text.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
     from_serial = pl.when(serial.is_between(20000, 80000)).then(
         pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)
     )
-    return pl.coalesce(
-        [day_part.str.to_date(fmt, strict=False) for fmt in _DATE_FORMATS] + [from_serial.cast(pl.Date)]
-    )
+    return pl.coalesce(canonical.str.to_date("%Y-%m-%d", strict=False), from_serial.cast(pl.Date))
 
 
 def _decimal_pattern(spec: FieldSpec) -> str:
@@ -136,14 +145,14 @@ def _enum_map(spec: FieldSpec) -> dict[str, str]:
 
 
 def _multi_enum(spec: FieldSpec) -> pl.Expr:
-    text = _clean(spec.code)
+    text = pl.col(clean(spec.code))
     first, *others = spec.separators or (";",)
     for sep in others:
         text = text.str.replace_all(_nfkc(sep), first, literal=True)
-    parts = text.str.split(_nfkc(first)).list.eval(
-        pl.element().str.strip_chars().filter(pl.element() != "")
+    parts = text.str.split(_nfkc(first)).list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+    mapped = parts.list.eval(
+        pl.element().replace_strict(_enum_map(spec), default=None, return_dtype=pl.String)
     )
-    mapped = parts.list.eval(pl.element().replace_strict(_enum_map(spec), default=None, return_dtype=pl.String))
     all_known = mapped.list.eval(pl.element().is_not_null().all()).list.first()
     return pl.when(all_known & (mapped.list.len() > 0)).then(mapped.list.join(";")).otherwise(None)
 
@@ -154,7 +163,7 @@ def _nfkc(value: str) -> str:
 
 def _cell_problem(spec: FieldSpec, ctx: Context) -> pl.Expr:
     code = spec.code
-    present = _clean(code).is_not_null()
+    present = pl.col(clean(code)).is_not_null()
     value = pl.col(norm(code))
     chain = pl.when(~present & pl.lit(spec.required)).then(pl.lit("row.required"))
     if spec.required_if is not None:
@@ -172,7 +181,9 @@ def _cell_problem(spec: FieldSpec, ctx: Context) -> pl.Expr:
     if spec.max_length:
         chain = chain.when(value.str.len_chars() > spec.max_length).then(pl.lit("row.max_length"))
     if spec.pattern:
-        chain = chain.when(present & ~value.str.contains(spec.pattern).fill_null(False)).then(pl.lit("row.pattern"))
+        chain = chain.when(present & ~value.str.contains(spec.pattern).fill_null(False)).then(
+            pl.lit("row.pattern")
+        )
     if spec.identifier is not None:
         chain = chain.when(present & ~_identifier_ok(spec, ctx)).then(pl.lit("row.identifier"))
     dates = ctx.item.date_fields
@@ -196,9 +207,11 @@ def _identifier_ok(spec: FieldSpec, ctx: Context) -> pl.Expr:
     if ident is Identifier.IDCARD:
         return vector.idcard_valid(_id_code(value), today=ctx.today).fill_null(False)
     # ID_DOCUMENT: a 身份证 must pass GB 11643; other documents (passports...) are free text.
-    return pl.when(_is_id_card(ctx)).then(
-        vector.idcard_valid(_id_code(value), today=ctx.today).fill_null(False)
-    ).otherwise(pl.lit(True))
+    return (
+        pl.when(_is_id_card(ctx))
+        .then(vector.idcard_valid(_id_code(value), today=ctx.today).fill_null(False))
+        .otherwise(pl.lit(True))
+    )
 
 
 def _id_code(value: pl.Expr) -> pl.Expr:
@@ -230,7 +243,7 @@ def condition_columns(item: Item) -> list[pl.Expr]:
     """The text each `required_if` reads: the enum value where the cell maps to one, else the cleaned cell."""
     exprs = []
     for spec in item.fields:
-        cleaned = _clean(spec.code)
+        cleaned = pl.col(clean(spec.code))
         if spec.type in (FieldType.ENUM, FieldType.MULTI_ENUM):
             cleaned = pl.coalesce(pl.col(norm(spec.code)), cleaned)
         exprs.append(cleaned.alias(f"cond:{spec.code}"))
@@ -249,7 +262,9 @@ def explain(row: dict[str, object], ctx: Context) -> list[Problem]:
     return problems
 
 
-def _explain_cell(code: str, spec: FieldSpec, raw_value: object, row: dict[str, object], ctx: Context) -> Problem:
+def _explain_cell(
+    code: str, spec: FieldSpec, raw_value: object, row: dict[str, object], ctx: Context
+) -> Problem:
     shown = "" if raw_value is None else str(raw_value)
     if code == "row.required_if":
         assert spec.required_if is not None

@@ -102,7 +102,6 @@ def _read_csv(path: Path) -> ReadResult:
             infer_schema=False,
             encoding="utf8",
             truncate_ragged_lines=False,
-            missing_utf8_is_empty_string=False,
         )
     except pl.exceptions.ComputeError as exc:
         raise ProblemError(
@@ -168,7 +167,11 @@ def _read_json(path: Path, fmt: str) -> ReadResult:
             rows = data.get("records", data.get("data")) if isinstance(data, dict) else data
     except json.JSONDecodeError as exc:
         raise ProblemError(
-            Problem("file.json", f"JSON 格式错误（第{exc.lineno}行）：{exc.msg}", f"Invalid JSON at line {exc.lineno}: {exc.msg}")
+            Problem(
+                "file.json",
+                f"JSON 格式错误（第{exc.lineno}行）：{exc.msg}",
+                f"Invalid JSON at line {exc.lineno}: {exc.msg}",
+            )
         ) from exc
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ProblemError(

@@ -129,7 +129,9 @@ def ingest(
         summary.status = "refused"
         summary.seconds = time.perf_counter() - started
         with runtime.engine.begin() as conn:
-            summary.batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+            summary.batch_id = _insert_batch(
+                conn, summary, submitter, _catalog_version(conn, catalog, now), now
+            )
         return summary
     report("read", read.frame.height, read.frame.height)
 
@@ -151,7 +153,9 @@ def ingest(
             shaped = _shape(chunk, columns, item, first_row=start + row_offset)
             prepared = prepare.prepare(shaped, ctx)
             prepared, seen = _mark_duplicates(prepared, seen)
-            failed = pl.any_horizontal([pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")])
+            failed = pl.any_horizontal(
+                [pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")]
+            )
             bad = prepared.filter(failed)
             good = prepared.filter(~failed)
             _store_rejected(conn, bad, chunk, ctx, batch_id, runtime, first_row=start + row_offset)
@@ -163,7 +167,11 @@ def ingest(
         counts = load.merge(conn, item_code=item.code, batch_id=batch_id, now=now)
         _close_corrected(conn, item.code, batch_id)
         load.drop_stage(conn)
-        summary.inserted, summary.updated, summary.unchanged = counts["inserted"], counts["updated"], counts["unchanged"]
+        summary.inserted, summary.updated, summary.unchanged = (
+            counts["inserted"],
+            counts["updated"],
+            counts["unchanged"],
+        )
         summary.status = "done"
         summary.seconds = time.perf_counter() - started
         if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
@@ -174,7 +182,9 @@ def ingest(
 
 
 def _submitter(conn: sa.Connection, uscc: str) -> int:
-    org = conn.execute(sa.select(organisations.c.id).where(organisations.c.uscc == uscc.strip().upper())).scalar()
+    org = conn.execute(
+        sa.select(organisations.c.id).where(organisations.c.uscc == uscc.strip().upper())
+    ).scalar()
     if org is None:
         raise ProblemError(
             Problem(
@@ -227,7 +237,9 @@ def _check_volume(feed: Any, rows: int, summary: BatchSummary) -> None:
 
 
 def _catalog_version(conn: sa.Connection, catalog: Catalog, now: dt.datetime) -> int:
-    found = conn.execute(sa.select(catalog_versions.c.id).where(catalog_versions.c.sha256 == catalog.sha256)).scalar()
+    found = conn.execute(
+        sa.select(catalog_versions.c.id).where(catalog_versions.c.sha256 == catalog.sha256)
+    ).scalar()
     if found is not None:
         return int(found)
     content = catalog.file.model_dump_json(by_alias=True)
@@ -238,7 +250,9 @@ def _catalog_version(conn: sa.Connection, catalog: Catalog, now: dt.datetime) ->
     ).scalar_one()
 
 
-def _insert_batch(conn: sa.Connection, s: BatchSummary, submitter: int, catalog_version: int, now: dt.datetime) -> int:
+def _insert_batch(
+    conn: sa.Connection, s: BatchSummary, submitter: int, catalog_version: int, now: dt.datetime
+) -> int:
     return conn.execute(
         batches.insert()
         .values(
@@ -314,11 +328,19 @@ def _store_rejected(
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
-    for cells, original in zip(bad.iter_rows(named=True), originals.drop("__i").iter_rows(named=True), strict=True):
+    for cells, original in zip(
+        bad.iter_rows(named=True), originals.drop("__i").iter_rows(named=True), strict=True
+    ):
         reasons = prepare.explain(cells, ctx)
         if cells["__dup"]:
             reasons.append(
-                row_problem("row.duplicate_in_file", None, first=cells["__first"], key_zh=key_names_zh, key_en=key_names_en)
+                row_problem(
+                    "row.duplicate_in_file",
+                    None,
+                    first=cells["__first"],
+                    key_zh=key_names_zh,
+                    key_en=key_names_en,
+                )
             )
         rows.append(
             {
@@ -360,7 +382,9 @@ def _protect(original: dict[str, Any], sensitive: set[str], runtime: Runtime) ->
 
 def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     return {
-        h: runtime.protector.decrypt(base64.b64decode(v[4:])) if isinstance(v, str) and v.startswith("enc:") else v
+        h: runtime.protector.decrypt(base64.b64decode(v[4:]))
+        if isinstance(v, str) and v.startswith("enc:")
+        else v
         for h, v in raw_row.items()
     }
 
@@ -385,15 +409,13 @@ def _stage_frame(
     ]
     shown = good.with_columns(masked) if masked else good
     data = pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode()
-    changed = [
-        pl.when(pl.col(raw(f.code)) != pl.col(norm(f.code)).fill_null("")).then(pl.col(raw(f.code))).alias(f.code)
-        for f in item.fields
-    ]
-    original = pl.struct(changed).struct.json_encode()
+    original = _originals(shown, item)
     dates = item.date_fields
 
     def date_col(code: str | None) -> pl.Expr:
-        return pl.col(norm(code)).str.to_date("%Y-%m-%d", strict=False) if code else pl.lit(None, dtype=pl.Date)
+        return (
+            pl.col(norm(code)).str.to_date("%Y-%m-%d", strict=False) if code else pl.lit(None, dtype=pl.Date)
+        )
 
     staged = shown.select(
         pl.col(ROW).alias("row_number"),
@@ -402,29 +424,48 @@ def _stage_frame(
         date_col(dates.decision).alias("decision_date"),
         date_col(dates.valid_until).alias("valid_until"),
         date_col(dates.act_end).alias("act_end_date"),
-        _without_nulls(data).alias("data"),
-        _without_nulls(original).alias("original"),
+        data.alias("data"),
+        original.alias("original"),
     ).with_columns(pl.Series("subject_id", subject_ids, dtype=pl.Int64))
     staged = staged.with_columns(
-        pl.Series("content_hash", [hashlib.md5(d.encode()).hexdigest() for d in staged["data"]], dtype=pl.String)
+        pl.Series(
+            "content_hash", [hashlib.md5(d.encode()).hexdigest() for d in staged["data"]], dtype=pl.String
+        )
     )
     if item.timeliness_working_days and dates.decision:
         days = working_days_to(staged["decision_date"], ctx.today, calendar).alias("receipt_working_days")
         staged = staged.with_columns(days, (days > item.timeliness_working_days).alias("late"))
     else:
         staged = staged.with_columns(
-            pl.lit(None, dtype=pl.Int32).alias("receipt_working_days"), pl.lit(None, dtype=pl.Boolean).alias("late")
+            pl.lit(None, dtype=pl.Int32).alias("receipt_working_days"),
+            pl.lit(None, dtype=pl.Boolean).alias("late"),
         )
     return staged
 
 
-def _without_nulls(json_expr: pl.Expr) -> pl.Expr:
-    """Drop "key":null pairs: absent means empty, and a million rows of nulls is real disk."""
-    cleaned = json_expr.str.replace_all(r'"[^"]*":null,?', "").str.replace(r",\}$", "}")
-    return pl.when(cleaned == "{}").then(None).otherwise(cleaned)
+def _originals(frame: pl.DataFrame, item: Item) -> pl.Expr:
+    """The provider's own text of each cell that normalisation changed (full-width code, 2021/3/5 date...).
+
+    Only the columns where some row changed go into the JSON, and a row where nothing changed has none:
+    most rows are clean, and a million rows of empty keys would be real disk for nothing.
+    """
+    differs = {
+        f.code: pl.col(raw(f.code)).is_not_null()
+        & (pl.col(raw(f.code)) != pl.col(norm(f.code)).fill_null(""))
+        for f in item.fields
+    }
+    touched = [code for code, flag in differs.items() if frame.select(flag.any()).item()]
+    if not touched:
+        return pl.lit(None, dtype=pl.String)
+    cells = [pl.when(differs[c]).then(pl.col(raw(c))).alias(c) for c in touched]
+    return pl.when(pl.any_horizontal([differs[c] for c in touched])).then(
+        pl.struct(cells).struct.json_encode()
+    )
 
 
-def _resolve_subjects(conn: sa.Connection, good: pl.DataFrame, item: Item, runtime: Runtime, batch_id: int) -> pl.Series:
+def _resolve_subjects(
+    conn: sa.Connection, good: pl.DataFrame, item: Item, runtime: Runtime, batch_id: int
+) -> pl.Series:
     roles = item.subject_fields.roles()
     role_cols = {role: pl.col(norm(code)) for role, code in roles.items()}
     kinds = {value: kinds[0].value for value, kinds in (item.subject_kind_values or {}).items()}
@@ -433,7 +474,8 @@ def _resolve_subjects(conn: sa.Connection, good: pl.DataFrame, item: Item, runti
     subjects_frame = good.select(exprs)
     unique = subjects_frame.unique(maintain_order=True)
     candidates = [
-        _candidate(row, kinds, placeholders, source=f"batch:{batch_id}") for row in unique.iter_rows(named=True)
+        _candidate(row, kinds, placeholders, source=f"batch:{batch_id}")
+        for row in unique.iter_rows(named=True)
     ]
     resolved = resolve_many(conn, candidates, clock=runtime.clock, protector=runtime.protector)
     ids = unique.with_columns(pl.Series("__subject", [r.subject_id for r in resolved], dtype=pl.Int64))
@@ -441,7 +483,9 @@ def _resolve_subjects(conn: sa.Connection, good: pl.DataFrame, item: Item, runti
     return joined["__subject"]
 
 
-def _candidate(row: dict[str, Any], kinds: dict[str, str], placeholders: set[str], *, source: str) -> Candidate:
+def _candidate(
+    row: dict[str, Any], kinds: dict[str, str], placeholders: set[str], *, source: str
+) -> Candidate:
     identifiers = {
         scheme: row.get(scheme)
         for scheme in ("uscc", "regno", "orgcode", "taxno", "inst_cert", "social_org_cert")

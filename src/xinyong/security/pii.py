@@ -9,6 +9,7 @@ XINYONG_HOME/keys and is refused anywhere else.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from xinyong.codes.normalize import normalize_code
 from xinyong.config import Settings
 from xinyong.problems import Problem, ProblemError
 
@@ -31,7 +33,8 @@ class PersonalIdProtector:
         self._aead = AESGCM(key[32:])
 
     def blind_index(self, id_number: str) -> str:
-        return hmac.new(self._index_key, id_number.encode(), hashlib.sha256).hexdigest()
+        # Normalised first, so that "11010519491231002x" and "１１０１０５…002X" find the same person.
+        return hmac.new(self._index_key, normalize_code(id_number).encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, id_number: str) -> bytes:
         nonce = os.urandom(12)
@@ -41,11 +44,21 @@ class PersonalIdProtector:
         return self._aead.decrypt(blob[:12], blob[12:], _AAD).decode()
 
 
+_DEMO_KEY_REFUSED = Problem(
+    "security.pii_demo_key",
+    "XINYONG_PII_KEY 是本目录下演示模式生成的密钥，不能用于正式运行：请用 `xinyong key generate` 生成新的。",
+    "XINYONG_PII_KEY is the demo key generated in this home; it is refused outside demo mode. "
+    "Generate a real one with `xinyong key generate`.",
+)
+
+
 def load_protector(settings: Settings) -> PersonalIdProtector:
-    encoded = os.environ.get("XINYONG_PII_KEY")
-    if encoded:
-        return PersonalIdProtector(base64.b64decode(encoded))
+    encoded = os.environ.get("XINYONG_PII_KEY", "").strip()
     key_file = settings.home / "keys" / "pii.key"
+    if encoded:
+        if not settings.demo and key_file.exists() and key_file.read_text().strip() == encoded:
+            raise ProblemError(_DEMO_KEY_REFUSED)
+        return PersonalIdProtector(_decode(encoded))
     if not settings.demo:
         raise ProblemError(
             Problem(
@@ -56,7 +69,25 @@ def load_protector(settings: Settings) -> PersonalIdProtector:
                 "`xinyong key generate` makes one). The demo key is only accepted in demo mode.",
             )
         )
-    return PersonalIdProtector(base64.b64decode(_demo_key(key_file)))
+    return PersonalIdProtector(_decode(_demo_key(key_file).decode().strip()))
+
+
+def _decode(encoded: str) -> bytes:
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise ProblemError(
+            Problem(
+                "security.pii_key_invalid",
+                f"个人身份信息密钥无效：应为 {KEY_BYTES} 字节随机数的 base64 编码"
+                "（`xinyong key generate`）。",
+                f"The personal-identifier key is invalid: it must be base64 of {KEY_BYTES} random bytes "
+                "(`xinyong key generate`).",
+            )
+        )
+    return key
 
 
 def generate_key() -> str:
@@ -66,6 +97,8 @@ def generate_key() -> str:
 def _demo_key(key_file: Path) -> bytes:
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(generate_key())
-        key_file.chmod(0o600)
+        # Created readable by the owner only from the first byte, not chmod-ed afterwards.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(generate_key())
     return key_file.read_bytes()

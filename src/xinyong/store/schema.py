@@ -1,5 +1,6 @@
 """Imports every package's tables so that `metadata` is complete (Alembic and tests read it from here)."""
 
+from xinyong.security import models as security_models  # noqa: F401
 from xinyong.store import tables  # noqa: F401
 from xinyong.store.meta import metadata
 from xinyong.subjects import models as subject_models  # noqa: F401

@@ -12,12 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 
 from xinyong.clock import Clock
 from xinyong.codes.normalize import normalize_code
 from xinyong.security.masking import mask_id_number
 from xinyong.security.pii import PersonalIdProtector
+from xinyong.store.bulk import allocate_ids, insert_frame
 from xinyong.store.tables import records
 from xinyong.subjects.models import (
     IDENTIFIER_SCHEMES,
@@ -28,7 +30,7 @@ from xinyong.subjects.models import (
     subjects,
 )
 
-CHUNK = 500
+CHUNK = 5000  # values per IN list: well under SQLite's 32766 bound parameters
 _PERSONAL_SCHEMES = ("idcard", "iddoc")  # blind-indexed and encrypted, never stored in clear
 _ORG_SCHEMES = tuple(s for s in IDENTIFIER_SCHEMES if s not in _PERSONAL_SCHEMES)
 
@@ -222,49 +224,62 @@ def _insert_subjects(
     if not rows:
         return {}
     temps = list(rows)
-    payload = [{k: v for k, v in rows[t].items() if not k.startswith("_")} for t in temps]
-    inserted = conn.execute(subjects.insert().returning(subjects.c.id, sort_by_parameter_order=True), payload)
-    id_map = dict(zip(temps, (row.id for row in inserted), strict=True))
-    conn.execute(
-        subject_names.insert(),
-        [
-            {
-                "subject_id": id_map[t],
-                "name": rows[t]["name"],
-                "role": "current",
-                "source": rows[t]["_source"],
-                "first_seen": now,
-                "last_seen": now,
-            }
-            for t in temps
-        ],
+    ids = allocate_ids(conn, "subjects", len(temps))
+    frame = pl.DataFrame(
+        {
+            "id": ids,
+            "kind": [rows[t]["kind"] for t in temps],
+            "uscc": [rows[t]["uscc"] for t in temps],
+            "name": [rows[t]["name"] for t in temps],
+            "division_code": [rows[t]["division_code"] for t in temps],
+            "status": "active",
+        },
+        schema_overrides={"uscc": pl.String, "division_code": pl.String},
+    ).with_columns(_at(now, "created_at"), _at(now, "updated_at"))
+    insert_frame(conn, "subjects", frame)
+    names = frame.select(
+        pl.col("id").alias("subject_id"),
+        "name",
+        pl.lit("current").alias("role"),
+        pl.Series("source", [rows[t]["_source"] for t in temps], dtype=pl.String),
+        _at(now, "first_seen"),
+        _at(now, "last_seen"),
     )
-    return id_map
+    insert_frame(conn, "subject_names", names)
+    return dict(zip(temps, ids, strict=True))
+
+
+def _at(now: dt.datetime, name: str) -> pl.Expr:
+    return pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC")).alias(name)
 
 
 def _insert_identifiers(
     conn: sa.Connection, rows: Iterable[dict[str, Any]], id_map: dict[int, int], now: dt.datetime
 ) -> None:
-    payload = []
+    payload: dict[str, list[Any]] = {
+        k: [] for k in ("subject_id", "scheme", "value", "value_cipher", "value_masked", "origin", "source")
+    }
     attach_uscc: dict[int, str] = {}
     for row in rows:
         subject_id = id_map.get(row["subject_id"], row["subject_id"])
-        payload.append(
-            {
-                "subject_id": subject_id,
-                "scheme": row["scheme"],
-                "value": row["value"],
-                "value_cipher": row.get("value_cipher"),
-                "value_masked": row.get("value_masked"),
-                "origin": row["origin"],
-                "source": row.get("source"),
-                "created_at": now,
-            }
-        )
+        for key in payload:
+            payload[key].append(subject_id if key == "subject_id" else row.get(key))
         if row["scheme"] == "uscc" and row["subject_id"] > 0:
             attach_uscc[subject_id] = row["value"]
-    if payload:
-        conn.execute(subject_identifiers.insert(), payload)
+    if payload["subject_id"]:
+        frame = pl.DataFrame(
+            payload,
+            schema={
+                "subject_id": pl.Int64,
+                "scheme": pl.String,
+                "value": pl.String,
+                "value_cipher": pl.Binary,
+                "value_masked": pl.String,
+                "origin": pl.String,
+                "source": pl.String,
+            },
+        ).with_columns(_at(now, "created_at"))
+        insert_frame(conn, "subject_identifiers", frame)
     for subject_id, uscc in attach_uscc.items():
         # A legacy subject (known by 注册号 or 组织机构代码) now gets its USCC.
         conn.execute(
@@ -288,8 +303,7 @@ def _record_names(
         assert name is not None
         registered, known = current.get(subject_id, (name, set()))
         if name == registered and not candidate.authoritative_name:
-            seen_again.add((subject_id, name))
-            continue
+            continue  # the registered name seen again: nothing to learn
         if candidate.authoritative_name and name != registered:
             _rename(conn, subject_id, old=registered, new=name, known=known, source=candidate.source, now=now)
             current[subject_id] = (name, known | {name})

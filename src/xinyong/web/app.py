@@ -1,37 +1,77 @@
-"""The FastAPI application factory. One app serves the API, the portal and the console."""
+"""The FastAPI application factory. One app serves the API, the portal and the console.
+
+Every route declares its permission with `permission(...)` (xinyong.web.deps), the interactive API
+documentation included: FastAPI's own /docs and /openapi.json are switched off and served here instead,
+so that nothing is reachable without passing the one permission check.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 import xinyong
+from xinyong.logging import configure_logging
 from xinyong.runtime import Runtime
+from xinyong.security.ratelimit import InMemoryRateLimiter, RateLimiter
+from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import is_current
-from xinyong.web.api import subjects
+from xinyong.web.api import auth, subjects
+from xinyong.web.deps import install_error_handlers, permission
+
+TITLE = "Xinyong 信用 — 公共信用信息平台 API"
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> FastAPI:
+    """`rate_limiter`: the in-process limiter by default; pass a shared one when running several processes."""
+    configure_logging(runtime.settings)
     app = FastAPI(
-        title="Xinyong 信用 — 公共信用信息平台 API",
+        title=TITLE,
         version=xinyong.__version__,
         description="Public credit information platform: collection, disclosure, application, rights.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.runtime = runtime
+    app.state.security = SecuritySettings.load(runtime.settings)
+    app.state.rate_limiter = rate_limiter or InMemoryRateLimiter()
+    install_error_handlers(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness / 存活检查")
+    # Probes are exempt from rate limits: a load balancer polls them from one address all day.
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Liveness / 存活检查",
+        dependencies=[permission("ops.health", rate_limited=False)],
+    )
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: database reachable and migrated / 就绪检查")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Readiness: database reachable and migrated / 就绪检查",
+        dependencies=[permission("ops.health", rate_limited=False)],
+    )
     def readyz() -> JSONResponse:
         try:
             ready = is_current(runtime.engine)
-        except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
+        except Exception as exc:
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
         if not ready:
             return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[permission("api.docs")])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[permission("api.docs")])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE)
+
+    app.include_router(auth.router)
     app.include_router(subjects.router)
     return app

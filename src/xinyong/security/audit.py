@@ -1,0 +1,342 @@
+"""The audit trail: append-only, hash-chained, one entry per act that matters.
+
+Each entry records who (actor, role, organisation), did what (action) to which object, from where (ip),
+when (the runtime's clock), and — for any access to non-public information — whom they looked at and for
+what declared purpose. Its hash is SHA-256 over the previous entry's hash and a canonical JSON of its own
+content, so `verify()` finds the first entry that was edited, inserted or removed.
+
+Appends are serialised through the single `audit_head` row: the UPDATE that takes the next number also
+takes the row lock (PostgreSQL) or the database write lock (SQLite), so two transactions can never both
+extend the chain from the same entry. Call `record()` late in a long transaction: other writers of the
+audit trail wait for it to commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from xinyong.clock import Clock
+from xinyong.codes.idcard import check_idcard
+from xinyong.codes.normalize import normalize_code
+from xinyong.problems import Problem
+from xinyong.security.masking import mask_ids_in_text, mask_person_name
+from xinyong.security.models import audit_head, audit_log
+from xinyong.security.pii import PersonalIdProtector
+from xinyong.security.principal import Principal
+from xinyong.subjects.models import subject_identifiers, subjects
+
+GENESIS = "0" * 64
+_HEAD = 1
+# The fields the hash covers, in the order the canonical JSON sorts them anyway; `hash` itself is excluded.
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "actor_role",
+    "organisation_uscc",
+    "action",
+    "object_type",
+    "object_id",
+    "subject_id",
+    "subject_key",
+    "subject_label",
+    "level",
+    "purpose",
+    "ip",
+    "outcome",
+    "detail",
+    "prev_hash",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRef:
+    """Whom an entry is about: the registry id, a searchable key, a label safe to display."""
+
+    subject_id: int | None = None
+    key: str | None = None  # a USCC or other code, or the blind index of an ID number; never an ID number
+    label: str | None = None
+
+    @classmethod
+    def of_subject(cls, conn: sa.Connection, subject_id: int) -> SubjectRef:
+        row = conn.execute(
+            sa.select(subjects.c.kind, subjects.c.name, subjects.c.uscc).where(subjects.c.id == subject_id)
+        ).first()
+        if row is None:
+            return cls(subject_id=subject_id)
+        ids = conn.execute(
+            sa.select(
+                subject_identifiers.c.scheme, subject_identifiers.c.value, subject_identifiers.c.value_masked
+            )
+            .where(subject_identifiers.c.subject_id == subject_id)
+            .order_by(subject_identifiers.c.id)
+        ).all()
+        if row.kind == "natural_person":
+            person = next((i for i in ids if i.scheme == "idcard"), None)
+            label = " ".join(
+                filter(None, [mask_person_name(row.name), person.value_masked if person else None])
+            )
+            return cls(subject_id, person.value if person else None, label)
+        key = row.uscc or (ids[0].value if ids else None)
+        return cls(subject_id, key, f"{row.name} {key or ''}".strip())
+
+    @classmethod
+    def from_code(cls, code: str, protector: PersonalIdProtector) -> SubjectRef:
+        """The key an identifier is recorded under: ID numbers become their blind index."""
+        value = normalize_code(code)
+        if len(value) in (15, 18) and check_idcard(value).valid:
+            return cls(key=protector.blind_index(value), label=mask_ids_in_text(value))
+        return cls(key=value, label=value)
+
+
+def record(
+    conn: sa.Connection,
+    *,
+    principal: Principal,
+    action: str,
+    clock: Clock,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    subject: SubjectRef | None = None,
+    level: str | None = None,
+    purpose: str | None = None,
+    ip: str | None = None,
+    outcome: str = "ok",
+    detail: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one entry inside the caller's transaction; returns its sequence number.
+
+    Access to non-public information (`level` other than public) must name the subject and the declared
+    purpose (see access.declared_purpose). Free text is masked: an ID number typed into a purpose or a
+    detail never reaches the table in clear.
+    """
+    if level not in (None, "public") and (subject is None or not purpose):
+        raise ValueError("non-public access is recorded with the subject looked at and the declared purpose")
+    seq, prev_hash = _take_next(conn)
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "at": clock.now(),
+        "actor": principal.actor,
+        "actor_role": principal.role,
+        "organisation_uscc": principal.organisation_uscc,
+        "action": action,
+        "object_type": object_type,
+        "object_id": _clean(str(object_id)) if object_id is not None else None,
+        "subject_id": subject.subject_id if subject else None,
+        "subject_key": subject.key if subject else None,
+        "subject_label": _clean(subject.label) if subject else None,
+        "level": level,
+        "purpose": _clean(purpose),
+        "ip": ip,
+        "outcome": outcome,
+        "detail": _clean_json(detail) if detail is not None else None,
+        "prev_hash": prev_hash,
+    }
+    entry["hash"] = entry_hash(entry)
+    conn.execute(audit_log.insert().values(**entry))
+    conn.execute(audit_head.update().where(audit_head.c.id == _HEAD).values(hash=entry["hash"]))
+    return seq
+
+
+def _take_next(conn: sa.Connection) -> tuple[int, str]:
+    bump = (
+        audit_head.update()
+        .where(audit_head.c.id == _HEAD)
+        .values(seq=audit_head.c.seq + 1)
+        .returning(audit_head.c.seq, audit_head.c.hash)
+    )
+    row = conn.execute(bump).first()
+    if row is None:
+        # First entry ever (or an emptied database): create the head, tolerating a concurrent creator.
+        insert = (
+            _dialect_insert(conn)(audit_head).values(id=_HEAD, seq=0, hash=GENESIS).on_conflict_do_nothing()
+        )
+        conn.execute(insert)
+        row = conn.execute(bump).one()
+    return row.seq, row.hash
+
+
+def _dialect_insert(conn: sa.Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    content = {name: entry[name] for name in HASHED_FIELDS}
+    content["at"] = content["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _clean(text: str | None) -> str | None:
+    return mask_ids_in_text(text) if text else text
+
+
+def _clean_json(value: Any) -> Any:
+    # Round-trip through JSON so that what is hashed is exactly what both databases give back.
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return mask_ids_in_text(v)
+        if isinstance(v, Mapping):
+            return {str(k): walk(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [walk(x) for x in v]
+        if isinstance(v, float):
+            raise ValueError(
+                "audit details hold text, integers and booleans, not floats (they do not hash stably)"
+            )
+        return v
+
+    return json.loads(json.dumps(walk(value), ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True, slots=True)
+class AuditBreak:
+    seq: int
+    problem: Problem
+
+    def __str__(self) -> str:
+        return f"#{self.seq}: {self.problem.message_zh} / {self.problem.message_en}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    entries: int
+    head_seq: int
+    head_hash: str
+    broken: AuditBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify(conn: sa.Connection, *, anchors: Mapping[int, str] | None = None) -> Verification:
+    """Walk the chain from the first entry; report the first broken link, or none.
+
+    `anchors` are (seq, hash) pairs recorded elsewhere earlier (printed by `xinyong audit verify`): they
+    catch a rewrite of the whole chain by someone who could also recompute every hash.
+    """
+    anchors = dict(anchors or {})
+    head = conn.execute(
+        sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == _HEAD)
+    ).first()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+
+    def result(broken: AuditBreak | None) -> Verification:
+        return Verification(count, head_seq, head_hash, broken)
+
+    expected, prev_hash, count = 1, GENESIS, 0
+    query = sa.select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=2000)
+    rows = conn.execute(query)
+    for row in rows.mappings():
+        entry = dict(row)
+        broken = _link_problem(entry, expected=expected, prev_hash=prev_hash, anchors=anchors)
+        if broken is not None:
+            rows.close()
+            return result(broken)
+        expected, prev_hash, count = entry["seq"] + 1, entry["hash"], count + 1
+    last = expected - 1
+    if (head_seq, head_hash) != (last, prev_hash):
+        return result(_head_break(head_seq, last))
+    missing = sorted(s for s in anchors if s > last)
+    return result(_anchor_break(missing[0]) if missing else None)
+
+
+def _head_break(head_seq: int, last: int) -> AuditBreak:
+    return AuditBreak(
+        last + 1 if head_seq > last else head_seq + 1,
+        Problem(
+            "audit.head_mismatch",
+            f"审计链末端与记录的链头不符（链头为第 {head_seq} 条，链上最后一条为第 {last} 条）："
+            "末尾的条目被删除，或有条目绕过记录程序写入。",
+            f"the end of the chain (entry {last}) does not match the recorded head (entry {head_seq}): "
+            "entries at the end were removed, or written without record().",
+        ),
+    )
+
+
+def _link_problem(
+    entry: dict[str, Any], *, expected: int, prev_hash: str, anchors: Mapping[int, str]
+) -> AuditBreak | None:
+    seq = entry["seq"]
+    if seq != expected:
+        return AuditBreak(
+            expected,
+            Problem(
+                "audit.entry_missing",
+                f"第 {expected} 条审计记录缺失（下一条是第 {seq} 条）。",
+                f"audit entry {expected} is missing (the next one is {seq}).",
+            ),
+        )
+    if entry["prev_hash"] != prev_hash:
+        return AuditBreak(
+            seq,
+            Problem(
+                "audit.link_broken",
+                f"第 {seq} 条审计记录与前一条的链接不符：前一条被改动，或本条被插入。",
+                f"audit entry {seq} does not link to the one before it: "
+                "that one was altered, or this one inserted.",
+            ),
+        )
+    if entry_hash(entry) != entry["hash"]:
+        return AuditBreak(
+            seq,
+            Problem(
+                "audit.entry_altered",
+                f"第 {seq} 条审计记录的内容与其哈希不符：该条被改动。",
+                f"audit entry {seq} does not match its hash: it was altered.",
+            ),
+        )
+    if seq in anchors and anchors[seq] != entry["hash"]:
+        return _anchor_break(seq)
+    return None
+
+
+def _anchor_break(seq: int) -> AuditBreak:
+    return AuditBreak(
+        seq,
+        Problem(
+            "audit.anchor_mismatch",
+            f"第 {seq} 条审计记录与此前在别处保存的哈希不符：审计链被整体改写。",
+            f"audit entry {seq} does not match the hash kept elsewhere earlier: the chain was rewritten.",
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------- read
+
+
+def entries(
+    conn: sa.Connection,
+    *,
+    subject: SubjectRef | None = None,
+    subject_id: int | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Newest first. `subject` matches its key; `subject_id` matches entries recorded with that id."""
+    query = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
+    about = []
+    if subject is not None and subject.key:
+        about.append(audit_log.c.subject_key == subject.key)
+    if subject_id is not None:
+        about.append(audit_log.c.subject_id == subject_id)
+    if about:
+        query = query.where(sa.or_(*about))
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,113 @@
+"""Security settings: sessions, lock-out, rate limits, tokens, identity proofing.
+
+Each is read from `Settings.extra` first (tests, embedding), then the environment, then the default
+below. docs/security.md lists them all; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from xinyong.config import Settings
+from xinyong.problems import Problem, ProblemError
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A token bucket: up to `capacity` requests at once, refilled at capacity per `period` seconds."""
+
+    capacity: int
+    period: float
+
+    @property
+    def per_second(self) -> float:
+        return self.capacity / self.period
+
+    @classmethod
+    def parse(cls, text: str) -> Rate | None:
+        """'60/minute' -> Rate(60, 60); 'off' -> None (no limit)."""
+        text = text.strip().lower()
+        if text in {"off", "none", "0"}:
+            return None
+        match = re.fullmatch(r"(\d+)\s*/\s*(second|minute|hour|day)", text)
+        if not match or int(match.group(1)) < 1:
+            raise ValueError(f"a rate is N/second|minute|hour|day or 'off', not {text!r}")
+        return cls(int(match.group(1)), float(_UNITS[match.group(2)]))
+
+
+# field -> (environment variable, default); docs/security.md says what each one means.
+ENV: dict[str, tuple[str, str]] = {
+    "session_hours": ("XINYONG_SESSION_HOURS", "8"),
+    "session_idle_minutes": ("XINYONG_SESSION_IDLE_MINUTES", "30"),
+    "login_max_failures": ("XINYONG_LOGIN_MAX_FAILURES", "5"),
+    "lockout_minutes": ("XINYONG_LOGIN_LOCKOUT_MINUTES", "15"),
+    "password_min_length": ("XINYONG_PASSWORD_MIN_LENGTH", "12"),
+    "rate_public": ("XINYONG_RATE_PUBLIC", "60/minute"),
+    "rate_login": ("XINYONG_RATE_LOGIN", "10/minute"),
+    "rate_user": ("XINYONG_RATE_USER", "600/minute"),
+    "rate_token": ("XINYONG_RATE_TOKEN", "1200/minute"),
+    "token_max_days": ("XINYONG_TOKEN_MAX_DAYS", "366"),
+    "cookie_secure": ("XINYONG_COOKIE_SECURE", "auto"),
+    "identity_proofing": ("XINYONG_IDENTITY_PROOFING", "counter"),
+}
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    session_hours: float
+    session_idle_minutes: float
+    login_max_failures: int
+    lockout_minutes: float
+    password_min_length: int
+    rate_public: Rate | None
+    rate_login: Rate | None
+    rate_user: Rate | None
+    rate_token: Rate | None
+    token_max_days: int
+    cookie_secure: str  # "auto" (secure when the request came over https), "true", "false"
+    identity_proofing: str
+
+    @classmethod
+    def load(cls, settings: Settings | None = None) -> SecuritySettings:
+        extra = settings.extra if settings else {}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            env, default = ENV[f.name]
+            raw = extra.get(env) or os.environ.get(env) or default
+            try:
+                values[f.name] = _convert(f.name, raw)
+            except ValueError as exc:
+                raise ProblemError(
+                    Problem(
+                        "security.setting_invalid",
+                        f"安全设置 {env}={raw!r} 无效：{exc}",
+                        f"security setting {env}={raw!r} is invalid: {exc}",
+                        field=env,
+                    )
+                ) from exc
+        return cls(**values)
+
+
+def _convert(name: str, raw: str) -> Any:
+    if name.startswith("rate_"):
+        return Rate.parse(raw)
+    if name in {"login_max_failures", "password_min_length", "token_max_days"}:
+        value = int(raw)
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+    if name in {"session_hours", "session_idle_minutes", "lockout_minutes"}:
+        value = float(raw)
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+    if name == "cookie_secure":
+        if raw.lower() not in {"auto", "true", "false"}:
+            raise ValueError("auto, true or false")
+        return raw.lower()
+    return raw

@@ -1,0 +1,162 @@
+"""Personal identifiers at rest, masking for display, and ID numbers kept out of the logs."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+
+from xinyong.config import Settings
+from xinyong.logging import find_id_numbers, mask_record
+from xinyong.problems import ProblemError
+from xinyong.security.masking import mask_id_number, mask_ids_in_text, mask_person_name, mask_subject_names
+from xinyong.security.pii import PersonalIdProtector, generate_key, load_protector
+from xinyong.store.schema import metadata
+
+from .conftest import PASSWORD, PERSON_ID, World
+
+OLD_ID = "110105491231002"  # the 15-digit form of the same person
+
+
+def test_blind_index_is_deterministic_keyed_and_normalised(protector: PersonalIdProtector) -> None:
+    assert protector.blind_index(PERSON_ID) == protector.blind_index(" 11010519491231002x ")
+    assert protector.blind_index(PERSON_ID) != PersonalIdProtector(bytes(64)).blind_index(PERSON_ID)
+    assert PERSON_ID not in protector.blind_index(PERSON_ID)
+
+
+def test_encryption_is_authenticated_and_randomised(protector: PersonalIdProtector) -> None:
+    a, b = protector.encrypt(PERSON_ID), protector.encrypt(PERSON_ID)
+    assert a != b and protector.decrypt(a) == PERSON_ID
+    tampered = a[:-1] + bytes([a[-1] ^ 1])
+    with pytest.raises(InvalidTag):
+        protector.decrypt(tampered)
+
+
+def test_demo_key_only_in_demo_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XINYONG_PII_KEY", raising=False)
+    home = tmp_path / "home"
+    with pytest.raises(ProblemError, match="pii_key_missing"):
+        load_protector(Settings(home=home, database_url="sqlite://"))
+    demo = Settings(home=home, database_url="sqlite://", demo=True)
+    first = load_protector(demo)
+    key_file = home / "keys" / "pii.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_protector(demo).blind_index(PERSON_ID) == first.blind_index(PERSON_ID)  # stable across starts
+    monkeypatch.setenv("XINYONG_PII_KEY", key_file.read_text())
+    with pytest.raises(ProblemError, match="pii_demo_key"):
+        load_protector(Settings(home=home, database_url="sqlite://"))  # the demo key, outside demo mode
+
+
+def test_configured_key_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(home=tmp_path, database_url="sqlite://")
+    monkeypatch.setenv("XINYONG_PII_KEY", base64.b64encode(os.urandom(16)).decode())
+    with pytest.raises(ProblemError, match="pii_key_invalid"):
+        load_protector(settings)
+    monkeypatch.setenv("XINYONG_PII_KEY", "not base64 at all!")
+    with pytest.raises(ProblemError, match="pii_key_invalid"):
+        load_protector(settings)
+    monkeypatch.setenv("XINYONG_PII_KEY", generate_key())
+    assert load_protector(settings).decrypt(load_protector(settings).encrypt("x")) == "x"
+
+
+def test_masking_follows_the_policy() -> None:
+    assert mask_id_number("420102199001011234") == "4201**********1234"
+    assert mask_person_name("张三") == "张*" and mask_person_name("张三丰") == "张**"
+    assert mask_id_number(None) is None and mask_person_name("") == ""
+    subject = {"kind": "natural_person", "name": "张三丰", "names": [{"name": "张三丰", "role": "current"}]}
+    assert mask_subject_names(subject)["names"][0]["name"] == "张**"
+    company = {"kind": "legal_person", "name": "某公司", "names": []}
+    assert mask_subject_names(company) is company
+
+
+def test_text_masking_catches_every_shape_of_id_number() -> None:
+    text = f"a={PERSON_ID} b=id{PERSON_ID.lower()} c={OLD_ID} d=/subjects/{PERSON_ID}?x=1"
+    masked = mask_ids_in_text(text)
+    assert not find_id_numbers([masked]) and PERSON_ID not in masked and OLD_ID not in masked
+    assert mask_ids_in_text("batch 12345678901234567890 of 91350100M000100Y43") == (
+        "batch 12345678901234567890 of 91350100M000100Y43"  # longer digit runs and USCCs are not ID numbers
+    )
+
+
+def test_log_records_are_masked_whatever_their_shape(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("xinyong.test")
+    with caplog.at_level(logging.INFO):
+        log.info("looked up %s", PERSON_ID)
+        log.info("as a number %d", int(PERSON_ID[:17] + "3"))
+        log.info("%(who)s signed in", {"who": PERSON_ID})
+        log.info("%s %s %s %s %d", "127.0.0.1", "GET", f"/api/v1/subjects/{PERSON_ID}", "1.1", 200)
+        try:
+            raise ValueError(f"bad number {PERSON_ID}")
+        except ValueError:
+            log.exception("failed")
+    assert PERSON_ID not in caplog.text and "1101**********002X" in caplog.text
+    access = caplog.records[3]
+    assert (
+        isinstance(access.args, tuple) and access.args[4] == 200
+    )  # uvicorn's access formatter reads the tuple
+
+
+def test_a_record_made_elsewhere_is_masked_by_the_filter() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "id %s", (PERSON_ID,), None)
+    mask_record(record)
+    assert PERSON_ID not in record.getMessage()
+
+
+def test_this_suite_writes_its_logs_where_they_are_scanned(suite_log: Path, world: World) -> None:
+    world.client().post("/api/v1/auth/login", json={"username": PERSON_ID, "password": "wrong-" + PASSWORD})
+    logging.getLogger("xinyong.test").warning("a person typed %s into a form", PERSON_ID)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = suite_log.read_text(encoding="utf-8")
+    assert "a person typed 1101**********002X into a form" in text
+    assert "failed sign-in for 1101**********002X" in text
+    assert not find_id_numbers(text.splitlines())
+
+
+def test_no_secret_or_id_number_is_stored_in_clear(world: World) -> None:
+    """Sign in, use a session, issue a token, look at the person: then read every table, every column."""
+    from xinyong.security.tokens import issue_token
+
+    from .conftest import PROVIDER
+
+    client = world.client("person")
+    session_cookie = client.cookies.get("xinyong_session")
+    client.get(f"/api/v1/subjects/{PERSON_ID}", params={"level": "authorised"})
+    world.client("government").get(
+        f"/api/v1/subjects/{PERSON_ID}", params={"level": "government", "purpose": "审查"}
+    )
+    rt = world.runtime
+    with rt.engine.begin() as conn:
+        token = issue_token(
+            conn,
+            organisation_uscc=PROVIDER,
+            role="provider",
+            name="x",
+            days=5,
+            created_by="t",
+            clock=rt.clock,
+            max_days=366,
+        ).token
+    secrets = {
+        "password": PASSWORD,
+        "session": session_cookie,
+        "token": token,
+        "token secret": token[13:],
+        "id number": PERSON_ID,
+        "old id number": OLD_ID,
+    }
+    dump: list[str] = []
+    with rt.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                dump += [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row]
+    text = "\n".join(dump)
+    assert "1101**********002X" in text  # the person is there, masked
+    for what, secret in secrets.items():
+        assert secret and secret not in text, f"{what} stored in clear"

@@ -1,0 +1,164 @@
+"""The web side: sessions with CSRF, API tokens, rate limits, and how refusals look."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from xinyong.config import Settings
+from xinyong.runtime import Runtime
+from xinyong.security.tokens import issue_token
+from xinyong.web.app import create_app
+from xinyong.web.deps import CSRF_HEADER, SESSION_COOKIE
+
+from .conftest import ENTERPRISE_USCC, PASSWORD, PROVIDER, World, login
+
+
+def test_login_sets_an_httponly_samesite_cookie_and_returns_the_csrf_token(world: World) -> None:
+    client = TestClient(world.app)
+    response = client.post("/api/v1/auth/login", json={"username": "operator", "password": PASSWORD})
+    cookie = response.headers["set-cookie"]
+    assert response.status_code == 200 and SESSION_COOKIE in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie  # plain http here
+    me = client.get("/api/v1/auth/me").json()
+    assert me["principal"]["role"] == "credit_office" and me["csrf_token"] == response.json()["csrf_token"]
+
+
+def test_state_changes_with_a_session_need_the_csrf_token(world: World) -> None:
+    client = world.client("government")
+    token = client.headers.pop(CSRF_HEADER)
+    refused = client.post("/api/v1/auth/logout")
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "security.csrf"
+    wrong = client.post("/api/v1/auth/logout", headers={CSRF_HEADER: "0" * 64})
+    assert wrong.status_code == 403
+    foreign = client.post(
+        "/api/v1/auth/logout", headers={CSRF_HEADER: token, "Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403 and foreign.json()["detail"]["code"] == "security.csrf_origin"
+    form = client.post("/api/v1/auth/logout", data={"csrf_token": token})
+    assert form.status_code == 200
+    assert client.get("/api/v1/auth/me").json()["principal"]["role"] == "public"  # the session is over
+
+
+def test_cross_site_posts_are_refused_even_before_sign_in(world: World) -> None:
+    client = TestClient(world.app)
+    body = {"username": "operator", "password": PASSWORD}
+    refused = client.post("/api/v1/auth/login", json=body, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "security.csrf_origin"
+    assert (
+        client.post("/api/v1/auth/login", json=body, headers={"Origin": "http://testserver"}).status_code
+        == 200
+    )
+
+
+def test_sessions_end_when_idle(world: World) -> None:
+    client = world.client("provider")
+    world.runtime.clock.advance(minutes=31)  # type: ignore[attr-defined]
+    assert client.get("/api/v1/auth/me").json()["principal"]["role"] == "public"
+
+
+def test_api_tokens_authenticate_within_their_scopes(world: World) -> None:
+    rt = world.runtime
+    with rt.engine.begin() as conn:
+        read_only = issue_token(
+            conn,
+            organisation_uscc=PROVIDER,
+            role="provider",
+            name="报送系统",
+            scopes=["auth.whoami"],
+            days=30,
+            created_by="test",
+            clock=rt.clock,
+            max_days=366,
+        )
+    client = TestClient(world.app, headers={"Authorization": f"Bearer {read_only.token}"})
+    me = client.get("/api/v1/auth/me").json()["principal"]
+    assert (
+        me["kind"] == "token"
+        and me["actor"] == f"token:{read_only.prefix}"
+        and me["scopes"] == ["auth.whoami"]
+    )
+    refused = client.get(f"/api/v1/subjects/{ENTERPRISE_USCC}")
+    assert refused.status_code == 403 and "令牌" in refused.json()["detail"]["message_zh"]
+    assert client.post("/api/v1/auth/logout").status_code == 403  # not in its scopes; and no CSRF needed
+
+
+def test_bad_expired_and_revoked_tokens_are_401(world: World) -> None:
+    rt = world.runtime
+    with rt.engine.begin() as conn:
+        issued = issue_token(
+            conn,
+            organisation_uscc=PROVIDER,
+            role="provider",
+            name="x",
+            days=1,
+            created_by="test",
+            clock=rt.clock,
+            max_days=366,
+        )
+    client = TestClient(world.app)
+    ok = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"})
+    assert ok.status_code == 200
+    for header in ("Bearer xyt_nonsense", "Basic dXNlcjpwYXNz", f"Bearer {issued.token}x"):
+        response = client.get("/api/v1/auth/me", headers={"Authorization": header})
+        assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    rt.clock.advance(days=1, seconds=1)  # type: ignore[attr-defined]
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"}).status_code == 401
+    )
+
+
+def limited_app(world: World, **rates: str) -> FastAPI:
+    rt = world.runtime
+    settings = Settings(
+        home=rt.settings.home, database_url=rt.settings.database_url, extra={**rt.settings.extra, **rates}
+    )
+    return create_app(Runtime(settings=settings, engine=rt.engine, protector=rt.protector, clock=rt.clock))
+
+
+def test_the_public_api_is_rate_limited_per_client_with_retry_after(world: World) -> None:
+    client = TestClient(limited_app(world, XINYONG_RATE_PUBLIC="3/minute"))
+    statuses = [client.get(f"/api/v1/subjects/{ENTERPRISE_USCC}").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/auth/me")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "20"
+    detail = limited.json()["detail"]
+    assert (
+        detail["code"] == "security.rate_limited"
+        and "20 秒" in detail["message_zh"]
+        and detail["retry_after"] == 20
+    )
+    assert client.get("/healthz").status_code == 200  # probes are exempt
+    world.runtime.clock.advance(seconds=20)  # type: ignore[attr-defined]
+    assert client.get("/api/v1/auth/me").status_code == 200
+
+
+def test_login_is_rate_limited_per_client(world: World) -> None:
+    client = TestClient(limited_app(world, XINYONG_RATE_LOGIN="2/minute"))
+    codes = [
+        client.post("/api/v1/auth/login", json={"username": "x-y-z", "password": "nope"}).status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
+
+
+def test_signed_in_users_have_their_own_bucket(world: World) -> None:
+    app = limited_app(world, XINYONG_RATE_PUBLIC="1/minute")
+    client = login(TestClient(app), "wuhan-gov")  # the login itself spends the public bucket
+    assert client.get("/api/v1/auth/me").status_code == 200
+    assert client.get("/api/v1/auth/me").status_code == 200
+    assert TestClient(app).get("/api/v1/auth/me").status_code == 429
+
+
+def test_refusals_of_pages_are_html_for_browsers(world: World) -> None:
+    token_client = TestClient(world.app, headers={"Authorization": "Bearer bad", "Accept": "text/html"})
+    page = token_client.get("/docs")
+    assert page.status_code == 401 and page.headers["content-type"].startswith("text/html")
+    assert "接口令牌无效" in page.text
+
+
+@pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
+def test_api_documentation_is_served_through_the_permission_check(world: World, path: str) -> None:
+    assert TestClient(world.app).get(path).status_code == 200
+    assert "/api/v1/subjects/{code}" in TestClient(world.app).get("/openapi.json").text
