@@ -10,6 +10,7 @@ from rich.console import Console
 
 from xinyong.catalog.cli import app as catalog_app
 from xinyong.codes.cli import app as code_app
+from xinyong.collect.cli import batch_app, ingest
 from xinyong.config import DEMO_MARKER, Settings
 from xinyong.policy.cli import policy_app, workdays_app
 from xinyong.security.cli import audit_app, org_app, token_app, user_app
@@ -28,6 +29,8 @@ app.add_typer(org_app, name="org", help="机构 / organisations")
 app.add_typer(user_app, name="user", help="用户账户 / user accounts")
 app.add_typer(token_app, name="token", help="接口令牌 / API tokens")
 app.add_typer(audit_app, name="audit", help="审计日志 / the audit trail")
+app.command("ingest")(ingest)
+app.add_typer(batch_app, name="batch", help="报送批次 / submitted batches")
 
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 key_app = typer.Typer(help="密钥 / keys", no_args_is_help=True)

@@ -184,8 +184,17 @@ def test_xzcf_value_lists_and_formats(catalog):
     ):
         assert kind in id_types
     assert item.field("xdr_zjlx").enum_value("居民身份证") == "身份证"
-    assert item.timeliness_working_days == 7
-    assert item.timeliness_source
+    assert item.timeliness == "publish_within"
+
+
+def test_every_timeliness_rule_named_by_the_catalogue_is_in_the_policy(catalog):
+    from xinyong.policy.loader import load_policy
+
+    policy = load_policy()
+    named = {item.timeliness for item in catalog.items if item.timeliness}
+    assert named, "the 双公示 items must name their deadline"
+    assert all(hasattr(policy.timeliness, name) for name in named)
+    assert policy.timeliness.publish_within.working_days == 7
 
 
 def test_items_have_the_brief_s_category_and_disclosure(catalog):

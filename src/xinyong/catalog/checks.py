@@ -144,13 +144,6 @@ def item_problems(item: Item) -> list[Problem]:
     for spec in item.fields:
         if spec.required_if is not None:
             out += _condition(spec.required_if, spec, by_code)
-    if item.timeliness_working_days is not None and not item.timeliness_source:
-        out.append(
-            _invalid(
-                "设了 timeliness_working_days 就必须写明 timeliness_source（依据）",
-                "timeliness_working_days needs a timeliness_source (its legal basis)",
-            )
-        )
     out += _never_collect(item)
     return out
 

@@ -117,9 +117,7 @@ def _print_item(console: Console, item: Item) -> None:
         ("日期字段 date fields", ", ".join(f"{r}={c}" for r, c in item.date_fields.roles().items()) or "—"),
         (
             "时限 timeliness",
-            f"{item.timeliness_working_days} 个工作日（{item.timeliness_source}）"
-            if item.timeliness_working_days
-            else "—",
+            f"政策规则 policy rule: {item.timeliness}" if item.timeliness else "—",
         ),
         ("需书面同意 consent", "是" if item.consent_required else "否"),
         ("依据 source", item.source or "—"),

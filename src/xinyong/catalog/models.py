@@ -409,8 +409,9 @@ class Item(BaseModel):
     date_fields: DateFields = DateFields()
     # Absent: the submitter is the source (a department sending its own records).
     data_source: DataSourceFields | None = None
-    timeliness_working_days: int | None = Field(default=None, ge=1)
-    timeliness_source: str | None = None
+    # The publication deadline this item is measured against: a rule name under `timeliness` in the policy
+    # file (e.g. publish_within, 双公示's 7 working days). The number and its source live there, once.
+    timeliness: str | None = Field(default=None, pattern=IDENTIFIER)
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
     description: str | None = None
     source: str | None = None

@@ -1,23 +1,31 @@
-"""Load a batch's good rows into records, set-based, inside the batch's one transaction.
+"""Load one chunk of a batch's good rows into records, inside the batch's one transaction.
 
-Rows are staged in a temporary table (COPY / executemany), then a handful of SQL statements classify each
-row against the existing record of the same identity (item, source, source key), keep the superseded
-version, update or insert, and write provenance. The database does the per-row work in C.
+Each record's JSON is written once: only the identity keys go through a temporary table, to be matched
+against existing records in one join; new records are then inserted in bulk with pre-allocated ids,
+changed ones keep their previous version in record_versions before being updated, and provenance rows
+are written straight from the frame. Rows of one batch never share an identity (in-file duplicates are
+rejected before this point), so chunks are independent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
-from xinyong.store.bulk import insert_frame
+from xinyong.store.bulk import allocate_ids, insert_frame
 from xinyong.store.meta import UTCDateTime
+from xinyong.store.tables import record_versions, records
 
-STAGE = "collect_stage"
+KEYS = "collect_keys"
+CHUNK = 5000
 
-STAGE_SCHEMA = {
+# What the service hands over for each good row.
+ROW_SCHEMA = {
     "row_number": pl.Int64,
     "source_uscc": pl.String,
     "source_key": pl.String,
@@ -31,97 +39,200 @@ STAGE_SCHEMA = {
     "original": pl.String,
     "content_hash": pl.String,
 }
+_COPIED = ("subject_id", "decision_date", "valid_until", "act_end_date", "data", "original", "content_hash")
 
 
-def create_stage(conn: sa.Connection) -> None:
+def content_hash(data: pl.Expr) -> pl.Expr:
+    """A fingerprint of a record's data, to tell "unchanged" from "updated" without reading the data back.
+
+    polars' hash is fast and stable within one polars version; a hash that differs is confirmed by
+    comparing the data itself (`load_chunk`), so an upgrade can cost time but never invent a version.
+    """
+    return data.hash(seed=20170701).cast(pl.String)
+
+
+def load_chunk(
+    conn: sa.Connection, rows: pl.DataFrame, *, item_code: str, batch_id: int, now: dt.datetime
+) -> dict[str, int]:
+    rows = rows.select([pl.col(c).cast(t) for c, t in ROW_SCHEMA.items()])
+    existing = _existing(conn, rows, item_code)
+    classified = rows.join(existing, on=["source_uscc", "source_key"], how="left", maintain_order="left")
+    changed_ids = classified.filter(
+        pl.col("record_id").is_not_null() & (pl.col("old_hash") != pl.col("content_hash"))
+    )["record_id"].to_list()
+    really_changed = _data_differs(conn, classified, changed_ids)
+    classified = classified.with_columns(
+        pl.when(pl.col("record_id").is_null())
+        .then(pl.lit("inserted"))
+        .when(pl.col("record_id").is_in(list(really_changed)))
+        .then(pl.lit("updated"))
+        .otherwise(pl.lit("unchanged"))
+        .alias("action")
+    )
+    inserted = _insert(conn, classified.filter(pl.col("action") == "inserted"), item_code, batch_id, now)
+    updated = classified.filter(pl.col("action") == "updated")
+    _update(conn, updated, batch_id, now)
+    unchanged = classified.filter(pl.col("action") == "unchanged")
+    _touch(conn, unchanged["record_id"].to_list(), batch_id, now)
+    provenance = pl.concat(
+        [
+            inserted.select("record_id", "row_number", "action"),
+            updated.select("record_id", "row_number", "action"),
+            unchanged.select("record_id", "row_number", "action"),
+        ]
+    ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
+    insert_frame(
+        conn, "record_provenance", provenance.select("record_id", "batch_id", "row_number", "action")
+    )
+    return {"inserted": inserted.height, "updated": updated.height, "unchanged": unchanged.height}
+
+
+def _existing(conn: sa.Connection, rows: pl.DataFrame, item_code: str) -> pl.DataFrame:
+    empty = pl.DataFrame(
+        schema={
+            "source_uscc": pl.String,
+            "source_key": pl.String,
+            "record_id": pl.Int64,
+            "old_hash": pl.String,
+        }
+    )
+    if conn.execute(sa.select(records.c.id).where(records.c.item_code == item_code).limit(1)).first() is None:
+        return empty  # the item's first load: everything is new, no need to look anything up
     big = "INTEGER" if conn.dialect.name == "sqlite" else "BIGINT"
-    suffix = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}") if conn.dialect.name == "sqlite" else None
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {KEYS}")
     conn.exec_driver_sql(
-        f"""CREATE TEMPORARY TABLE {STAGE} (
-            row_number {big} NOT NULL, source_uscc VARCHAR(18) NOT NULL, source_key VARCHAR(256) NOT NULL,
-            subject_id {big} NOT NULL, decision_date DATE, valid_until DATE, act_end_date DATE,
-            receipt_working_days INTEGER, late BOOLEAN, data TEXT NOT NULL, original TEXT,
-            content_hash VARCHAR(32) NOT NULL, record_id {big}, action VARCHAR(16) NOT NULL DEFAULT 'inserted'
-        ){suffix}"""
+        f"CREATE TEMPORARY TABLE {KEYS} (source_uscc VARCHAR(18) NOT NULL, source_key VARCHAR(256) NOT NULL, "
+        f"row_number {big} NOT NULL)"
+    )
+    insert_frame(conn, KEYS, rows.select("source_uscc", "source_key", "row_number"))
+    found = conn.execute(
+        sa.text(
+            f"""SELECT k.source_uscc, k.source_key, r.id, r.content_hash FROM {KEYS} k
+                JOIN records r ON r.item_code = :item AND r.source_uscc = k.source_uscc
+                              AND r.source_key = k.source_key"""
+        ),
+        {"item": item_code},
+    ).all()
+    conn.exec_driver_sql(f"DROP TABLE {KEYS}")
+    if not found:
+        return empty
+    return pl.DataFrame(found, schema=empty.schema, orient="row")
+
+
+def _data_differs(conn: sa.Connection, classified: pl.DataFrame, ids: list[int]) -> set[int]:
+    """Of the records whose hash changed, those whose data really changed (not just the hash function)."""
+    if not ids:
+        return set()
+    new_data = dict(classified.filter(pl.col("record_id").is_in(ids)).select("record_id", "data").iter_rows())
+    differs = set()
+    for chunk in _chunks(ids):
+        for record_id, old in conn.execute(
+            sa.select(records.c.id, records.c.data).where(records.c.id.in_(chunk))
+        ):
+            if old != json.loads(new_data[record_id]):
+                differs.add(record_id)
+    return differs
+
+
+def _insert(
+    conn: sa.Connection, rows: pl.DataFrame, item_code: str, batch_id: int, now: dt.datetime
+) -> pl.DataFrame:
+    if rows.height == 0:
+        return rows.with_columns(pl.col("record_id"))
+    ids = allocate_ids(conn, "records", rows.height)
+    rows = rows.with_columns(pl.Series("record_id", ids, dtype=pl.Int64))
+    at = pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC"))
+    frame = rows.select(
+        pl.col("record_id").alias("id"),
+        pl.lit(item_code).alias("item_code"),
+        "source_uscc",
+        "source_key",
+        "subject_id",
+        pl.lit("active").alias("state"),
+        pl.lit(1, dtype=pl.Int32).alias("version"),
+        "decision_date",
+        "valid_until",
+        "act_end_date",
+        "receipt_working_days",
+        "late",
+        "data",
+        "original",
+        "content_hash",
+        pl.lit(batch_id, dtype=pl.Int64).alias("first_batch_id"),
+        pl.lit(batch_id, dtype=pl.Int64).alias("last_batch_id"),
+        at.alias("first_seen"),
+        at.alias("last_seen"),
+        at.alias("updated_at"),
+    )
+    insert_frame(conn, "records", frame)
+    return rows
+
+
+def _update(conn: sa.Connection, rows: pl.DataFrame, batch_id: int, now: dt.datetime) -> None:
+    """Keep the superseded version, then write the new one; the record keeps its identity and first_seen."""
+    if rows.height == 0:
+        return
+    ids = rows["record_id"].to_list()
+    r = records
+    for chunk in _chunks(ids):
+        conn.execute(
+            record_versions.insert().from_select(
+                [
+                    "record_id",
+                    "version",
+                    "state",
+                    "data",
+                    "original",
+                    "content_hash",
+                    "batch_id",
+                    "reason",
+                    "superseded_at",
+                ],
+                sa.select(
+                    r.c.id,
+                    r.c.version,
+                    r.c.state,
+                    r.c.data,
+                    r.c.original,
+                    r.c.content_hash,
+                    r.c.last_batch_id,
+                    sa.literal("resubmitted"),
+                    sa.literal(now, UTCDateTime()),
+                ).where(r.c.id.in_(chunk)),
+            )
+        )
+    conn.execute(
+        r.update()
+        .where(r.c.id == sa.bindparam("rid"))
+        .values(
+            {c: sa.bindparam(f"new_{c}") for c in _COPIED}
+            | {"version": r.c.version + 1, "last_batch_id": batch_id, "last_seen": now, "updated_at": now}
+        ),
+        _update_payload(rows),
     )
 
 
-def stage_rows(conn: sa.Connection, frame: pl.DataFrame) -> int:
-    return insert_frame(conn, STAGE, frame.select([pl.col(c).cast(t) for c, t in STAGE_SCHEMA.items()]))
+def _update_payload(rows: pl.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in rows.iter_rows(named=True):
+        item = {"rid": row["record_id"]}
+        for c in _COPIED:
+            value = row[c]
+            if c in ("data", "original") and value is not None:
+                value = json.loads(value)  # the column is JSON: Core serialises it per backend
+            item[f"new_{c}"] = value
+        out.append(item)
+    return out
 
 
-def merge(conn: sa.Connection, *, item_code: str, batch_id: int, now: dt.datetime) -> dict[str, int]:
-    """Fold the staged rows into records; returns how many were inserted, updated and unchanged."""
-    pg = conn.dialect.name == "postgresql"
-    as_json = "CAST({} AS JSONB)" if pg else "{}"
-    conn.exec_driver_sql(f"CREATE INDEX ix_{STAGE}_identity ON {STAGE} (source_uscc, source_key)")
-    params = {"item": item_code, "batch": batch_id}
-    run = _runner(conn, now)
-    run(
-        f"""UPDATE {STAGE} SET record_id = r.id,
-               action = CASE WHEN r.content_hash = {STAGE}.content_hash THEN 'unchanged' ELSE 'updated' END
-            FROM records r
-            WHERE r.item_code = :item AND r.source_uscc = {STAGE}.source_uscc
-              AND r.source_key = {STAGE}.source_key""",
-        params,
-    )
-    run(
-        f"""INSERT INTO record_versions
-              (record_id, version, state, data, original, content_hash, batch_id, reason, superseded_at)
-            SELECT r.id, r.version, r.state, r.data, r.original, r.content_hash, r.last_batch_id,
-                   'resubmitted', :now
-            FROM records r JOIN {STAGE} s ON s.record_id = r.id WHERE s.action = 'updated'""",
-        params,
-    )
-    run(
-        f"""UPDATE records SET data = {as_json.format("s.data")}, original = {as_json.format("s.original")},
-               content_hash = s.content_hash, version = records.version + 1, subject_id = s.subject_id,
-               decision_date = s.decision_date, valid_until = s.valid_until, act_end_date = s.act_end_date,
-               last_batch_id = :batch, last_seen = :now, updated_at = :now
-            FROM {STAGE} s WHERE records.id = s.record_id AND s.action = 'updated'""",
-        params,
-    )
-    run(
-        f"""UPDATE records SET last_batch_id = :batch, last_seen = :now
-            FROM {STAGE} s WHERE records.id = s.record_id AND s.action = 'unchanged'""",
-        params,
-    )
-    run(
-        f"""INSERT INTO records (item_code, source_uscc, source_key, subject_id, state, version,
-               decision_date, valid_until, act_end_date, receipt_working_days, late, data, original,
-               content_hash, first_batch_id, last_batch_id, first_seen, last_seen, updated_at)
-            SELECT :item, s.source_uscc, s.source_key, s.subject_id, 'active', 1, s.decision_date,
-               s.valid_until, s.act_end_date, s.receipt_working_days, s.late, {as_json.format("s.data")},
-               {as_json.format("s.original")}, s.content_hash, :batch, :batch, :now, :now, :now
-            FROM {STAGE} s WHERE s.action = 'inserted'""",
-        params,
-    )
-    run(
-        f"""INSERT INTO record_provenance (record_id, batch_id, row_number, action)
-            SELECT r.id, :batch, s.row_number, s.action
-            FROM {STAGE} s JOIN records r
-              ON r.item_code = :item AND r.source_uscc = s.source_uscc AND r.source_key = s.source_key""",
-        params,
-    )
-    counts = dict(conn.exec_driver_sql(f"SELECT action, COUNT(*) FROM {STAGE} GROUP BY action").all())
-    return {k: int(counts.get(k, 0)) for k in ("inserted", "updated", "unchanged")}
+def _touch(conn: sa.Connection, ids: Sequence[int], batch_id: int, now: dt.datetime) -> None:
+    for chunk in _chunks(ids):
+        conn.execute(
+            records.update().where(records.c.id.in_(chunk)).values(last_batch_id=batch_id, last_seen=now)
+        )
 
 
-def staged_keys(conn: sa.Connection) -> sa.TextClause:
-    return sa.text(f"SELECT source_key FROM {STAGE}")
-
-
-def drop_stage(conn: sa.Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
-
-
-def _runner(conn: sa.Connection, now: dt.datetime):  # type: ignore[no-untyped-def]
-    def run(sql: str, params: dict[str, object]) -> None:
-        statement = sa.text(sql)
-        if ":now" in sql:
-            statement = statement.bindparams(sa.bindparam("now", type_=UTCDateTime()))
-        conn.execute(statement, {**params, "now": now} if ":now" in sql else params)
-
-    return run
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]

@@ -43,6 +43,7 @@ class Context:
     today: dt.date
     source_field: str | None  # 数据来源单位统一社会信用代码, when the item has one
     default_source: str  # the submitter's USCC, for items without a source field
+    deadline_working_days: int | None = None  # the item's timeliness rule from the policy (双公示: 7)
 
 
 def raw(code: str) -> str:

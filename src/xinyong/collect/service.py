@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from xinyong.collect.messages import row_problem
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, norm, raw
 from xinyong.collect.readers import read_file
 from xinyong.collect.timeliness import working_days_to
+from xinyong.policy.loader import load_policy
 from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
@@ -98,10 +98,12 @@ def ingest(
     catalog: Catalog | None = None,
     calendar: WorkdayCalendar | None = None,
     progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    timer: Callable[[], float] = time.perf_counter,
 ) -> BatchSummary:
     """Ingest one file. Refusals of the whole file are recorded as a refused batch and returned, not raised;
     an unknown submitter or item raises ProblemError (there is nothing to record them against)."""
-    started = time.perf_counter()
+    started = timer()
     catalog = catalog or load_catalog()
     item = catalog.item(item_code)
     calendar = calendar or WorkdayCalendar(environ={"XINYONG_HOME": str(runtime.settings.home)})
@@ -127,7 +129,7 @@ def ingest(
     except ProblemError as refusal:
         summary.problems.extend(refusal.problems)
         summary.status = "refused"
-        summary.seconds = time.perf_counter() - started
+        summary.seconds = timer() - started
         with runtime.engine.begin() as conn:
             summary.batch_id = _insert_batch(
                 conn, summary, submitter, _catalog_version(conn, catalog, now), now
@@ -140,16 +142,16 @@ def ingest(
         today=runtime.clock.today(),
         source_field=item.data_source.uscc if item.data_source else None,
         default_source=submitter_uscc,
+        deadline_working_days=_deadline(item),
     )
     with runtime.engine.begin() as conn:
         batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
         summary.batch_id = batch_id
-        load.create_stage(conn)
         seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
         total = read.frame.height
         row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
-        for start in range(0, total, CHUNK_ROWS):
-            chunk = read.frame.slice(start, CHUNK_ROWS)
+        for start in range(0, total, chunk_rows):
+            chunk = read.frame.slice(start, chunk_rows)
             shaped = _shape(chunk, columns, item, first_row=start + row_offset)
             prepared = prepare.prepare(shaped, ctx)
             prepared, seen = _mark_duplicates(prepared, seen)
@@ -158,27 +160,40 @@ def ingest(
             )
             bad = prepared.filter(failed)
             good = prepared.filter(~failed)
-            _store_rejected(conn, bad, chunk, ctx, batch_id, runtime, first_row=start + row_offset)
+            # Only the catalogue's columns are kept: an unknown column is reported, never stored.
+            kept = chunk.select(list(columns.mapped))
+            _store_rejected(conn, bad, kept, ctx, batch_id, runtime, first_row=start + row_offset)
             summary.rejected += bad.height
-            staged = _stage_frame(conn, good, ctx, runtime, calendar, batch_id)
-            summary.late += int(staged["late"].sum() or 0)
-            load.stage_rows(conn, staged)
-            report("checked", min(start + CHUNK_ROWS, total), total)
-        counts = load.merge(conn, item_code=item.code, batch_id=batch_id, now=now)
-        _close_corrected(conn, item.code, batch_id)
-        load.drop_stage(conn)
-        summary.inserted, summary.updated, summary.unchanged = (
-            counts["inserted"],
-            counts["updated"],
-            counts["unchanged"],
-        )
+            rows = _record_rows(conn, good, ctx, runtime, calendar, batch_id)
+            summary.late += int(rows["late"].sum() or 0)
+            counts = load.load_chunk(conn, rows, item_code=item.code, batch_id=batch_id, now=now)
+            summary.inserted += counts["inserted"]
+            summary.updated += counts["updated"]
+            summary.unchanged += counts["unchanged"]
+            _close_corrected(conn, item.code, batch_id, rows["source_key"])
+            report("checked", min(start + chunk_rows, total), total)
         summary.status = "done"
-        summary.seconds = time.perf_counter() - started
+        summary.seconds = timer() - started
         if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
             raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
         _finish_batch(conn, summary, runtime.clock.now())
     report("loaded", total, total)
     return summary
+
+
+def _deadline(item: Item) -> int | None:
+    if item.timeliness is None:
+        return None
+    rule = getattr(load_policy().timeliness, item.timeliness, None)
+    if rule is None:
+        raise ProblemError(
+            Problem(
+                "catalog.unknown_timeliness",
+                f"目录事项 {item.code} 的时限规则 {item.timeliness} 在政策文件的 timeliness 中不存在",
+                f"Item {item.code} names timeliness rule {item.timeliness}, which the policy file does not define",
+            )
+        )
+    return int(rule.working_days)
 
 
 def _submitter(conn: sa.Connection, uscc: str) -> int:
@@ -389,7 +404,7 @@ def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     }
 
 
-def _stage_frame(
+def _record_rows(
     conn: sa.Connection,
     good: pl.DataFrame,
     ctx: Context,
@@ -427,14 +442,10 @@ def _stage_frame(
         data.alias("data"),
         original.alias("original"),
     ).with_columns(pl.Series("subject_id", subject_ids, dtype=pl.Int64))
-    staged = staged.with_columns(
-        pl.Series(
-            "content_hash", [hashlib.md5(d.encode()).hexdigest() for d in staged["data"]], dtype=pl.String
-        )
-    )
-    if item.timeliness_working_days and dates.decision:
+    staged = staged.with_columns(load.content_hash(pl.col("data")).alias("content_hash"))
+    if ctx.deadline_working_days and dates.decision:
         days = working_days_to(staged["decision_date"], ctx.today, calendar).alias("receipt_working_days")
-        staged = staged.with_columns(days, (days > item.timeliness_working_days).alias("late"))
+        staged = staged.with_columns(days, (days > ctx.deadline_working_days).alias("late"))
     else:
         staged = staged.with_columns(
             pl.lit(None, dtype=pl.Int32).alias("receipt_working_days"),
@@ -502,15 +513,23 @@ def _candidate(
     return Candidate(identifiers=identifiers, name=row.get("name"), kind=kind, source=source)
 
 
-def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int) -> None:
+def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, keys: pl.Series) -> None:
     """A rejected row is corrected once a later batch loads a row with the same key."""
-    conn.execute(
-        rejected_rows.update()
-        .where(
-            rejected_rows.c.item_code == item_code,
-            rejected_rows.c.status == "open",
-            rejected_rows.c.batch_id != batch_id,
-            rejected_rows.c.source_key.in_(sa.text(f"SELECT source_key FROM {load.STAGE}")),
-        )
-        .values(status="corrected", corrected_by_batch_id=batch_id)
+    t = rejected_rows
+    still_open = sa.select(t.c.id).where(
+        t.c.item_code == item_code, t.c.status == "open", t.c.batch_id != batch_id
     )
+    if conn.execute(still_open.limit(1)).first() is None:
+        return
+    for start in range(0, keys.len(), load.CHUNK):
+        chunk = keys.slice(start, load.CHUNK).to_list()
+        conn.execute(
+            t.update()
+            .where(
+                t.c.item_code == item_code,
+                t.c.status == "open",
+                t.c.batch_id != batch_id,
+                t.c.source_key.in_(chunk),
+            )
+            .values(status="corrected", corrected_by_batch_id=batch_id)
+        )

@@ -223,6 +223,25 @@ class SmallFineThreshold(Entry):
         )
 
 
+class SamrProviders(Entry):
+    """Which providers' penalties are SAMR's own: by the 数据来源单位's name or USCC."""
+
+    name_contains: tuple[str, ...] = ()
+    usccs: tuple[str, ...] = ()
+
+    def matches(self, *, uscc: str | None, name: str | None) -> bool:
+        if uscc and uscc in self.usccs:
+            return True
+        return bool(name) and any(part in name for part in self.name_contains)  # type: ignore[operator]
+
+    def describe_value(self) -> str:
+        return (
+            "name contains "
+            + " / ".join(self.name_contains)
+            + (f"; {len(self.usccs)} USCCs" if self.usccs else "")
+        )
+
+
 class SamrPenaltyRule(Entry):
     """SAMR's own penalties (总局令第45号): periods run from publication, not from the decision."""
 
@@ -231,6 +250,7 @@ class SamrPenaltyRule(Entry):
     short_period: PositiveSpan  # 通报批评 only, or a small fine
     other_period: PositiveSpan
     small_fine: SmallFineThreshold
+    providers: SamrProviders
 
     def describe_value(self) -> str:
         return (
@@ -240,10 +260,18 @@ class SamrPenaltyRule(Entry):
         )
 
 
+class InvalidStatus(Model):
+    """A status field whose values end a licence's publicity whatever its end date says (当前状态 2 无效)."""
+
+    field: str = Field(min_length=1)
+    values: tuple[str, ...] = Field(min_length=1)
+
+
 class LicenceRule(Entry):
     """Licences: shown while valid, plus `after_expiry` once the validity ends."""
 
     after_expiry: Span
+    invalid_status: InvalidStatus | None = None
 
     def describe_value(self) -> str:
         return f"while valid + {self.after_expiry.describe()}"
@@ -254,6 +282,111 @@ class PermanentRule(Entry):
 
     def describe_value(self) -> str:
         return f"while {self.visible_while}"
+
+
+PenaltyCategory = str
+Audience = Literal["public", "self", "authorised", "government", "platform"]
+RecordState = Literal["active", "disputed", "corrected", "withdrawn", "repaired", "suspended", "expired"]
+RECORD_STATE_NAMES: tuple[RecordState, ...] = (
+    "active",
+    "disputed",
+    "corrected",
+    "withdrawn",
+    "repaired",
+    "suspended",
+    "expired",
+)
+
+
+class PenaltyFields(Model):
+    """The catalogue fields of a 行政处罚 item that the class inference reads."""
+
+    categories: str = Field(min_length=1)  # 处罚类别 (multi_enum)
+    fine: str | None = None  # 罚款金额(万元)
+    confiscation: str | None = None  # 没收违法所得、没收非法财物的金额(万元)
+
+
+class PenaltyClassBound(Model):
+    categories: tuple[PenaltyCategory, ...] = Field(min_length=1)
+    fine_natural_person_yuan: Decimal = Field(gt=0)
+    fine_organisation_yuan: Decimal = Field(gt=0)
+
+    def limit_wan(self, *, natural_person: bool) -> Decimal:
+        yuan = self.fine_natural_person_yuan if natural_person else self.fine_organisation_yuan
+        return yuan / 10000
+
+
+class PenaltyClassInference(Entry):
+    """令第36号's class of a penalty, read from its 处罚类别 and amounts (in 万元, as 双公示 sends them)."""
+
+    fields: PenaltyFields
+    minor: PenaltyClassBound
+    severe: PenaltyClassBound
+
+    def classify(
+        self,
+        categories: set[str],
+        *,
+        fine_wan: Decimal | None,
+        confiscation_wan: Decimal | None,
+        natural_person: bool,
+    ) -> PenaltyClassName:
+        severe_limit = self.severe.limit_wan(natural_person=natural_person)
+        amounts = [a for a in (fine_wan, confiscation_wan) if a is not None]
+        if categories & set(self.severe.categories) or any(a >= severe_limit for a in amounts):
+            return "严重"
+        minor_limit = self.minor.limit_wan(natural_person=natural_person)
+        if (
+            categories
+            and categories <= set(self.minor.categories)
+            and (fine_wan is None or fine_wan <= minor_limit)
+        ):
+            return "轻微"
+        return "一般"
+
+    def describe_value(self) -> str:
+        return (
+            f"轻微: only {'/'.join(self.minor.categories)}, fine ≤ {self.minor.fine_natural_person_yuan}/"
+            f"{self.minor.fine_organisation_yuan} yuan; 严重: {'/'.join(self.severe.categories)} or amount ≥ "
+            f"{self.severe.fine_natural_person_yuan}/{self.severe.fine_organisation_yuan} yuan; else 一般"
+        )
+
+
+class AfterPublicityRule(Entry):
+    """Who still sees an item whose publicity has ended while its information period runs."""
+
+    shown_to: tuple[Audience, ...]
+
+    def describe_value(self) -> str:
+        return "shown to " + ", ".join(self.shown_to)
+
+
+class StateMark(Model):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class StatesRule(Entry):
+    """Per record state: which audiences see the record, and the mark shown beside it."""
+
+    shown_to: dict[RecordState, tuple[Audience, ...]]
+    marks: dict[RecordState, StateMark] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _every_state_platform_keeps_all(self) -> StatesRule:
+        missing = [s for s in RECORD_STATE_NAMES if s not in self.shown_to]
+        if missing:
+            raise Bilingual(f"缺少记录状态：{missing}", f"missing record states: {missing}")
+        hidden = [s for s, who in self.shown_to.items() if "platform" not in who]
+        if hidden:
+            raise Bilingual(
+                f"平台保存全部信息，须能看到每种状态：{hidden}",
+                f"the platform keeps everything and must see every state: {hidden}",
+            )
+        return self
+
+    def describe_value(self) -> str:
+        return "; ".join(f"{s}: {', '.join(who)}" for s, who in self.shown_to.items())
 
 
 DISCLOSURE_RULE_NAMES = (
@@ -271,6 +404,9 @@ class DisclosurePolicy(Model):
     penalty_samr: SamrPenaltyRule
     licence_validity: LicenceRule
     permanent_basic: PermanentRule
+    penalty_class_inference: PenaltyClassInference
+    after_publicity: AfterPublicityRule
+    states: StatesRule
     long_term_sentinel: DateEntry
 
     @property

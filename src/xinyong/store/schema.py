@@ -1,5 +1,7 @@
 """Imports every package's tables so that `metadata` is complete (Alembic and tests read it from here)."""
 
+from xinyong.disclose import models as disclose_models  # noqa: F401
+from xinyong.rights import models as rights_models  # noqa: F401
 from xinyong.security import models as security_models  # noqa: F401
 from xinyong.store import tables  # noqa: F401
 from xinyong.store.meta import metadata

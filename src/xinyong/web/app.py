@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 import xinyong
+from xinyong.collect import views as collect_views
 from xinyong.logging import configure_logging
 from xinyong.runtime import Runtime
 from xinyong.security.ratelimit import InMemoryRateLimiter, RateLimiter
@@ -74,4 +75,5 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
 
     app.include_router(auth.router)
     app.include_router(subjects.router)
+    app.include_router(collect_views.router)
     return app
