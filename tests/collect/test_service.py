@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from xinyong.collect import load
+from xinyong.collect import service
 from xinyong.runtime import Runtime
 from xinyong.store.tables import batches, record_provenance, record_versions, records, rejected_rows
 from xinyong.subjects.models import subject_evidence, subject_identifiers, subject_names, subjects
@@ -214,11 +214,13 @@ def test_a_crash_part_way_leaves_nothing(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(load, "merge", crash)
+    # Everything is written (three chunks of one row), then the process dies before the commit.
+    monkeypatch.setattr(service, "_finish_batch", crash)
+    rows = [penalty(2), penalty(3, xdr_dm1="91420106MA4K000378", xdr_mc="新公司"), penalty(4, cf_nr_fk=None)]
     with pytest.raises(OSError):
-        send([penalty(2), penalty(3, xdr_dm1="91420106MA4K000378", xdr_mc="新公司"), penalty(4, cf_nr_fk=None)])
+        send(rows, chunk_rows=1)
     assert [b.id for b in _all(engine, sa.select(batches.c.id))] == [before.batch_id]
     assert _count(engine, records) == 1 and _count(engine, subjects) == 1 and _count(engine, rejected_rows) == 0
     monkeypatch.undo()
-    again = send([penalty(2), penalty(3, xdr_dm1="91420106MA4K000378", xdr_mc="新公司"), penalty(4, cf_nr_fk=None)])
+    again = send(rows, chunk_rows=1)
     assert (again.inserted, again.rejected) == (2, 1)

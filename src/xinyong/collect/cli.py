@@ -30,7 +30,7 @@ from xinyong.problems import Problem, ProblemError
 
 batch_app = typer.Typer(help="报送批次 / submitted batches", no_args_is_help=True)
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 CHUNK_ENV = "XINYONG_INGEST_CHUNK_ROWS"
 FIXED_NOW_ENV = "XINYONG_FIXED_NOW"
 STAGES = {"read": "读取 / read", "checked": "校验 / check", "loaded": "入库 / load"}
@@ -230,18 +230,19 @@ def batch_timeliness(
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
-    table = Table(
-        "数据来源单位 / source", "记录 records", "已计 measured", "逾期 late", "平均工作日 avg days"
-    )
+    table = Table("统一社会信用代码 USCC", "数据来源单位 source", "记录", "已计", "逾期 late", "平均工作日")
+    table.columns[0].no_wrap = True  # a USCC broken over two lines cannot be copied
     for f in figures:
         table.add_row(
-            escape(f"{f['source_name'] or ''} {f['source_uscc']}".strip()),
+            f["source_uscc"],
+            escape(f["source_name"] or ""),
             str(f["records"]),
             str(f["measured"]),
             str(f["late"]),
             "" if f["average_working_days"] is None else f"{f['average_working_days']:.2f}",
         )
     Console().print(table)
+    Console().print("记录 records, 已计 measured (working days known), 平均工作日 average working days")
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -287,7 +288,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    out = Console()
+    out = Console(soft_wrap=True)
     status = {"done": "[green]已入库 done[/]", "refused": "[red]整批拒收 refused[/]"}.get(
         s["status"], escape(s["status"])
     )

@@ -34,7 +34,7 @@ from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security.masking import mask_id_number
 from xinyong.store.tables import batches, catalog_versions, organisations, rejected_rows
-from xinyong.subjects.service import Candidate, resolve_many
+from xinyong.subjects.resolve import resolve_frame
 
 CHUNK_ROWS = 200_000
 Progress = Callable[[str, int, int], None]
@@ -129,6 +129,7 @@ def ingest(
     except ProblemError as refusal:
         summary.problems.extend(refusal.problems)
         summary.status = "refused"
+        summary.rejected = summary.received  # a refused file rejects every row it had: it still reconciles
         summary.seconds = timer() - started
         with runtime.engine.begin() as conn:
             summary.batch_id = _insert_batch(
@@ -477,40 +478,35 @@ def _originals(frame: pl.DataFrame, item: Item) -> pl.Expr:
 def _resolve_subjects(
     conn: sa.Connection, good: pl.DataFrame, item: Item, runtime: Runtime, batch_id: int
 ) -> pl.Series:
+    """Each good row's subject, through the registry's one (vectorised) resolution."""
     roles = item.subject_fields.roles()
-    role_cols = {role: pl.col(norm(code)) for role, code in roles.items()}
     kinds = {value: kinds[0].value for value, kinds in (item.subject_kind_values or {}).items()}
-    placeholders = {p for f in item.fields for p in f.placeholder}
-    exprs = [expr.alias(role) for role, expr in role_cols.items()]
-    subjects_frame = good.select(exprs)
-    unique = subjects_frame.unique(maintain_order=True)
-    candidates = [
-        _candidate(row, kinds, placeholders, source=f"batch:{batch_id}")
-        for row in unique.iter_rows(named=True)
-    ]
-    resolved = resolve_many(conn, candidates, clock=runtime.clock, protector=runtime.protector)
-    ids = unique.with_columns(pl.Series("__subject", [r.subject_id for r in resolved], dtype=pl.Int64))
-    joined = subjects_frame.join(ids, on=list(roles), how="left", nulls_equal=True, maintain_order="left")
-    return joined["__subject"]
+    placeholders = [p for f in item.fields for p in f.placeholder]
 
+    def role(name: str) -> pl.Expr:
+        return pl.col(norm(roles[name])) if name in roles else pl.lit(None, dtype=pl.String)
 
-def _candidate(
-    row: dict[str, Any], kinds: dict[str, str], placeholders: set[str], *, source: str
-) -> Candidate:
-    identifiers = {
-        scheme: row.get(scheme)
+    number, id_type = role("id_number"), role("id_type").fill_null("身份证")
+    is_card = id_type.is_in(list(prepare.ID_CARD_TYPES))
+    org_ids = {
+        scheme: pl.when(~role(scheme).is_in(placeholders)).then(role(scheme))
         for scheme in ("uscc", "regno", "orgcode", "taxno", "inst_cert", "social_org_cert")
-        if row.get(scheme) and row.get(scheme) not in placeholders
     }
-    number = row.get("id_number")
-    if number:
-        id_type = row.get("id_type") or "身份证"
-        if id_type in prepare.ID_CARD_TYPES:
-            identifiers["idcard"] = number
-        else:
-            identifiers["iddoc"] = f"{id_type}:{number}"
-    kind = kinds.get(row.get("kind") or "")
-    return Candidate(identifiers=identifiers, name=row.get("name"), kind=kind, source=source)
+    frame = good.select(
+        *[expr.alias(scheme) for scheme, expr in org_ids.items()],
+        pl.when(is_card).then(number).alias("idcard"),
+        # Other documents (passports...) are only unique with their type: "护照:E12345678".
+        pl.when(~is_card & number.is_not_null()).then(id_type + ":" + number).alias("iddoc"),
+        role("name").alias("name"),
+        role("kind").replace_strict(kinds, default=None, return_dtype=pl.String).alias("kind"),
+    )
+    unique = frame.unique(maintain_order=True)
+    resolved = resolve_frame(
+        conn, unique, now=runtime.clock.now(), protector=runtime.protector, source=f"batch:{batch_id}"
+    )
+    ids = unique.with_columns(resolved["subject_id"].alias("__subject"))
+    joined = frame.join(ids, on=frame.columns, how="left", nulls_equal=True, maintain_order="left")
+    return joined["__subject"]
 
 
 def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, keys: pl.Series) -> None:

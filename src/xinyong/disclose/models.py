@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from xinyong.clock import CHINA
 from xinyong.store.meta import UTCDateTime, metadata, pk
 from xinyong.store.tables import records
 
@@ -201,4 +202,7 @@ class Disclosure:
 
 
 def _iso(value: dt.date | None) -> str | None:
+    """Dates as they are; instants in China Standard Time, the platform's legal day."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(CHINA).isoformat()
     return value.isoformat() if value is not None else None

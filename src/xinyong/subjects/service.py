@@ -17,21 +17,19 @@ import sqlalchemy as sa
 
 from xinyong.clock import Clock
 from xinyong.codes.normalize import normalize_code
-from xinyong.security.masking import mask_id_number
 from xinyong.security.pii import PersonalIdProtector
-from xinyong.store.bulk import allocate_ids, insert_frame
 from xinyong.store.tables import records
 from xinyong.subjects.models import (
     IDENTIFIER_SCHEMES,
-    subject_evidence,
     subject_identifiers,
     subject_merges,
     subject_names,
     subjects,
 )
+from xinyong.subjects.resolve import PERSONAL_SCHEMES, resolve_frame
 
 CHUNK = 5000  # values per IN list: well under SQLite's 32766 bound parameters
-_PERSONAL_SCHEMES = ("idcard", "iddoc")  # blind-indexed and encrypted, never stored in clear
+_PERSONAL_SCHEMES = PERSONAL_SCHEMES
 _ORG_SCHEMES = tuple(s for s in IDENTIFIER_SCHEMES if s not in _PERSONAL_SCHEMES)
 
 
@@ -72,300 +70,61 @@ def resolve_many(
     protector: PersonalIdProtector,
 ) -> list[Resolution]:
     now = clock.now()
-    keyed = [_keys(c, protector) for c in candidates]
-    owner = _lookup(conn, {k for keys in keyed for k in keys})
-    current_names = _current_names(conn, set(owner.values()))
-
-    results: list[Resolution] = []
-    new_subjects: dict[int, dict[str, Any]] = {}  # temporary negative id -> row
-    new_identifiers: dict[tuple[str, str], dict[str, Any]] = {}
-    name_events: list[tuple[int, Candidate]] = []
-    evidence: list[dict[str, Any]] = []
-    next_temp = -1
-
-    for candidate, keys in zip(candidates, keyed, strict=True):
-        matched = [owner[k] for k in keys if k in owner]
-        if matched:
-            subject_id, created = matched[0], matched[0] < 0
-        else:
-            subject_id, created = next_temp, True
-            next_temp -= 1
-            new_subjects[subject_id] = _subject_row(candidate, keys, now)
-        result = Resolution(subject_id=subject_id, created=created)
-        split = sorted({s for s in matched if s != subject_id})
-        if split:
-            result.evidence.append("identifier_split")
-            evidence.append(
-                {
-                    "subject_id": subject_id,
-                    "kind": "identifier_split",
-                    "detail": {"other_subject_ids": split, "identifiers": _shown(keys)},
-                    "source": candidate.source,
-                }
-            )
-        for key, meta in keys.items():
-            if key not in owner:
-                owner[key] = subject_id
-                new_identifiers[key] = {
-                    "subject_id": subject_id,
-                    "scheme": key[0],
-                    "value": key[1],
-                    **meta,
-                    "source": candidate.source,
-                }
-        if candidate.name:
-            name_events.append((subject_id, candidate))
-        results.append(result)
-
-    id_map = _insert_subjects(conn, new_subjects, now)
-    for result in results:
-        result.subject_id = id_map.get(result.subject_id, result.subject_id)
-    for ev in evidence:
-        ev["subject_id"] = id_map.get(ev["subject_id"], ev["subject_id"])
-    _insert_identifiers(conn, new_identifiers.values(), id_map, now)
-    for temp, real in id_map.items():
-        current_names[real] = (new_subjects[temp]["name"], {new_subjects[temp]["name"]})
-    name_events = [(id_map.get(sid, sid), c) for sid, c in name_events]
-    _record_names(conn, name_events, current_names, now, results_evidence=evidence)
-    if evidence:
-        conn.execute(subject_evidence.insert(), [{**ev, "created_at": now} for ev in evidence])
+    source = next((c.source for c in candidates if c.source), None)
+    frame = pl.DataFrame(
+        [
+            {
+                **{scheme: _normalised(scheme, c.identifiers.get(scheme)) for scheme in IDENTIFIER_SCHEMES},
+                "name": c.name,
+                "kind": c.kind,
+                "authoritative": c.authoritative_name,
+            }
+            for c in candidates
+        ],
+        schema={
+            **dict.fromkeys(IDENTIFIER_SCHEMES, pl.String),
+            "name": pl.String,
+            "kind": pl.String,
+            "authoritative": pl.Boolean,
+        },
+    )
+    resolved = resolve_frame(conn, frame, now=now, protector=protector, source=source)
+    results = [
+        Resolution(subject_id=sid, created=created, evidence=["identifier_split"] if split else [])
+        for sid, created, split in resolved.iter_rows()
+    ]
+    for candidate, result in zip(candidates, results, strict=True):
+        if candidate.authoritative_name and candidate.name:
+            _rename(conn, result.subject_id, new=candidate.name, source=candidate.source, now=now)
     return results
 
 
-def _keys(candidate: Candidate, protector: PersonalIdProtector) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every (scheme, stored value) this candidate can be found by, in order of trust."""
-    keys: dict[tuple[str, str], dict[str, Any]] = {}
-    ids = {
-        scheme: value if scheme == "iddoc" else normalize_code(value)
-        for scheme, value in candidate.identifiers.items()
-        if value
-    }
-    if uscc := ids.get("uscc"):
-        keys[("uscc", uscc)] = {"origin": "declared"}
-    for scheme in _PERSONAL_SCHEMES:
-        # iddoc values are "证件类型:号码" (a passport number means nothing without its document type).
-        if value := ids.get(scheme):
-            keys[(scheme, protector.blind_index(value))] = {
-                "origin": "declared",
-                "value_cipher": protector.encrypt(value),
-                "value_masked": mask_id_number(value),
-            }
-    for scheme in _ORG_SCHEMES[1:]:
-        if value := ids.get(scheme):
-            keys.setdefault((scheme, value), {"origin": "declared"})
-    if uscc and len(uscc) == 18:
-        # A USCC's positions 9-17 are the subject's 组织机构代码: old records carrying only that code match.
-        keys.setdefault(("orgcode", uscc[8:17]), {"origin": "derived"})
-    return keys
-
-
-def _lookup(conn: sa.Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    by_scheme: dict[str, list[str]] = {}
-    for scheme, value in keys:
-        by_scheme.setdefault(scheme, []).append(value)
-    owner: dict[tuple[str, str], int] = {}
-    t = subject_identifiers
-    for scheme, values in by_scheme.items():
-        for chunk in _chunks(values):
-            rows = conn.execute(
-                sa.select(t.c.value, t.c.subject_id).where(t.c.scheme == scheme, t.c.value.in_(chunk))
-            )
-            owner.update({(scheme, value): subject_id for value, subject_id in rows})
-    return owner
-
-
-def _current_names(conn: sa.Connection, subject_ids: set[int]) -> dict[int, tuple[str, set[str]]]:
-    names: dict[int, tuple[str, set[str]]] = {}
-    for chunk in _chunks(sorted(subject_ids)):
-        for sid, name in conn.execute(
-            sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(chunk))
-        ):
-            names[sid] = (name, set())
-        rows = conn.execute(
-            sa.select(subject_names.c.subject_id, subject_names.c.name).where(
-                subject_names.c.subject_id.in_(chunk)
-            )
-        )
-        for sid, name in rows:
-            names[sid][1].add(name)
-    return names
-
-
-def _subject_row(candidate: Candidate, keys: dict[tuple[str, str], Any], now: dt.datetime) -> dict[str, Any]:
-    uscc = next((v for (s, v) in keys if s == "uscc"), None)
-    personal = any(s in candidate.identifiers for s in _PERSONAL_SCHEMES)
-    kind = candidate.kind or _kind_from_uscc(uscc) or ("natural_person" if personal else "legal_person")
-    division = uscc[2:8] if uscc else None
-    if not division and (idcard := candidate.identifiers.get("idcard")):
-        division = normalize_code(idcard)[:6]
-    return {
-        "kind": kind,
-        "uscc": uscc,
-        "name": candidate.name or "（未提供名称）",
-        "division_code": division,
-        "status": "active",
-        "created_at": now,
-        "updated_at": now,
-        "_source": candidate.source,
-    }
-
-
-def _kind_from_uscc(uscc: str | None) -> str | None:
-    if not uscc or len(uscc) < 2:
+def _normalised(scheme: str, value: str | None) -> str | None:
+    if not value:
         return None
-    if uscc[:2] == "92":
-        return "individual_business"
-    return None
+    # iddoc values are "证件类型:号码": a passport number means nothing without its document type.
+    return value if scheme == "iddoc" else normalize_code(value) or None
 
 
-def _insert_subjects(
-    conn: sa.Connection, rows: dict[int, dict[str, Any]], now: dt.datetime
-) -> dict[int, int]:
-    if not rows:
-        return {}
-    temps = list(rows)
-    ids = allocate_ids(conn, "subjects", len(temps))
-    frame = pl.DataFrame(
-        {
-            "id": ids,
-            "kind": [rows[t]["kind"] for t in temps],
-            "uscc": [rows[t]["uscc"] for t in temps],
-            "name": [rows[t]["name"] for t in temps],
-            "division_code": [rows[t]["division_code"] for t in temps],
-            "status": "active",
-        },
-        schema_overrides={"uscc": pl.String, "division_code": pl.String},
-    ).with_columns(_at(now, "created_at"), _at(now, "updated_at"))
-    insert_frame(conn, "subjects", frame)
-    names = frame.select(
-        pl.col("id").alias("subject_id"),
-        "name",
-        pl.lit("current").alias("role"),
-        pl.Series("source", [rows[t]["_source"] for t in temps], dtype=pl.String),
-        _at(now, "first_seen"),
-        _at(now, "last_seen"),
-    )
-    insert_frame(conn, "subject_names", names)
-    return dict(zip(temps, ids, strict=True))
-
-
-def _at(now: dt.datetime, name: str) -> pl.Expr:
-    return pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC")).alias(name)
-
-
-def _insert_identifiers(
-    conn: sa.Connection, rows: Iterable[dict[str, Any]], id_map: dict[int, int], now: dt.datetime
-) -> None:
-    payload: dict[str, list[Any]] = {
-        k: [] for k in ("subject_id", "scheme", "value", "value_cipher", "value_masked", "origin", "source")
-    }
-    attach_uscc: dict[int, str] = {}
-    for row in rows:
-        subject_id = id_map.get(row["subject_id"], row["subject_id"])
-        for key in payload:
-            payload[key].append(subject_id if key == "subject_id" else row.get(key))
-        if row["scheme"] == "uscc" and row["subject_id"] > 0:
-            attach_uscc[subject_id] = row["value"]
-    if payload["subject_id"]:
-        frame = pl.DataFrame(
-            payload,
-            schema={
-                "subject_id": pl.Int64,
-                "scheme": pl.String,
-                "value": pl.String,
-                "value_cipher": pl.Binary,
-                "value_masked": pl.String,
-                "origin": pl.String,
-                "source": pl.String,
-            },
-        ).with_columns(_at(now, "created_at"))
-        insert_frame(conn, "subject_identifiers", frame)
-    for subject_id, uscc in attach_uscc.items():
-        # A legacy subject (known by 注册号 or 组织机构代码) now gets its USCC.
-        conn.execute(
-            subjects.update()
-            .where(subjects.c.id == subject_id, subjects.c.uscc.is_(None))
-            .values(uscc=uscc, updated_at=now)
-        )
-
-
-def _record_names(
-    conn: sa.Connection,
-    events: list[tuple[int, Candidate]],
-    current: dict[int, tuple[str, set[str]]],
-    now: dt.datetime,
-    *,
-    results_evidence: list[dict[str, Any]],
-) -> None:
-    seen_again: set[tuple[int, str]] = set()
-    for subject_id, candidate in events:
-        name = candidate.name
-        assert name is not None
-        registered, known = current.get(subject_id, (name, set()))
-        if name == registered and not candidate.authoritative_name:
-            continue  # the registered name seen again: nothing to learn
-        if candidate.authoritative_name and name != registered:
-            _rename(conn, subject_id, old=registered, new=name, known=known, source=candidate.source, now=now)
-            current[subject_id] = (name, known | {name})
-            continue
-        if name in known:
-            seen_again.add((subject_id, name))
-            continue
-        # Same identifier, another name: keep it as evidence, never overwrite the registered name.
-        conn.execute(
-            subject_names.insert().values(
-                subject_id=subject_id,
-                name=name,
-                role="observed",
-                source=candidate.source,
-                first_seen=now,
-                last_seen=now,
-            )
-        )
-        known.add(name)
-        results_evidence.append(
-            {
-                "subject_id": subject_id,
-                "kind": "name_mismatch",
-                "detail": {"registered_name": registered, "observed_name": name},
-                "source": candidate.source,
-            }
-        )
-    if seen_again:
-        conn.execute(
-            subject_names.update()
-            .where(
-                subject_names.c.subject_id == sa.bindparam("sid"), subject_names.c.name == sa.bindparam("nm")
-            )
-            .values(last_seen=now),
-            [{"sid": sid, "nm": nm} for sid, nm in seen_again],
-        )
-
-
-def _rename(
-    conn: sa.Connection,
-    subject_id: int,
-    *,
-    old: str,
-    new: str,
-    known: set[str],
-    source: str | None,
-    now: dt.datetime,
-) -> None:
+def _rename(conn: sa.Connection, subject_id: int, *, new: str, source: str | None, now: dt.datetime) -> None:
+    """The registration authority renamed the subject: the old name becomes a 曾用名 (former name)."""
+    old = conn.execute(sa.select(subjects.c.name).where(subjects.c.id == subject_id)).scalar_one()
+    if old == new:
+        return
+    names = subject_names
     conn.execute(
-        subject_names.update()
-        .where(subject_names.c.subject_id == subject_id, subject_names.c.name == old)
+        names.update()
+        .where(names.c.subject_id == subject_id, names.c.name == old)
         .values(role="former", last_seen=now)
     )
-    if new in known:
-        conn.execute(
-            subject_names.update()
-            .where(subject_names.c.subject_id == subject_id, subject_names.c.name == new)
-            .values(role="current", last_seen=now)
-        )
+    known = conn.execute(
+        sa.select(names.c.id).where(names.c.subject_id == subject_id, names.c.name == new)
+    ).scalar()
+    if known is not None:
+        conn.execute(names.update().where(names.c.id == known).values(role="current", last_seen=now))
     else:
         conn.execute(
-            subject_names.insert().values(
+            names.insert().values(
                 subject_id=subject_id, name=new, role="current", source=source, first_seen=now, last_seen=now
             )
         )

@@ -13,13 +13,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 import xinyong
 from xinyong.collect import views as collect_views
+from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
+from xinyong.rights import service as rights_service
+from xinyong.rights import views as rights_views
 from xinyong.runtime import Runtime
 from xinyong.security.ratelimit import InMemoryRateLimiter, RateLimiter
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import is_current
-from xinyong.web.api import auth, subjects
+from xinyong.web.api import auth
 from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.portal import views as portal_views
 
 TITLE = "Xinyong 信用 — 公共信用信息平台 API"
 
@@ -71,9 +75,20 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
 
     @app.get("/docs", include_in_schema=False, dependencies=[permission("api.docs")])
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE)
+        # Served from /static: the platform runs on closed government networks, with no CDN in reach.
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=TITLE,
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     app.include_router(auth.router)
-    app.include_router(subjects.router)
+    # Disclosure (the subject API, search, the 双公示 lists), the subject's rights, the public portal.
+    rights_service.install()  # authorised queries are checked against the subject's authorisations
+    disclose_views.install(app)
+    app.include_router(rights_views.router)
+    app.include_router(portal_views.router)
     app.include_router(collect_views.router)
     return app

@@ -1,0 +1,148 @@
+"""The flow every channel runs to show one subject: resolve, check, disclose, record.
+
+The portal's subject page, the JSON API and the CSV export call `look_up` and differ only in how they
+render its answer, so they cannot disagree. Reading is `service.disclose`; this adds what a request
+needs around it: the audience the caller forms for this subject (security.access), the permission check
+at the level asked for, the declared purpose for non-public levels, the agency's quota, and the record of
+the access — the audit trail (the platform's supervision) and the query log (the subject's own view).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.codes.normalize import normalize_code
+from xinyong.disclose.limits import QueryRefused
+from xinyong.disclose.models import Audience, Disclosure, LevelName
+from xinyong.disclose.service import SUBJECT_REF_PREFIX, disclose
+from xinyong.policy import Policy, load_policy
+from xinyong.rights import service as rights
+from xinyong.runtime import Runtime
+from xinyong.security import audit
+from xinyong.security.access import audience_for, check, consume_quota, declared_purpose
+from xinyong.security.masking import mask_ids_in_text
+from xinyong.security.principal import Principal
+from xinyong.subjects.models import subjects
+from xinyong.subjects.service import find_subject_id
+
+_REF = re.compile(rf"^{re.escape(SUBJECT_REF_PREFIX)}(\d{{1,18}})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    subject_id: int
+    audience: Audience
+    level: LevelName
+    purpose: str | None
+    disclosure: Disclosure
+
+
+def resolve_code(conn: sa.Connection, code: str, runtime: Runtime) -> int:
+    """Any identifier (USCC, 注册号, 组织机构代码, ID number…) or a platform reference (xy-123) to the
+    subject that holds it, merges followed; QueryRefused 404 when there is none."""
+    text = code.strip()
+    subject_id: int | None
+    if match := _REF.match(text):
+        subject_id = int(match.group(1))
+    else:
+        subject_id = find_subject_id(conn, text, protector=runtime.protector)
+    for _ in range(8):  # follow merges (a chain longer than this is a data error)
+        if subject_id is None:
+            break
+        row = conn.execute(
+            sa.select(subjects.c.status, subjects.c.merged_into_id).where(subjects.c.id == subject_id)
+        ).first()
+        if row is None:
+            subject_id = None
+        elif row.status == "merged" and row.merged_into_id:
+            subject_id = row.merged_into_id
+        else:
+            return subject_id
+    shown = mask_ids_in_text(normalize_code(text) or text)
+    raise QueryRefused(
+        "subject.not_found",
+        f"未找到代码为 {shown} 的信用主体",
+        f"No credit subject has the identifier {shown}",
+        status=404,
+    )
+
+
+def look_up(
+    conn: sa.Connection,
+    *,
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    level: LevelName = "public",
+    purpose: str | None = None,
+    channel: str = "api",
+    ip: str | None = None,
+    catalog: Catalog | None = None,
+    policy: Policy | None = None,
+) -> Lookup:
+    """What `principal` may see about the subject `code` at levels up to `level`, recorded as it must be.
+
+    Raises AccessDenied (403) when the audience may not see `level`, PurposeRequired (400) when a
+    non-public level comes without a purpose, QueryRefused (404) for an unknown code."""
+    clock = runtime.clock
+    subject_id = resolve_code(conn, code, runtime)
+    audience = audience_for(conn, principal, subject_id=subject_id, clock=clock, purpose=purpose)
+    check(principal, "subject.read", level=level, audience=audience)
+    check(principal, "record.read", level=level, audience=audience)
+    declared = declared_purpose(purpose, level=level, audience=audience)
+    # Asked at the public level, everyone gets the public answer: what more an audience may see (its own
+    # information after publicity, government sharing, names unmasked) is shown only when asked for at a
+    # higher level — with a purpose, and recorded.
+    result = disclose(
+        conn,
+        subject_id=subject_id,
+        audience=audience if level != "public" else "public",
+        clock=clock,
+        catalog=catalog or load_catalog(),
+        policy=policy or load_policy(),
+        level=level,
+    )
+    if level != "public":
+        assert declared is not None  # declared_purpose raised otherwise
+        authorisation_id = None
+        if audience == "authorised":
+            consume_quota(conn, principal, clock)
+            assert principal.organisation_id is not None
+            authorisation_id = rights.find_authorisation(
+                conn,
+                organisation_id=principal.organisation_id,
+                subject_id=subject_id,
+                at=clock.now(),
+                purpose=declared,
+            )
+        if audience != "self":
+            rights.record_query(
+                conn,
+                subject_id=subject_id,
+                principal=principal,
+                audience=audience,
+                level=level,
+                purpose=declared,
+                channel=channel,
+                shown=result.record_ids,
+                clock=clock,
+                authorisation_id=authorisation_id,
+            )
+        audit.record(
+            conn,
+            principal=principal,
+            action="subject.read",
+            clock=clock,
+            object_type="subject",
+            object_id=subject_id,
+            subject=audit.SubjectRef.of_subject(conn, subject_id),
+            level=level,
+            purpose=declared,
+            ip=ip,
+            detail={"channel": channel, "audience": audience, "records": len(result.records)},
+        )
+    return Lookup(subject_id, audience, level, declared, result)

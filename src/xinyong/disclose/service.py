@@ -1,0 +1,399 @@
+"""The one answer to "what may this audience see about this subject today?" (披露).
+
+`disclose()` is the only function that decides: the portal's subject page, the JSON API, the CSV export, and
+later the credit reports and the checks at service windows all call it (or `assess()`, its per-record core,
+for lists across subjects), so no two channels can disagree about one subject — the complaint of the
+seed report.
+
+For each record it applies, in order:
+
+1. the catalogue item's disclosure level (公开 / 授权查询 / 政务共享) against what the audience may see
+   (security/data/roles.yaml `audiences`) and the level the caller asked for;
+2. the record's state (policy `disclosure.states`: disputed items carry 异议处理中; suspended, withdrawn and
+   repaired ones leave public view; expired ones are the platform's archive);
+3. the period of the item's policy rule (periods.py), on the clock's day: in publicity, after publicity
+   (policy `disclosure.after_publicity`: the subject itself and government bodies), archived;
+4. masking of personal data for the public (a natural person's name, every `sensitive` field).
+
+It reads and never writes: recording who looked (audit trail, query log) is the caller's flow (flows.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.catalog.models import DisclosureLevel, Item
+from xinyong.clock import CHINA, Clock
+from xinyong.codes.divisions import lookup_division
+from xinyong.disclose.models import Audience, Disclosure, Label, LevelName, ShownRecord, Verdict
+from xinyong.disclose.periods import RecordFacts, window
+from xinyong.policy import Policy, load_policy
+from xinyong.security.masking import mask_id_number, mask_person_name, mask_subject_names
+from xinyong.security.roles import LEVELS, load_roles
+from xinyong.store.tables import organisations, records
+from xinyong.subjects.service import get_subject
+
+LEVEL_OF: dict[str, LevelName] = {
+    DisclosureLevel.PUBLIC: "public",
+    DisclosureLevel.AUTHORISED: "authorised",
+    DisclosureLevel.GOVERNMENT: "government",
+}
+# Who may learn how many records are hidden from them, and why: the subject about itself, government bodies
+# and the platform. The public and an authorised querier see what they may see and nothing about the rest:
+# that a person has records at a level they cannot reach is itself not public.
+HIDDEN_COUNTS_FOR: frozenset[str] = frozenset({"self", "government", "platform"})
+# Only the public sees a natural person's name masked; an authorised querier holds the person's consent.
+MASKED_NAMES_FOR: frozenset[str] = frozenset({"public"})
+
+REASONS: dict[str, Label] = {
+    label.code: label
+    for label in (
+        # why a record is visible
+        Label("in_publicity", "公示期内", "within its publicity period"),
+        Label("no_end", "持续公示", "shown without an end date"),
+        Label("authorised", "经信用主体授权查询", "shown under the subject's authorisation"),
+        Label("own_information", "本人信息查询", "the subject's own information"),
+        Label("government_sharing", "政务共享（履行职责）", "shared with government bodies for their duties"),
+        Label("platform", "平台保存的全部信息", "everything the platform holds"),
+        # why a record is hidden
+        Label("level", "不属于可查询的披露方式", "at a disclosure level this audience may not see"),
+        Label("level_not_requested", "高于本次查询的披露方式", "above the disclosure level asked for"),
+        Label("not_published", "依规不予公示", "not published under the rules"),
+        Label("publicity_ended", "公示期已满", "its publicity period has ended"),
+        Label("licence_invalid", "许可已无效", "the licence is no longer valid"),
+        Label("licence_expired", "许可已过有效期", "the licence has expired"),
+        Label("archived", "已过信息提供期限，转为档案保存", "its information period has ended; archived"),
+        Label("state_disputed", "异议处理中", "objection in progress"),
+        Label("state_corrected", "已更正", "corrected"),
+        Label("state_suspended", "异议处理中，暂停披露", "disclosure suspended during an objection"),
+        Label("state_withdrawn", "处罚（许可）决定已撤销", "the decision was revoked"),
+        Label("state_repaired", "已信用修复", "credit repaired"),
+        Label("state_expired", "已过披露期限，转为档案保存", "disclosure period over; archived"),
+        Label("state_active", "有效", "active"),
+    )
+}
+MARK_PUBLICITY_ENDED = Label("publicity_ended", "公示期满", "publicity ended")
+MARK_NOT_PUBLISHED = Label("not_published", "未公示", "not published")
+MARK_LICENCE_EXPIRED = Label("licence_expired", "已过有效期", "expired")
+MARK_LICENCE_INVALID = Label("licence_invalid", "已无效", "invalid")
+MARK_ARCHIVED = Label("archived", "已归档", "archived")
+
+
+def level_of(item: Item) -> LevelName:
+    return LEVEL_OF[item.disclosure_level]
+
+
+def audience_levels(audience: Audience) -> tuple[LevelName, ...]:
+    """The disclosure levels an audience may see (roles.yaml `audiences`)."""
+    return tuple(load_roles().audiences[audience].sees)
+
+
+def highest_level(audience: Audience) -> LevelName:
+    return max(audience_levels(audience), key=LEVELS.index)
+
+
+# ------------------------------------------------------------------------------------------ one record
+
+
+def assess(
+    facts: RecordFacts,
+    item: Item,
+    state: str,
+    *,
+    audience: Audience,
+    up_to: LevelName,
+    today: dt.date,
+    policy: Policy,
+) -> Verdict:
+    """Whether this record is shown to `audience` on `today`, asked at levels up to `up_to`, and why."""
+    level = level_of(item)
+    if level not in audience_levels(audience):
+        return _hidden("level")
+    if LEVELS.index(level) > LEVELS.index(up_to):
+        return _hidden("level_not_requested")
+    states = policy.disclosure.states
+    if audience not in states.shown_to.get(state, ()):  # type: ignore[call-overload]
+        return _hidden(f"state_{state}")
+    mark = states.marks.get(state)  # type: ignore[call-overload]
+    marks = [Label(state, mark.zh, mark.en)] if mark else []
+
+    w = window(facts, item, policy)
+    licence = w.rule == "licence_validity"
+    in_public = w.published and (w.public_until is None or today <= w.public_until)
+    provided = w.provided_until is None or today <= w.provided_until
+    ended = _ended_mark(w.published, licence)
+    common = {"rule": w.rule, "penalty_class": w.penalty_class}
+
+    if audience == "platform":
+        if not provided and state != "expired":
+            marks.append(MARK_ARCHIVED)
+        elif provided and not in_public:
+            marks.append(ended)
+        return Verdict(True, REASONS["platform"], tuple(marks), until=None, **common)
+    if not provided:
+        return _hidden("archived", **common)
+    if in_public:
+        return Verdict(
+            True, _visible_reason(level, audience, w.public_until), tuple(marks), w.public_until, **common
+        )
+    if audience in policy.disclosure.after_publicity.shown_to:
+        marks.append(ended)
+        reason = REASONS["own_information" if audience == "self" else "government_sharing"]
+        return Verdict(True, reason, tuple(marks), until=w.provided_until, **common)
+    if licence:
+        return _hidden("licence_expired" if w.published else "licence_invalid", **common)
+    return _hidden("publicity_ended" if w.published else "not_published", **common)
+
+
+def _visible_reason(level: LevelName, audience: Audience, until: dt.date | None) -> Label:
+    if level == "public":
+        return REASONS["in_publicity" if until is not None else "no_end"]
+    if audience == "self":
+        return REASONS["own_information"]
+    if audience == "authorised":
+        return REASONS["authorised"]
+    return REASONS["government_sharing"]
+
+
+def _ended_mark(published: bool, licence: bool) -> Label:
+    if licence:
+        return MARK_LICENCE_EXPIRED if published else MARK_LICENCE_INVALID
+    return MARK_PUBLICITY_ENDED if published else MARK_NOT_PUBLISHED
+
+
+def _hidden(code: str, **common: Any) -> Verdict:
+    return Verdict(False, REASONS.get(code) or Label(code, code, code), **common)
+
+
+# ------------------------------------------------------------------------------------------ one subject
+
+
+_RECORD_COLUMNS = (
+    records.c.id,
+    records.c.item_code,
+    records.c.source_uscc,
+    records.c.source_key,
+    records.c.state,
+    records.c.decision_date,
+    records.c.valid_until,
+    records.c.act_end_date,
+    records.c.data,
+    records.c.first_seen,
+    records.c.updated_at,
+)
+
+
+def disclose(
+    conn: sa.Connection,
+    *,
+    subject_id: int,
+    audience: Audience,
+    clock: Clock,
+    catalog: Catalog | None = None,
+    policy: Policy | None = None,
+    level: LevelName | None = None,
+) -> Disclosure:
+    """What `audience` may see about the subject today, at disclosure levels up to `level` (default: every
+    level the audience may see). Raises SubjectNotFound for an unknown id."""
+    catalog = catalog or load_catalog()
+    policy = policy or load_policy()
+    up_to = level or highest_level(audience)
+    today = clock.today()
+    subject = get_subject(conn, subject_id)
+    natural_person = subject["kind"] == "natural_person"
+    rows = conn.execute(sa.select(*_RECORD_COLUMNS).where(records.c.subject_id == subject_id)).all()
+    names = source_names(conn, rows, catalog)
+
+    shown: list[ShownRecord] = []
+    hidden: dict[str, int] = {}
+    for row in rows:
+        item = _item(catalog, row.item_code)
+        if item is None:  # an item the current catalogue edition dropped: only the platform keeps it
+            if audience == "platform":
+                continue
+            hidden["level"] = hidden.get("level", 0) + 1
+            continue
+        facts = record_facts(row, item, natural_person=natural_person, source_name=names.get(row.source_uscc))
+        verdict = assess(facts, item, row.state, audience=audience, up_to=up_to, today=today, policy=policy)
+        if verdict.visible:
+            shown.append(shown_record(row, item, facts, verdict, audience=audience))
+        else:
+            hidden[verdict.reason.code] = hidden.get(verdict.reason.code, 0) + 1
+
+    order = {item.code: i for i, item in enumerate(catalog.items)}
+    shown.sort(key=lambda r: (order.get(r.item_code, len(order)), _desc_date(r.decision_date), -r.id))
+    counts = hidden if audience in HIDDEN_COUNTS_FOR else None
+    return Disclosure(
+        subject=subject_view(subject, audience),
+        audience=audience,
+        level=up_to,
+        as_of=today,
+        records=tuple(shown),
+        hidden=counts,
+        hidden_labels={code: REASONS.get(code) or Label(code, code, code) for code in (counts or {})},
+    )
+
+
+def record_facts(row: Any, item: Item, *, natural_person: bool, source_name: str | None) -> RecordFacts:
+    return RecordFacts(
+        item_code=row.item_code,
+        decision_date=row.decision_date,
+        valid_until=row.valid_until,
+        act_end_date=row.act_end_date,
+        first_seen=row.first_seen.astimezone(CHINA).date(),
+        source_uscc=row.source_uscc,
+        source_name=source_name,
+        natural_person=natural_person,
+        data=row.data or {},
+    )
+
+
+def shown_record(
+    row: Any, item: Item, facts: RecordFacts, verdict: Verdict, *, audience: Audience
+) -> ShownRecord:
+    data = shown_data(row.data or {}, item, audience=audience, natural_person=facts.natural_person)
+    return ShownRecord(
+        id=row.id,
+        item_code=item.code,
+        item_name_zh=item.name_zh,
+        item_name_en=item.name_en,
+        category=str(item.category),
+        level=level_of(item),
+        state=row.state,
+        source_key=row.source_key,
+        source_uscc=row.source_uscc,
+        source_name=facts.source_name,
+        decision_date=row.decision_date,
+        valid_until=row.valid_until,
+        first_collected=row.first_seen,
+        last_updated=row.updated_at,
+        reason=verdict.reason,
+        marks=verdict.marks,
+        visible_until=verdict.until,
+        rule=verdict.rule,
+        penalty_class=verdict.penalty_class,
+        title=record_title(item, data),
+        data=data,
+    )
+
+
+def shown_data(
+    data: Mapping[str, Any], item: Item, *, audience: Audience, natural_person: bool
+) -> dict[str, Any]:
+    """The record's fields as this audience may see them: sensitive fields masked for everyone (only masked
+    copies are stored anyway), a natural person's name masked for the public."""
+    out = dict(data)
+    for spec in item.fields:
+        value = out.get(spec.code)
+        if spec.sensitive and isinstance(value, str):
+            out[spec.code] = mask_id_number(value)
+    name_field = item.subject_fields.name
+    if natural_person and audience in MASKED_NAMES_FOR and isinstance(out.get(name_field), str):
+        out[name_field] = mask_person_name(out[name_field])
+    return out
+
+
+def subject_view(subject: dict[str, Any], audience: Audience) -> dict[str, Any]:
+    """The subject's identity as the audience may see it (a person's names masked for the public)."""
+    shown = mask_subject_names(subject) if audience in MASKED_NAMES_FOR else subject
+    names = shown["names"]
+    if audience not in ("government", "platform"):
+        # Names a provider used that differ from the registered one are evidence for the platform's staff.
+        names = [n for n in names if n["role"] in ("current", "former")]
+    division = lookup_division(shown["division_code"]) if shown.get("division_code") else None
+    return {
+        "code": public_code(shown),
+        "kind": shown["kind"],
+        "name": shown["name"],
+        "uscc": shown["uscc"],
+        "division_code": shown["division_code"],
+        "division_name": division.full_name if division else None,
+        "status": shown["status"],
+        "identifiers": [dict(i) for i in shown["identifiers"]],
+        "names": [
+            {
+                "name": n["name"],
+                "role": n["role"],
+                "first_seen": _iso(n["first_seen"]),
+                "last_seen": _iso(n["last_seen"]),
+            }
+            for n in names
+        ],
+    }
+
+
+SUBJECT_REF_PREFIX = "xy-"
+
+
+def public_code(subject: Mapping[str, Any]) -> str:
+    """The code a page or API link names the subject by: its USCC, else an organisation identifier, else a
+    platform reference (a person's ID number never goes into a URL)."""
+    if subject.get("uscc"):
+        return str(subject["uscc"])
+    for ident in subject.get("identifiers", ()):
+        if ident["scheme"] not in ("idcard", "iddoc"):
+            return str(ident["value"])
+    return f"{SUBJECT_REF_PREFIX}{subject['id']}"
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+@cache
+def display_config() -> dict[str, dict[str, Any]]:
+    text = resources.files("xinyong.disclose").joinpath("data/display.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["items"]
+
+
+def record_title(item: Item, data: Mapping[str, Any]) -> str:
+    for code in display_config().get(item.code, {}).get("title", ()):
+        if data.get(code):
+            return str(data[code])
+    return item.name_zh
+
+
+def source_names(conn: sa.Connection, rows: Iterable[Any], catalog: Catalog) -> dict[str, str]:
+    """The providing department's name for each source USCC: the record's own 数据来源单位 field where the
+    item has one, else the organisation register."""
+    names: dict[str, str] = {}
+    missing: set[str] = set()
+    for row in rows:
+        item = _item(catalog, row.item_code)
+        field = item.data_source.name if item is not None and item.data_source else None
+        value = (row.data or {}).get(field) if field else None
+        if value:
+            names.setdefault(row.source_uscc, str(value))
+        elif row.source_uscc not in names:
+            missing.add(row.source_uscc)
+    missing -= set(names)
+    if missing:
+        found = conn.execute(
+            sa.select(organisations.c.uscc, organisations.c.name).where(
+                organisations.c.uscc.in_(sorted(missing))
+            )
+        )
+        names.update({uscc: name for uscc, name in found})
+    return names
+
+
+def _item(catalog: Catalog, code: str) -> Item | None:
+    try:
+        return catalog.item(code)
+    except KeyError:
+        return None
+
+
+def _desc_date(value: dt.date | None) -> int:
+    return -(value.toordinal() if value else 0)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value

@@ -1,0 +1,291 @@
+"""The public portal (信用湖北-style): server-rendered pages over the same flows as the JSON API.
+
+    GET /                         home: the search form and the 双公示 lists
+    GET /search?q=                subjects by name, pinyin initials or identifier
+    GET /subjects/{code}          one subject, as the visitor may see it (?level=&purpose= when signed in)
+    GET /publicity/{list}         the 双公示 lists (licences, penalties) with filters and exports
+    GET /notices/{record_id}      one record's public notice
+    GET /static/{path}            stylesheet, script, the API documentation's assets
+
+Pages are Simplified Chinese first, English with ?lang=en (i18n.py); they work without JavaScript; every
+form control has a label; tables turn into cards on a phone (static/portal.css).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from xinyong.codes.divisions import hubei_prefectures
+from xinyong.disclose import flows
+from xinyong.disclose.limits import QueryRefused, time_limit
+from xinyong.disclose.lists import departments
+from xinyong.disclose.search import search
+from xinyong.disclose.service import audience_levels, display_config
+from xinyong.disclose.views import catalog_of, list_filter, policy_of, public_notice, run_list, settings_of
+from xinyong.security.access import check
+from xinyong.security.principal import Principal
+from xinyong.security.roles import LEVELS, Level, load_roles
+from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.portal.i18n import LANG_COOKIE, Lang, language, t
+
+router = APIRouter(include_in_schema=False)
+
+# Portal pages run no inline script and load nothing from elsewhere: closed government networks.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("xinyong.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["iso"] = lambda v: v.isoformat() if isinstance(v, dt.date | dt.datetime) else (v or "")
+    env.filters["day"] = _day
+    return env
+
+
+def _day(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        from xinyong.clock import CHINA
+
+        return value.astimezone(CHINA).date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value or ""
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    here = dict(request.query_params)
+    here["lang"] = "en" if lang == "zh" else "zh"
+    principal: Principal | None = getattr(request.state, "principal", None)
+    page = (
+        environment()
+        .get_template(template)
+        .render(
+            lang=lang,
+            t=lambda key, **kw: t(key, lang, **kw),
+            switch_url=f"{request.url.path}?{urlencode(here)}",
+            path=request.url.path,
+            principal=principal,
+            browse=_browse_links(),
+            **context,
+        )
+    )
+    response = HTMLResponse(page, status_code=status)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def _browse_links() -> list[tuple[str, str]]:
+    return [(cfg["browse"], code) for code, cfg in display_config().items() if cfg.get("browse")]
+
+
+def refused(request: Request, exc: QueryRefused) -> HTMLResponse:
+    lang = language(request)
+    return render(
+        request,
+        "portal/error.html",
+        status=exc.status,
+        title=t("not_found" if exc.status == 404 else "error", lang),
+        message=exc.problem.message(lang),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+@router.get("/")
+def home(request: Request, principal: Principal = permission("portal.view")) -> HTMLResponse:
+    return render(request, "portal/home.html", title=None)
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=100)] = "",
+    principal: Principal = permission("subject.search"),
+) -> HTMLResponse:
+    check(principal, "subject.search", level="public")
+    result, problem = None, None
+    if q.strip():
+        runtime = runtime_of(request)
+        limits = settings_of(request)
+        try:
+            with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+                result = search(conn, q, protector=runtime.protector, limit=20, scan=limits.search_scan)
+        except QueryRefused as exc:
+            problem = exc.problem.message(language(request))
+    return render(
+        request,
+        "portal/search.html",
+        title=t("query", language(request)),
+        q=q,
+        result=result,
+        problem=problem,
+    )
+
+
+@router.get("/subjects/{code}")
+def subject_page(
+    code: str,
+    request: Request,
+    level: Annotated[Level, Query()] = "public",
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+    principal: Principal = permission("subject.read"),
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    limits = settings_of(request)
+    lang = language(request)
+    try:
+        with runtime.engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
+            found = flows.look_up(
+                conn,
+                runtime=runtime,
+                principal=principal,
+                code=code,
+                level=level,
+                purpose=purpose,
+                channel="portal",
+                ip=client_ip(request),
+                catalog=catalog_of(request),
+                policy=policy_of(request),
+            )
+    except QueryRefused as exc:
+        return refused(request, exc)
+    result = found.disclosure
+    catalog = catalog_of(request)
+    export = {"level": level, **({"purpose": found.purpose} if level != "public" and found.purpose else {})}
+    levels = [lv for lv in LEVELS if lv in audience_levels(found.audience)]
+    api = f"/api/v1/subjects/{result.subject['code']}"
+    return render(
+        request,
+        "portal/subject.html",
+        title=result.subject["name"],
+        result=result,
+        groups=[(catalog.item(code_), rows) for code_, rows in result.by_item().items()],
+        levels=levels if principal.authenticated and len(levels) > 1 else [],
+        level=level,
+        purpose=found.purpose if level != "public" else "",
+        audience_label=_audience_label(found.audience if level != "public" else "public", lang),
+        csv_url=f"{api}?{urlencode({**export, 'format': 'csv', 'lang': lang})}",
+        json_url=f"{api}?{urlencode(export)}",
+    )
+
+
+def _audience_label(audience: str, lang: Lang) -> str:
+    spec = load_roles().audiences[audience]  # type: ignore[index]
+    return spec.en if lang == "en" else spec.zh
+
+
+@router.get("/publicity/{name}")
+def publicity_page(
+    name: str,
+    request: Request,
+    provider: str | None = None,
+    date_from: Annotated[str | None, Query(alias="from")] = None,
+    date_to: Annotated[str | None, Query(alias="to")] = None,
+    category: str | None = None,
+    region: str | None = None,
+    cursor: str | None = None,
+    principal: Principal = permission("record.read"),
+) -> HTMLResponse:
+    check(principal, "record.read", level="public")
+    lang = language(request)
+    code = next((c for c, cfg in display_config().items() if cfg.get("browse") == name), None)
+    if code is None:
+        return refused(request, QueryRefused("list.unknown", "没有这个公示栏目", "no such list", status=404))
+    try:
+        flt = list_filter(code, provider, _date(date_from), _date(date_to), category, region)
+        page, item = run_list(request, flt, cursor=cursor, limit=20)
+        runtime = runtime_of(request)
+        with runtime.engine.connect() as conn:
+            depts = departments(conn, item, catalog_of(request))
+    except QueryRefused as exc:
+        return refused(request, exc)
+    cfg = display_config()[code]
+    params = flt.query_params()
+    filter_params = {k: v for k, v in params.items() if k != "item"}
+    return render(
+        request,
+        "portal/list.html",
+        title=t("penalties" if code == "XZCF" else "licences", lang),
+        item=item,
+        name=name,
+        page=page,
+        flt=flt,
+        columns=[item.field(c) for c in cfg.get("columns", [])],
+        category_field=item.get_field(cfg.get("category", "")) if cfg.get("category") else None,
+        departments=depts,
+        regions=[(d.code[:4], d.short or d.name) for d in hubei_prefectures()],
+        next_url=(
+            f"{request.url.path}?{urlencode({**filter_params, 'cursor': page.next_cursor})}"
+            if page.next_cursor
+            else None
+        ),
+        first_url=f"{request.url.path}?{urlencode(filter_params)}" if cursor else None,
+        csv_url=f"/api/v1/records?{urlencode({**params, 'format': 'csv', 'lang': lang})}",
+        json_url=f"/api/v1/records?{urlencode(params)}",
+    )
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise QueryRefused(
+            "list.date", f"日期格式应为 YYYY-MM-DD：{text}", f"dates are YYYY-MM-DD: {text}"
+        ) from None
+
+
+@router.get("/notices/{record_id}")
+def notice_page(
+    record_id: int, request: Request, principal: Principal = permission("record.read")
+) -> HTMLResponse:
+    check(principal, "record.read", level="public")
+    try:
+        notice = public_notice(request, record_id)
+    except QueryRefused as exc:
+        return refused(request, exc)
+    item = catalog_of(request).item(notice["item"]["code"])
+    return render(request, "portal/notice.html", title=notice["title"], notice=notice, item=item)
+
+
+# -------------------------------------------------------------------------------------------- assets
+
+
+@cache
+def _static_root() -> Path:
+    return Path(str(resources.files("xinyong.web").joinpath("static"))).resolve()
+
+
+@router.get("/static/{path:path}")
+def static(path: str, principal: Principal = permission("portal.view", rate_limited=False)) -> Response:
+    root = _static_root()
+    target = (root / path).resolve()
+    if not target.is_file() or root not in target.parents:
+        return Response("not found", status_code=404, media_type="text/plain")
+    media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return FileResponse(target, media_type=media, headers={"Cache-Control": "public, max-age=86400"})

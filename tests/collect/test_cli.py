@@ -1,0 +1,139 @@
+"""`xinyong ingest` and `xinyong batch …` through the real command line, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from xinyong.cli import app
+from xinyong.config import Settings
+from xinyong.security.models import audit_log
+
+from .conftest import DEPT, PERSON, UNREGISTERED, penalty, person_penalty, write_csv
+
+SUMMARY_KEYS = {"batch_id", "encoding", "received", "inserted", "updated", "unchanged", "rejected", "seconds"}
+
+
+@pytest.fixture
+def xinyong(settings: Settings, orgs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    monkeypatch.setenv("XINYONG_DATABASE_URL", settings.database_url)
+    monkeypatch.delenv("XINYONG_FIXED_NOW", raising=False)
+    monkeypatch.delenv("XINYONG_INGEST_CHUNK_ROWS", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> Any:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, f"{args}: {result.exit_code}\n{result.stdout}\n{result.stderr}"
+        return result
+
+    return run
+
+
+def _file(tmp_path: Path) -> Path:
+    rows = [penalty(1), penalty(2, cf_nr_fk=None), person_penalty(3, xdr_zjhm=PERSON[:-1] + "2"), penalty(4)]
+    return write_csv(tmp_path / "处罚.csv", rows, encoding="gb18030")
+
+
+def test_ingest_json_summary(xinyong: Callable[..., Any], tmp_path: Path) -> None:
+    result = xinyong("ingest", str(_file(tmp_path)), "--item", "XZCF", "--provider", DEPT, "--json")
+    summary = json.loads(result.stdout)
+    assert SUMMARY_KEYS <= set(summary)
+    assert (summary["encoding"], summary["received"], summary["inserted"], summary["rejected"]) == (
+        "gb18030",
+        4,
+        2,
+        2,
+    )
+    assert summary["received"] == summary["inserted"] + summary["updated"] + summary["unchanged"] + summary["rejected"]
+    # No terminal here: progress comes as plain lines on stderr, ending with the load.
+    assert "progress: read 4/4" in result.stderr and "progress: loaded 4/4" in result.stderr
+
+
+def test_ingest_readable_summary_and_chunks(
+    xinyong: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XINYONG_INGEST_CHUNK_ROWS", "1")
+    result = xinyong("ingest", str(_file(tmp_path)), "--item", "xzcf", "--provider", DEPT)
+    assert "收到 received 4" in result.stdout and "退回 rejected 2" in result.stdout
+    assert "xinyong batch errors 1" in result.stdout
+    assert [line for line in result.stderr.splitlines() if "checked" in line] == [
+        f"进度 / progress: checked {n}/4" for n in (1, 2, 3, 4)
+    ]
+
+
+def test_ingest_fixed_clock_for_tests(xinyong: Callable[..., Any], tmp_path: Path, engine: sa.Engine) -> None:
+    result = xinyong(
+        "ingest", str(_file(tmp_path)), "--item", "XZCF", "--provider", DEPT, "--json", "--now", "2026-06-20T08:00:00"
+    )
+    assert json.loads(result.stdout)["seconds"] == 0
+    with engine.connect() as conn:
+        created = conn.execute(sa.text("SELECT created_at FROM batches")).scalar_one()
+    assert str(created).startswith("2026-06-20 00:00:00")  # 08:00 in China is midnight UTC
+
+
+def test_refused_file_exits_1_with_every_problem(xinyong: Callable[..., Any], tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [{**penalty(1), "血型": "A", "宗教信仰": "无"}])
+    result = xinyong("ingest", str(path), "--item", "XZCF", "--provider", DEPT, code=1)
+    assert result.stderr.count("file.forbidden_column") == 2
+    assert "血型" in result.stderr and "must not be collected" in result.stderr
+    assert "整批拒收" in result.stdout
+
+
+def test_unknown_submitter_and_item_are_usage_errors(xinyong: Callable[..., Any], tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    unknown = xinyong("ingest", str(path), "--item", "XZCF", "--provider", UNREGISTERED, code=2)
+    assert "batch.unknown_submitter" in unknown.stderr and "xinyong org add" in unknown.stderr
+    assert "catalog.unknown_item" in xinyong("ingest", str(path), "--item", "NOPE", "--provider", DEPT, code=2).stderr
+    xinyong("ingest", str(tmp_path / "missing.csv"), "--item", "XZCF", "--provider", DEPT, code=2)
+
+
+def test_batch_show_errors_and_timeliness(xinyong: Callable[..., Any], tmp_path: Path, engine: sa.Engine) -> None:
+    batch = json.loads(xinyong("ingest", str(_file(tmp_path)), "--item", "XZCF", "--provider", DEPT, "--json").stdout)
+    shown = json.loads(xinyong("batch", "show", str(batch["batch_id"]), "--json").stdout)
+    assert (shown["status"], shown["rejected"], shown["rejected_open"], shown["submitter"]["uscc"]) == (
+        "done",
+        2,
+        2,
+        DEPT,
+    )
+    assert "收到 received 4" in xinyong("batch", "show", str(batch["batch_id"])).stdout
+
+    out = tmp_path / "errors.csv"
+    xinyong("batch", "errors", str(batch["batch_id"]), "--format", "csv", "--out", str(out))
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert rows[0][0] == "行号" and rows[0][-1] == "问题说明" and [r[0] for r in rows[1:]] == ["3", "4"]
+    assert PERSON[:-1] + "2" in rows[2]  # the provider gets its own ID number back to fix it
+
+    xlsx = tmp_path / "errors.xlsx"
+    xinyong("batch", "errors", str(batch["batch_id"]), "--format", "xlsx", "--out", str(xlsx), "--lang", "en")
+    sheet = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name("问题数据").to_python()
+    assert sheet[0][0] == "Row" and len(sheet) == 3
+
+    with engine.connect() as conn:
+        actions = [a for (a,) in conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.seq))]
+    assert actions == ["batch.submit", "batch.errors", "batch.errors"]
+
+    figures = json.loads(xinyong("batch", "timeliness", "--item", "XZCF", "--json").stdout)
+    assert [(f["source_uscc"], f["records"]) for f in figures] == [(DEPT, 2)]
+    assert DEPT in xinyong("batch", "timeliness").stdout
+
+    assert "batch.not_found" in xinyong("batch", "show", "999", code=2).stderr
+    xinyong("batch", "errors", "999", "--out", str(out), code=2)
+    xinyong("batch", "errors", str(batch["batch_id"]), "--format", "pdf", "--out", str(out), code=2)
+    xinyong("batch", "timeliness", "--since", "yesterday", code=2)
+
+
+def test_bad_chunk_setting_is_a_usage_error(
+    xinyong: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XINYONG_INGEST_CHUNK_ROWS", "lots")
+    xinyong("ingest", str(_file(tmp_path)), "--item", "XZCF", "--provider", DEPT, code=2)

@@ -1,0 +1,225 @@
+"""The batches API: upload as a provider's system (token), poll, download the feedback; who may see what."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from python_calamine import CalamineWorkbook
+
+from xinyong.config import Settings
+from xinyong.runtime import Runtime
+from xinyong.security import passwords
+from xinyong.security.accounts import create_user
+from xinyong.security.models import audit_log
+from xinyong.security.settings import SecuritySettings
+from xinyong.security.tokens import issue_token
+from xinyong.store.tables import batches, organisations
+from xinyong.web.app import create_app
+from xinyong.web.deps import CSRF_HEADER
+
+from .conftest import CITY, DEPT, DEPT2, PERSON, csv_bytes, penalty, person_penalty
+
+PASSWORD = "correct-horse-battery-staple"
+RELAXED = {f"XINYONG_RATE_{k}": "100000/minute" for k in ("PUBLIC", "LOGIN", "USER", "TOKEN")}
+FEEDS = f"""
+source: test
+providers:
+  - {{uscc: {DEPT2}, name: 宜昌市市场监督管理局, feeds: [{{item: XZXK}}]}}
+"""
+
+
+@dataclass
+class Api:
+    dept: TestClient  # provider token of the department
+    other: TestClient  # provider token of another department
+    city: TestClient  # credit_office token of the city collection system
+    admin: TestClient  # platform administrator, signed in
+    public: TestClient
+
+
+@pytest.fixture
+def api(
+    settings: Settings, runtime: Runtime, orgs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Api:
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    (settings.home / "feeds.yaml").write_text(FEEDS, encoding="utf-8")
+    relaxed = Runtime(
+        settings=Settings(home=settings.home, database_url=settings.database_url, extra=dict(RELAXED)),
+        engine=runtime.engine,
+        protector=runtime.protector,
+        clock=runtime.clock,
+    )
+    app = create_app(relaxed)
+    sec = SecuritySettings.load(relaxed.settings)
+
+    def token(uscc: str, role: str) -> TestClient:
+        with relaxed.engine.begin() as conn:
+            issued = issue_token(
+                conn,
+                organisation_uscc=uscc,
+                role=role,
+                name="报送系统",
+                days=30,
+                created_by="test",
+                clock=relaxed.clock,
+                max_days=366,
+            )
+        return TestClient(app, headers={"Authorization": f"Bearer {issued.token}"})
+
+    with relaxed.engine.begin() as conn:
+        create_user(
+            conn,
+            username="admin",
+            display_name="admin",
+            role="platform_admin",
+            password=PASSWORD,
+            organisation_uscc=CITY,
+            clock=relaxed.clock,
+            settings=sec,
+        )
+    admin = TestClient(app)
+    login = admin.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    admin.headers[CSRF_HEADER] = login.json()["csrf_token"]
+    return Api(
+        dept=token(DEPT, "provider"),
+        other=token(DEPT2, "provider"),
+        city=token(CITY, "credit_office"),
+        admin=admin,
+        public=TestClient(app),
+    )
+
+
+def _upload(client: TestClient, rows: list[dict[str, str | None]], **form: str) -> object:
+    content = csv_bytes(rows).encode("gb18030")
+    return client.post(
+        "/api/v1/batches",
+        files={"file": ("处罚信息.csv", content, "text/csv")},
+        data={"item": "XZCF", **form},
+    )
+
+
+ROWS = [penalty(1), penalty(2, cf_nr_fk=None), person_penalty(3, xdr_zjhm=PERSON[:-1] + "2")]
+
+
+def test_upload_poll_and_feedback(api: Api, engine: sa.Engine) -> None:
+    response = _upload(api.dept, ROWS)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["status"], body["encoding"], body["received"], body["inserted"], body["rejected"]) == (
+        "done",
+        "gb18030",
+        3,
+        1,
+        2,
+    )
+    assert body["filename"] == "处罚信息.csv"
+    batch_id = body["batch_id"]
+    assert response.headers["location"] == f"/api/v1/batches/{batch_id}"
+
+    status = api.dept.get(f"/api/v1/batches/{batch_id}")
+    assert status.status_code == 200
+    shown = status.json()
+    assert (shown["status"], shown["rejected"], shown["rejected_open"], shown["submitter"]["uscc"]) == (
+        "done",
+        2,
+        2,
+        DEPT,
+    )
+    assert PERSON[:-1] not in status.text  # status and counts only: no row content
+
+    errors = api.dept.get(f"/api/v1/batches/{batch_id}/errors", params={"format": "csv"})
+    assert errors.status_code == 200 and errors.headers["content-type"].startswith("text/csv")
+    assert errors.content.startswith(b"\xef\xbb\xbf")
+    assert f'batch-{batch_id}-XZCF-feedback.csv' in errors.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["3", "4"] and PERSON[:-1] + "2" in rows[2]
+
+    xlsx = api.dept.get(f"/api/v1/batches/{batch_id}/errors", params={"format": "xlsx", "lang": "en"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    book = CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content))
+    assert book.get_sheet_by_name("问题数据").to_python()[0][-1] == "Problems"
+
+    with engine.connect() as conn:
+        entries = conn.execute(sa.select(audit_log.c.action, audit_log.c.actor, audit_log.c.organisation_uscc)).all()
+    ours = [e for e in entries if e.action.startswith("batch.")]
+    assert [e.action for e in ours] == ["batch.submit", "batch.errors", "batch.errors"]
+    assert all(e.actor.startswith("token:") and e.organisation_uscc == DEPT for e in ours)
+
+
+def test_who_sees_a_batch(api: Api) -> None:
+    batch_id = _upload(api.dept, ROWS).json()["batch_id"]  # type: ignore[attr-defined]
+    status = f"/api/v1/batches/{batch_id}"
+    errors = f"{status}/errors"
+    assert api.other.get(status).status_code == 403  # another provider: not its batch
+    assert "本单位" in api.other.get(status).json()["detail"]["message_zh"]
+    assert api.other.get(errors).status_code == 403
+    assert api.city.get(status).status_code == 200  # the credit office follows every submission
+    assert api.city.get(errors).status_code == 200
+    assert api.admin.get(status).status_code == 200  # the administrator sees status and counts ...
+    assert api.admin.get(errors).status_code == 403  # ... but not rows with personal data
+    assert api.public.get(status).status_code == 403
+    assert api.dept.get("/api/v1/batches/999999").status_code == 404
+
+
+def test_refused_file_is_422_with_the_problems(api: Api, engine: sa.Engine) -> None:
+    response = _upload(api.dept, [{**penalty(1), "血型": "A"}])
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"]["code"] == "file.forbidden_column" and body["detail"]["field"] == "血型"
+    assert body["status"] == "refused" and body["batch_id"] is not None
+    assert [p["code"] for p in body["problems"]] == ["file.forbidden_column"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(batches.c.status)).scalar_one() == "refused"
+
+
+def test_unknown_item_and_unsupported_file(api: Api) -> None:
+    unknown = _upload(api.dept, ROWS, item="NOPE")
+    assert unknown.status_code == 422 and unknown.json()["detail"]["code"] == "catalog.unknown_item"
+    pdf = api.dept.post(
+        "/api/v1/batches", files={"file": ("x.pdf", b"%PDF-1.4", "application/pdf")}, data={"item": "XZCF"}
+    )
+    assert pdf.status_code == 422 and pdf.json()["detail"]["code"] == "file.format"
+    assert ".pdf" in pdf.json()["detail"]["message_zh"]
+    declared = api.dept.post(
+        "/api/v1/batches",
+        files={"file": ("export.dat", csv_bytes(ROWS).encode(), "text/plain")},
+        data={"item": "XZCF", "format": "csv"},
+    )
+    assert declared.status_code == 201
+
+
+def test_a_provider_submits_only_for_itself(api: Api, engine: sa.Engine) -> None:
+    assert _upload(api.dept, ROWS, submitter=DEPT2).status_code == 403
+    # The credit office loads for a provider without a system of its own.
+    response = _upload(api.city, ROWS, submitter=DEPT)
+    assert response.status_code == 201, response.text
+    with engine.connect() as conn:
+        submitter = conn.execute(
+            sa.select(organisations.c.uscc).join(batches, batches.c.submitter_id == organisations.c.id)
+        ).scalar_one()
+    assert submitter == DEPT
+    assert api.dept.get(f"/api/v1/batches/{response.json()['batch_id']}").status_code == 200
+
+
+def test_feed_declaration_limits_a_providers_items(api: Api) -> None:
+    response = _upload(api.other, ROWS)  # DEPT2 declared only XZXK
+    assert response.status_code == 422 and response.json()["detail"]["code"] == "batch.item_not_declared"
+
+
+def test_uploads_leave_no_temporary_files(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _upload(api.dept, ROWS)
+    _upload(api.dept, [{**penalty(1), "血型": "A"}])
+    assert not list(tmp_path.glob("xinyong-upload-*"))
