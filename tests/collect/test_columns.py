@@ -11,7 +11,7 @@ from xinyong.catalog.loader import load_catalog
 from xinyong.collect.columns import map_columns
 from xinyong.store.tables import batches, records, rejected_rows
 
-from .conftest import H, HEADERS, Ingest, penalty
+from .conftest import HEADERS, H, Ingest, penalty
 
 XZCF = load_catalog().item("XZCF")
 
@@ -82,7 +82,9 @@ def test_unknown_column_is_reported_and_not_stored(send: Ingest, engine: sa.Engi
             json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
             for v in conn.execute(sa.text("SELECT data FROM records")).scalars()
         ]
-        stored += [json.dumps(r, ensure_ascii=False) for r in conn.execute(sa.select(rejected_rows.c.raw)).scalars()]
+        stored += [
+            json.dumps(r, ensure_ascii=False) for r in conn.execute(sa.select(rejected_rows.c.raw)).scalars()
+        ]
     assert stored and not any("经办人电话" in s or "1380000" in s or "1390000" in s for s in stored)
 
 

@@ -13,7 +13,7 @@ from xinyong.collect.feedback import build_feedback, render, to_csv, to_xlsx
 from xinyong.runtime import Runtime
 from xinyong.store.tables import rejected_rows
 
-from .conftest import H, HEADERS, PERSON, Ingest, penalty, person_penalty
+from .conftest import HEADERS, PERSON, H, Ingest, penalty, person_penalty
 
 BAD_ID = PERSON[:-1] + "2"
 
@@ -83,14 +83,20 @@ def test_fixed_rows_sent_back_from_the_feedback_file_close_the_rejections(
     with runtime.engine.connect() as conn:
         table = build_feedback(conn, batch_id, runtime)
     # The clerk fixes the cells in the feedback file itself and sends it back, 行号 and 问题说明 included.
-    fixes = {"3": {H["cf_nr_fk"]: "2"}, "4": {H["xdr_zjhm"]: PERSON}, "5": {H["xdr_mc"]: "某公司", H["cf_jdrq"]: "2026/6/1"}}
+    fixes = {
+        "3": {H["cf_nr_fk"]: "2"},
+        "4": {H["xdr_zjhm"]: PERSON},
+        "5": {H["xdr_mc"]: "某公司", H["cf_jdrq"]: "2026/6/1"},
+    }
     rows = []
     for row in table.rows:
         cells = dict(zip(table.headers, row, strict=True))
         cells.update(fixes[row[0]])
         rows.append(cells)
     path = tmp_path / "fixed.csv"
-    path.write_bytes(to_csv(type(table)(batch=table.batch, headers=table.headers, rows=[list(r.values()) for r in rows])))
+    path.write_bytes(
+        to_csv(type(table)(batch=table.batch, headers=table.headers, rows=[list(r.values()) for r in rows]))
+    )
     again = send(path)
     assert (again.inserted, again.rejected) == (3, 0)
     assert again.unknown_columns == ["行号", "问题说明"]  # reported, not stored

@@ -64,10 +64,8 @@ def test_a_provider_without_declaration_may_send_any_item(declared: Path, send: 
 
 def test_a_broken_declaration_file_is_reported(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "feeds.yaml").write_text(
-        f"source: x\nproviders:\n  - {{uscc: {DEPT}, name: x, feeds: [{{item: XZCF, min_rows: 9, max_rows: 2}}]}}\n",
-        encoding="utf-8",
-    )
+    broken = f"{{uscc: {DEPT}, name: x, feeds: [{{item: XZCF, min_rows: 9, max_rows: 2}}]}}"
+    (home / "feeds.yaml").write_text(f"source: x\nproviders:\n  - {broken}\n", encoding="utf-8")
     with pytest.raises(ProblemError) as broken:
         load_feeds(home)
     assert broken.value.problems[0].code == "feeds.invalid"

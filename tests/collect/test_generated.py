@@ -46,9 +46,8 @@ def _check(generated: Generated, summary_batch: int | None, engine: sa.Engine) -
     got = reasons(engine, summary_batch)
     defects = generated.defects.to_list()
     planted = {i + 2: d for i, d in enumerate(defects) if d is not None}  # CSV row numbers
-    assert set(got) == set(planted), (
-        f"missed: {sorted(set(planted) - set(got))[:10]}, wrongly rejected: {sorted(set(got) - set(planted))[:10]}"
-    )
+    missed, wrongly = sorted(set(planted) - set(got)), sorted(set(got) - set(planted))
+    assert not missed and not wrongly, f"missed: {missed[:10]}, wrongly rejected: {wrongly[:10]}"
     wrong = {
         row: (planted[row], codes)
         for row, codes in got.items()
@@ -81,7 +80,10 @@ def test_licences(world, send: Ingest, engine: sa.Engine, tmp_path: Path) -> Non
 
 
 def test_resending_the_generated_file_is_all_unchanged(
-    world, send: Ingest, runtime: Runtime, tmp_path: Path  # type: ignore[no-untyped-def]
+    world,
+    send: Ingest,
+    runtime: Runtime,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     item = load_catalog().item("XZCF")
     generated = penalties(world, 1000, item=item, seed=13, end=END, bad_fraction=0.02)
@@ -89,5 +91,10 @@ def test_resending_the_generated_file_is_all_unchanged(
     generated.frame.write_csv(path)
     first = send(path, submitter=CITY)
     again = send(path, submitter=CITY)
-    assert (again.inserted, again.updated, again.unchanged, again.rejected) == (0, 0, first.inserted, first.rejected)
+    assert (again.inserted, again.updated, again.unchanged, again.rejected) == (
+        0,
+        0,
+        first.inserted,
+        first.rejected,
+    )
     assert pl.Series(generated.bad).sum() == first.rejected

@@ -112,7 +112,18 @@ def _env(url: str, home: Path) -> dict[str, str]:
 
 
 def _command(path: Path) -> list[str]:
-    return [sys.executable, "-m", "xinyong.cli", "ingest", str(path), "--item", "XZCF", "--provider", CITY, "--json"]
+    return [
+        sys.executable,
+        "-m",
+        "xinyong.cli",
+        "ingest",
+        str(path),
+        "--item",
+        "XZCF",
+        "--provider",
+        CITY,
+        "--json",
+    ]
 
 
 def _ingest(path: Path, url: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -188,7 +199,10 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
         tables = sorted(sa.inspect(conn).get_table_names())
         dumped = {
             table: sorted(
-                (tuple(_plain(v, protector) for v in row) for row in conn.exec_driver_sql(f'SELECT * FROM "{table}"')),
+                (
+                    tuple(_plain(v, protector) for v in row)
+                    for row in conn.exec_driver_sql(f'SELECT * FROM "{table}"')
+                ),
                 key=repr,
             )
             for table in tables

@@ -45,7 +45,16 @@ def _records(engine: sa.Engine) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize(
     "written",
-    ["2026-06-01", "2026/6/1", "2026/06/01", "20260601", "2026年6月1日", "2026.6.1", "46174", "2026-06-01 00:00:00"],
+    [
+        "2026-06-01",
+        "2026/6/1",
+        "2026/06/01",
+        "20260601",
+        "2026年6月1日",
+        "2026.6.1",
+        "46174",
+        "2026-06-01 00:00:00",
+    ],
 )
 def test_date_styles(send: Ingest, engine: sa.Engine, written: str) -> None:
     summary = send([penalty(1, cf_jdrq=written)])
@@ -76,12 +85,20 @@ def test_amounts_codes_and_text_are_normalised_and_the_original_kept(send: Inges
 
 def test_free_text_keeps_chinese_punctuation(send: Ingest, engine: sa.Engine) -> None:
     send([penalty(1, cf_sy="经查，当事人（甲）发布虚假广告；情节较轻。")])
-    assert _records(engine)["武市监罚〔2026〕1号"]["data"]["cf_sy"] == "经查，当事人（甲）发布虚假广告；情节较轻。"
+    assert (
+        _records(engine)["武市监罚〔2026〕1号"]["data"]["cf_sy"]
+        == "经查，当事人（甲）发布虚假广告；情节较轻。"
+    )
 
 
 @pytest.mark.parametrize(
     ("written", "stored"),
-    [("警告;罚款", "警告;罚款"), ("警告；罚款", "警告;罚款"), (" 警告 ； 罚款 ", "警告;罚款"), ("罚款", "罚款")],
+    [
+        ("警告;罚款", "警告;罚款"),
+        ("警告；罚款", "警告;罚款"),
+        (" 警告 ； 罚款 ", "警告;罚款"),
+        ("罚款", "罚款"),
+    ],
 )
 def test_multi_enum_separators(send: Ingest, engine: sa.Engine, written: str, stored: str) -> None:
     summary = send([penalty(1, cf_cflb=written)])
@@ -120,17 +137,29 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str | None]]]] = [
         {"cf_cflb": "没收违法所得", "cf_nr_fk": None},
         [("row.required_if", "cf_nr_wfff")],
     ),
-    ("revocation without licence", {"cf_cflb": "吊销许可证件", "cf_nr_fk": None}, [("row.required_if", "cf_nr_zkdx")]),
+    (
+        "revocation without licence",
+        {"cf_cflb": "吊销许可证件", "cf_nr_fk": None},
+        [("row.required_if", "cf_nr_zkdx")],
+    ),
     ("impossible date", {"cf_jdrq": "2021-13-45"}, [("row.date", "cf_jdrq")]),
     ("date in words", {"cf_jdrq": "去年三月"}, [("row.date", "cf_jdrq")]),
     ("decided tomorrow", {"cf_jdrq": "2026-06-16", "cf_yxq": "2029-06-16"}, [("row.future_date", "cf_jdrq")]),
     ("decided today", {"cf_jdrq": "2026-06-15"}, []),
     ("valid before decision", {"cf_yxq": "2026-06-09"}, [("row.valid_before_decision", "cf_yxq")]),
     ("long-term validity", {"cf_yxq": "2099/12/31"}, []),
-    ("two defects", {"xdr_mc": None, "cf_jdrq": "20261345"}, [("row.required", "xdr_mc"), ("row.date", "cf_jdrq")]),
+    (
+        "two defects",
+        {"xdr_mc": None, "cf_jdrq": "20261345"},
+        [("row.required", "xdr_mc"), ("row.date", "cf_jdrq")],
+    ),
     ("person without ID number", {"person": True, "xdr_zjhm": None}, [("row.required_if", "xdr_zjhm")]),
     ("person without ID type", {"person": True, "xdr_zjlx": None}, [("row.required_if", "xdr_zjlx")]),
-    ("person with bad ID check", {"person": True, "xdr_zjhm": PERSON[:-1] + "2"}, [("row.identifier", "xdr_zjhm")]),
+    (
+        "person with bad ID check",
+        {"person": True, "xdr_zjhm": PERSON[:-1] + "2"},
+        [("row.identifier", "xdr_zjhm")],
+    ),
     ("person with passport", {"person": True, "xdr_zjlx": "护照", "xdr_zjhm": "E12345678"}, []),
     ("good person", {"person": True}, []),
     (
@@ -140,10 +169,19 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str | None]]]] = [
     ),
     (
         "full-width placeholder with registration number",
-        {"xdr_lb": "个体工商户", "xdr_dm1": _fullwidth(PLACEHOLDER), "xdr_dm2": REGNO, "xdr_mc": "江岸区张记餐馆"},
+        {
+            "xdr_lb": "个体工商户",
+            "xdr_dm1": _fullwidth(PLACEHOLDER),
+            "xdr_dm2": REGNO,
+            "xdr_mc": "江岸区张记餐馆",
+        },
         [],
     ),
-    ("individual business with USCC", {"xdr_lb": "个体工商户", "xdr_dm1": SHOP, "xdr_mc": "江岸区李记五金店"}, []),
+    (
+        "individual business with USCC",
+        {"xdr_lb": "个体工商户", "xdr_dm1": SHOP, "xdr_mc": "江岸区李记五金店"},
+        [],
+    ),
     ("duplicate of row 2", {"n": 1}, [("row.duplicate_in_file", None)]),
     ("another company", {"xdr_dm1": COMPANY2, "xdr_mc": "武汉长江建筑工程有限公司"}, []),
 ]

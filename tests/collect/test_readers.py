@@ -13,7 +13,7 @@ from xinyong.collect.readers import detect_encoding, read_file
 from xinyong.problems import ProblemError
 from xinyong.store.tables import batches
 
-from .conftest import DEPT, H, HEADERS, Ingest, csv_bytes, penalty
+from .conftest import DEPT, HEADERS, H, Ingest, csv_bytes, penalty
 
 DATA = Path(__file__).parent / "data"
 # 䶮 (CJK Extension A) is in GB18030 but not in GBK: the file must be decoded as GB18030, not GBK.
@@ -21,7 +21,10 @@ NAME = "武汉市江岸区䶮记餐馆"
 
 
 def _rows() -> list[dict[str, str | None]]:
-    return [{"行政相对人名称": NAME, "处罚类别": "警告；罚款"}, {"行政相对人名称": "张伟", "处罚类别": "警告"}]
+    return [
+        {"行政相对人名称": NAME, "处罚类别": "警告；罚款"},
+        {"行政相对人名称": "张伟", "处罚类别": "警告"},
+    ]
 
 
 def test_utf8(tmp_path: Path) -> None:
@@ -68,7 +71,9 @@ def test_undecodable_bytes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ProblemError) as refused:
         read_file(path)
     problem = refused.value.problems[0]
-    assert problem.code == "file.encoding" and "UTF-8" in problem.message_zh and "GB18030" in problem.message_en
+    assert (
+        problem.code == "file.encoding" and "UTF-8" in problem.message_zh and "GB18030" in problem.message_en
+    )
 
 
 def test_undecodable_file_is_a_refused_batch(send: Ingest, engine: sa.Engine, tmp_path: Path) -> None:
@@ -175,8 +180,16 @@ def test_xlsx_serial_and_date_cell_load_as_dates(send: Ingest, engine: sa.Engine
 @pytest.mark.parametrize(
     ("suffix", "content"),
     [
-        (".json", json.dumps([{"名称": "甲", "金额": 1.0, "类别": ["警告", "罚款"]}, {"名称": "乙", "金额": 2.5}])),
-        (".json", json.dumps({"records": [{"名称": "甲", "金额": 1, "类别": "警告;罚款"}, {"名称": "乙", "金额": 2.5}]})),
+        (
+            ".json",
+            json.dumps([{"名称": "甲", "金额": 1.0, "类别": ["警告", "罚款"]}, {"名称": "乙", "金额": 2.5}]),
+        ),
+        (
+            ".json",
+            json.dumps(
+                {"records": [{"名称": "甲", "金额": 1, "类别": "警告;罚款"}, {"名称": "乙", "金额": 2.5}]}
+            ),
+        ),
         (".jsonl", '{"名称": "甲", "金额": 1, "类别": "警告;罚款"}\n\n{"名称": "乙", "金额": 2.5}\n'),
     ],
     ids=["array", "records", "lines"],

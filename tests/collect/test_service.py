@@ -44,7 +44,10 @@ def test_rows_of_one_uscc_are_one_new_subject(send: Ingest, engine: sa.Engine) -
 def test_existing_subject_is_found_by_uscc(send: Ingest, engine: sa.Engine, runtime: Runtime) -> None:
     with engine.begin() as conn:
         (known,) = resolve_many(
-            conn, [Candidate({"uscc": COMPANY}, name="武汉华信科技有限公司")], clock=runtime.clock, protector=runtime.protector
+            conn,
+            [Candidate({"uscc": COMPANY}, name="武汉华信科技有限公司")],
+            clock=runtime.clock,
+            protector=runtime.protector,
         )
     send([penalty(1)])
     assert _all(engine, sa.select(records.c.subject_id))[0].subject_id == known.subject_id
@@ -119,7 +122,9 @@ def test_resending_the_same_file_changes_nothing(send: Ingest, engine: sa.Engine
     assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
     assert (again.inserted, again.updated, again.unchanged, again.rejected) == (0, 0, 3, 0)
     found = _all(engine, sa.select(records))
-    assert {(r.version, r.first_batch_id, r.last_batch_id) for r in found} == {(1, first.batch_id, again.batch_id)}
+    assert {(r.version, r.first_batch_id, r.last_batch_id) for r in found} == {
+        (1, first.batch_id, again.batch_id)
+    }
     assert {r.last_seen - r.first_seen for r in found} == {__import__("datetime").timedelta(days=1)}
     assert _count(engine, record_versions) == 0
     actions = sorted((p.batch_id, p.action) for p in _all(engine, sa.select(record_provenance)))
@@ -133,14 +138,21 @@ def test_a_changed_row_is_a_new_version_and_the_old_one_is_kept(send: Ingest, en
     record = _all(engine, sa.select(records).where(records.c.source_key == "武市监罚〔2026〕1号"))[0]
     assert record.version == 2 and _data(record.data)["cf_nr_fk"] == "5"
     (old,) = _all(engine, sa.select(record_versions))
-    assert (old.record_id, old.version, old.batch_id, old.reason) == (record.id, 1, first.batch_id, "resubmitted")
+    assert (old.record_id, old.version, old.batch_id, old.reason) == (
+        record.id,
+        1,
+        first.batch_id,
+        "resubmitted",
+    )
     assert _data(old.data)["cf_nr_fk"] == "3"
 
 
 def test_department_then_city_collection_system_is_one_record(send: Ingest, engine: sa.Engine) -> None:
     """多头上报: the department sends its penalty, the city platform forwards the same one."""
     direct = send([penalty(1), penalty(2)], submitter=DEPT)
-    forwarded = send([penalty(1), penalty(3, cf_sjly="宜昌市市场监督管理局", cf_sjlydm=DEPT2)], submitter=CITY)
+    forwarded = send(
+        [penalty(1), penalty(3, cf_sjly="宜昌市市场监督管理局", cf_sjlydm=DEPT2)], submitter=CITY
+    )
     assert (forwarded.inserted, forwarded.unchanged) == (1, 1)
     found = _all(engine, sa.select(records.c.id, records.c.source_uscc, records.c.source_key))
     assert sorted((r.source_uscc, r.source_key) for r in found) == sorted(
@@ -173,7 +185,12 @@ def test_rejected_rows_are_kept_until_a_later_batch_corrects_them(send: Ingest, 
     assert (fixed.inserted, fixed.rejected) == (1, 0)
     state = {
         r.source_key: (r.status, r.corrected_by_batch_id)
-        for r in _all(engine, sa.select(rejected_rows.c.source_key, rejected_rows.c.status, rejected_rows.c.corrected_by_batch_id))
+        for r in _all(
+            engine,
+            sa.select(
+                rejected_rows.c.source_key, rejected_rows.c.status, rejected_rows.c.corrected_by_batch_id
+            ),
+        )
     }
     assert state == {
         "武市监罚〔2026〕2号": ("corrected", fixed.batch_id),
@@ -220,7 +237,9 @@ def test_a_crash_part_way_leaves_nothing(
     with pytest.raises(OSError):
         send(rows, chunk_rows=1)
     assert [b.id for b in _all(engine, sa.select(batches.c.id))] == [before.batch_id]
-    assert _count(engine, records) == 1 and _count(engine, subjects) == 1 and _count(engine, rejected_rows) == 0
+    assert (
+        _count(engine, records) == 1 and _count(engine, subjects) == 1 and _count(engine, rejected_rows) == 0
+    )
     monkeypatch.undo()
     again = send(rows, chunk_rows=1)
     assert (again.inserted, again.rejected) == (2, 1)

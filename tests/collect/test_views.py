@@ -45,9 +45,7 @@ class Api:
 
 
 @pytest.fixture
-def api(
-    settings: Settings, runtime: Runtime, orgs: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> Api:
+def api(settings: Settings, runtime: Runtime, orgs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Api:
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -140,7 +138,7 @@ def test_upload_poll_and_feedback(api: Api, engine: sa.Engine) -> None:
     errors = api.dept.get(f"/api/v1/batches/{batch_id}/errors", params={"format": "csv"})
     assert errors.status_code == 200 and errors.headers["content-type"].startswith("text/csv")
     assert errors.content.startswith(b"\xef\xbb\xbf")
-    assert f'batch-{batch_id}-XZCF-feedback.csv' in errors.headers["content-disposition"]
+    assert f"batch-{batch_id}-XZCF-feedback.csv" in errors.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["3", "4"] and PERSON[:-1] + "2" in rows[2]
 
@@ -150,7 +148,9 @@ def test_upload_poll_and_feedback(api: Api, engine: sa.Engine) -> None:
     assert book.get_sheet_by_name("问题数据").to_python()[0][-1] == "Problems"
 
     with engine.connect() as conn:
-        entries = conn.execute(sa.select(audit_log.c.action, audit_log.c.actor, audit_log.c.organisation_uscc)).all()
+        entries = conn.execute(
+            sa.select(audit_log.c.action, audit_log.c.actor, audit_log.c.organisation_uscc)
+        ).all()
     ours = [e for e in entries if e.action.startswith("batch.")]
     assert [e.action for e in ours] == ["batch.submit", "batch.errors", "batch.errors"]
     assert all(e.actor.startswith("token:") and e.organisation_uscc == DEPT for e in ours)

@@ -202,9 +202,8 @@ def batch_errors(
             object_id=batch_id,
             detail={"format": fmt, "rows": len(feedback.rows)},
         )
-    err.print(
-        f"[green]✓[/] 已写出 {len(feedback.rows)} 行问题数据 / wrote {len(feedback.rows)} rejected rows: {out}"
-    )
+    rows = len(feedback.rows)
+    err.print(f"[green]✓[/] 已写出 {rows} 行问题数据 / wrote {rows} rejected rows: {escape(str(out))}")
 
 
 @batch_app.command("timeliness")

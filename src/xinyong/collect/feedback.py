@@ -65,7 +65,7 @@ def build_feedback(
     rows = []
     for r in rejected:
         cells = reveal(r.raw, runtime)
-        reasons = join.join(Problem(**p).message(lang) for p in r.reasons)
+        reasons = join.join(p["message_en"] if lang == "en" else p["message_zh"] for p in r.reasons)
         rows.append([str(r.row_number), *(_text(cells.get(c)) for c in columns), reasons])
     return Feedback(batch=batch, headers=[ROW_HEADER[lang], *columns, REASON_HEADER[lang]], rows=rows)
 

@@ -41,7 +41,7 @@ async def submit_batch(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV / xlsx / xls / json / jsonl")],
     item: Annotated[str, Form(description="目录事项代码 / catalogue item, e.g. XZCF")],
-    format: Annotated[  # noqa: A002 - the form field's public name
+    format: Annotated[
         Literal["csv", "xlsx", "xls", "json", "jsonl"] | None,
         Form(description="default: from the file name"),
     ] = None,
@@ -112,8 +112,10 @@ def get_batch(
 def get_batch_errors(
     batch_id: int,
     request: Request,
-    format: Annotated[Literal["csv", "xlsx"], Query(description="csv | xlsx")] = "xlsx",  # noqa: A002
-    lang: Annotated[Literal["zh", "en"], Query(description="问题说明的语言 / language of the reasons")] = "zh",
+    format: Annotated[Literal["csv", "xlsx"], Query(description="csv | xlsx")] = "xlsx",
+    lang: Annotated[
+        Literal["zh", "en"], Query(description="问题说明的语言 / language of the reasons")
+    ] = "zh",
     open_only: Annotated[bool, Query(description="only rows not yet corrected by a later batch")] = False,
     principal: Principal = permission("batch.read"),
 ) -> Response:
@@ -171,4 +173,3 @@ def _problems(problems: list[Problem], body: dict[str, Any] | None = None) -> JS
 
 def _not_found(batch_id: int) -> HTTPException:
     return HTTPException(status_code=404, detail=feedback.not_found(batch_id).as_dict())
-

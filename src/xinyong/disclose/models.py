@@ -184,8 +184,10 @@ class Disclosure:
         return grouped
 
     def as_dict(self) -> dict[str, Any]:
+        """The subject's identity at the top level (as `GET /api/v1/subjects/{code}` always answered), then
+        who it is shown to and the records."""
         return {
-            "subject": self.subject,
+            **self.subject,
             "audience": self.audience,
             "level": self.level,
             "as_of": self.as_of.isoformat(),

@@ -103,7 +103,7 @@ def initials(name: str | None) -> str:
     fast = [_char_initial(ch) for ch in key]
     if all(part is not None for part in fast):
         return "".join(fast)  # type: ignore[arg-type]
-    parts = lazy_pinyin(key, style=Style.FIRST_LETTER, errors="ignore")
+    parts = lazy_pinyin(key, style=Style.FIRST_LETTER, errors="default")
     return "".join(p.lower() for p in parts if p and p.isascii() and p.isalnum())
 
 

@@ -100,7 +100,7 @@ def get_subject(
         body = export.subject_csv(result, lang)
         name = f"{result.subject['code']}-{result.as_of.isoformat()}.csv"
         return Response(body, media_type="text/csv; charset=utf-8", headers=export.attachment(name))
-    return result.as_dict()
+    return JSONResponse(result.as_dict())  # already plain JSON types: skip FastAPI's generic encoder
 
 
 @router.get("/search", summary="Search subjects by name, pinyin initials or identifier / 检索信用主体")
@@ -123,7 +123,7 @@ def search_subjects(
             media_type="text/csv; charset=utf-8",
             headers=export.attachment("search.csv"),
         )
-    return result.as_dict()
+    return JSONResponse(result.as_dict())
 
 
 def list_filter(

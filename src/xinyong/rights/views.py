@@ -14,10 +14,12 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from xinyong.disclose.flows import resolve_code
 from xinyong.disclose.limits import QueryRefused
+from xinyong.problems import ProblemError
 from xinyong.rights import service
 from xinyong.runtime import Runtime
 from xinyong.security import audit
@@ -67,17 +69,24 @@ def grant_authorisation(
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
         subject_id = _own_subject(conn, runtime, principal, "authorisation.grant")
-        granted = service.grant(
-            conn,
-            subject_id=subject_id,
-            organisation_uscc=body.organisation_uscc,
-            purpose=body.purpose,
-            valid_until=body.valid_until,
-            valid_from=body.valid_from,
-            document_ref=body.document_ref,
-            clock=runtime.clock,
-            principal=principal,
-        )
+        try:
+            granted = service.grant(
+                conn,
+                subject_id=subject_id,
+                organisation_uscc=body.organisation_uscc,
+                purpose=body.purpose,
+                valid_until=body.valid_until,
+                valid_from=body.valid_from,
+                document_ref=body.document_ref,
+                clock=runtime.clock,
+                principal=principal,
+            )
+        except ProblemError as refusal:
+            first = refusal.problems[0]
+            return JSONResponse(
+                {"detail": {**first.as_dict(), "problems": [p.as_dict() for p in refusal.problems]}},
+                status_code=422,
+            )
         audit.record(
             conn,
             principal=principal,

@@ -33,6 +33,7 @@ from xinyong.disclose.search import search
 from xinyong.disclose.service import audience_levels, display_config
 from xinyong.disclose.views import catalog_of, list_filter, policy_of, public_notice, run_list, settings_of
 from xinyong.security.access import check
+from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 from xinyong.security.roles import LEVELS, Level, load_roles
 from xinyong.web.deps import client_ip, permission, runtime_of
@@ -136,11 +137,13 @@ def search_page(
                 result = search(conn, q, protector=runtime.protector, limit=20, scan=limits.search_scan)
         except QueryRefused as exc:
             problem = exc.problem.message(language(request))
+    # An ID number typed into the box is not repeated in clear on the page (the box keeps what was typed).
     return render(
         request,
         "portal/search.html",
         title=t("query", language(request)),
         q=q,
+        shown_query=mask_ids_in_text(q.strip()),
         result=result,
         problem=problem,
     )
@@ -281,10 +284,22 @@ def _static_root() -> Path:
     return Path(str(resources.files("xinyong.web").joinpath("static"))).resolve()
 
 
-@router.get("/static/{path:path}")
-def static(path: str, principal: Principal = permission("portal.view", rate_limited=False)) -> Response:
+@router.get("/static/{name}")
+def static(name: str, principal: Principal = permission("portal.view", rate_limited=False)) -> Response:
+    return _asset(name)
+
+
+@router.get("/static/{folder}/{name}")
+def static_folder(
+    folder: str, name: str, principal: Principal = permission("portal.view", rate_limited=False)
+) -> Response:
+    """Assets in one level of folders (the API documentation's swagger-ui/)."""
+    return _asset(f"{folder}/{name}")
+
+
+def _asset(relative: str) -> Response:
     root = _static_root()
-    target = (root / path).resolve()
+    target = (root / relative).resolve()
     if not target.is_file() or root not in target.parents:
         return Response("not found", status_code=404, media_type="text/plain")
     media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
