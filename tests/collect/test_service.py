@@ -178,6 +178,15 @@ def test_duplicate_inside_a_file_keeps_the_first(send: Ingest, engine: sa.Engine
     assert _data(record.data)["cf_nr_fk"] == "3"
 
 
+def test_another_departments_row_with_the_same_number_does_not_close_a_rejected_row(
+    send: Ingest, engine: sa.Engine
+) -> None:
+    send([penalty(2, cf_nr_fk=None)], submitter=CITY)
+    send([penalty(2, cf_sjly="宜昌市市场监督管理局", cf_sjlydm=DEPT2)], submitter=CITY)
+    statuses = _all(engine, sa.select(rejected_rows.c.source_uscc, rejected_rows.c.status))
+    assert [tuple(r) for r in statuses] == [(DEPT, "open")]
+
+
 def test_rejected_rows_are_kept_until_a_later_batch_corrects_them(send: Ingest, engine: sa.Engine) -> None:
     first = send([penalty(1), penalty(2, cf_nr_fk=None), penalty(3, cf_jdrq="2021-13-45")])
     assert (first.inserted, first.rejected) == (1, 2)

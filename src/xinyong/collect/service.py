@@ -171,7 +171,7 @@ def ingest(
             summary.inserted += counts["inserted"]
             summary.updated += counts["updated"]
             summary.unchanged += counts["unchanged"]
-            _close_corrected(conn, item.code, batch_id, rows["source_key"])
+            _close_corrected(conn, item.code, batch_id, rows)
             report("checked", min(start + chunk_rows, total), total)
         summary.status = "done"
         summary.seconds = timer() - started
@@ -363,6 +363,7 @@ def _store_rejected(
                 "batch_id": batch_id,
                 "row_number": cells[ROW],
                 "item_code": ctx.item.code,
+                "source_uscc": (cells[SOURCE] or "")[:64] or None,
                 "source_key": cells[KEY] or None,
                 "raw": _protect(original, sensitive, runtime),
                 "reasons": [p.as_dict() for p in reasons],
@@ -509,23 +510,30 @@ def _resolve_subjects(
     return joined["__subject"]
 
 
-def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, keys: pl.Series) -> None:
-    """A rejected row is corrected once a later batch loads a row with the same key."""
+def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, loaded: pl.DataFrame) -> None:
+    """A rejected row is corrected once a later batch loads a row with the same source and key."""
     t = rejected_rows
     still_open = sa.select(t.c.id).where(
         t.c.item_code == item_code, t.c.status == "open", t.c.batch_id != batch_id
     )
     if conn.execute(still_open.limit(1)).first() is None:
         return
-    for start in range(0, keys.len(), load.CHUNK):
-        chunk = keys.slice(start, load.CHUNK).to_list()
-        conn.execute(
-            t.update()
-            .where(
+    pairs = loaded.select("source_uscc", "source_key")
+    for start in range(0, pairs.height, load.CHUNK):
+        chunk = pairs.slice(start, load.CHUNK)
+        candidates = conn.execute(
+            sa.select(t.c.id, t.c.source_uscc, t.c.source_key).where(
                 t.c.item_code == item_code,
                 t.c.status == "open",
                 t.c.batch_id != batch_id,
-                t.c.source_key.in_(chunk),
+                t.c.source_key.in_(chunk["source_key"].to_list()),
             )
-            .values(status="corrected", corrected_by_batch_id=batch_id)
-        )
+        ).all()
+        if not candidates:
+            continue
+        found = pl.DataFrame(candidates, schema=["id", "source_uscc", "source_key"], orient="row")
+        ids = found.join(chunk, on=["source_uscc", "source_key"], how="semi")["id"].to_list()
+        if ids:
+            conn.execute(
+                t.update().where(t.c.id.in_(ids)).values(status="corrected", corrected_by_batch_id=batch_id)
+            )

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.codes.normalize import normalize_code
 from xinyong.disclose.limits import QueryRefused
+from xinyong.disclose.lookups import subject_id_for
 from xinyong.disclose.models import Audience, Disclosure, LevelName
 from xinyong.disclose.service import SUBJECT_REF_PREFIX, disclose
 from xinyong.policy import Policy, load_policy
@@ -27,8 +28,8 @@ from xinyong.security.access import audience_for, check, consume_quota, declared
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 from xinyong.subjects.models import subjects
-from xinyong.subjects.service import find_subject_id
 
+_STATUS = sa.select(subjects.c.status, subjects.c.merged_into_id).where(subjects.c.id == sa.bindparam("sid"))
 _REF = re.compile(rf"^{re.escape(SUBJECT_REF_PREFIX)}(\d{{1,18}})$", re.IGNORECASE)
 
 
@@ -49,13 +50,11 @@ def resolve_code(conn: sa.Connection, code: str, runtime: Runtime) -> int:
     if match := _REF.match(text):
         subject_id = int(match.group(1))
     else:
-        subject_id = find_subject_id(conn, text, protector=runtime.protector)
+        subject_id = subject_id_for(conn, text, protector=runtime.protector)
     for _ in range(8):  # follow merges (a chain longer than this is a data error)
         if subject_id is None:
             break
-        row = conn.execute(
-            sa.select(subjects.c.status, subjects.c.merged_into_id).where(subjects.c.id == subject_id)
-        ).first()
+        row = conn.execute(_STATUS, {"sid": subject_id}).first()
         if row is None:
             subject_id = None
         elif row.status == "merged" and row.merged_into_id:

@@ -33,13 +33,14 @@ from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import DisclosureLevel, Item
 from xinyong.clock import CHINA, Clock
 from xinyong.codes.divisions import lookup_division
+from xinyong.disclose.lookups import record_rows, subject_row
 from xinyong.disclose.models import Audience, Disclosure, Label, LevelName, ShownRecord, Verdict
 from xinyong.disclose.periods import RecordFacts, window
 from xinyong.policy import Policy, load_policy
 from xinyong.security.masking import mask_id_number, mask_person_name, mask_subject_names
 from xinyong.security.roles import LEVELS, load_roles
-from xinyong.store.tables import organisations, records
-from xinyong.subjects.service import get_subject
+from xinyong.store.tables import organisations
+from xinyong.subjects.service import SubjectNotFound
 
 LEVEL_OF: dict[str, LevelName] = {
     DisclosureLevel.PUBLIC: "public",
@@ -176,21 +177,6 @@ def _hidden(code: str, **common: Any) -> Verdict:
 # ------------------------------------------------------------------------------------------ one subject
 
 
-_RECORD_COLUMNS = (
-    records.c.id,
-    records.c.item_code,
-    records.c.source_uscc,
-    records.c.source_key,
-    records.c.state,
-    records.c.decision_date,
-    records.c.valid_until,
-    records.c.act_end_date,
-    records.c.data,
-    records.c.first_seen,
-    records.c.updated_at,
-)
-
-
 def disclose(
     conn: sa.Connection,
     *,
@@ -207,9 +193,11 @@ def disclose(
     policy = policy or load_policy()
     up_to = level or highest_level(audience)
     today = clock.today()
-    subject = get_subject(conn, subject_id)
+    subject = subject_row(conn, subject_id)
+    if subject is None:
+        raise SubjectNotFound(subject_id)
     natural_person = subject["kind"] == "natural_person"
-    rows = conn.execute(sa.select(*_RECORD_COLUMNS).where(records.c.subject_id == subject_id)).all()
+    rows = record_rows(conn, subject_id)
     names = source_names(conn, rows, catalog)
 
     shown: list[ShownRecord] = []

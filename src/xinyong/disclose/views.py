@@ -51,8 +51,12 @@ def catalog_of(request: Request) -> Catalog:
 
 
 def policy_of(request: Request) -> Policy:
+    """The policy, read once when the app starts (like every setting): an edited file takes effect at the
+    next start, and no request pays for checking the file."""
     found = getattr(request.app.state, "policy", None)
-    return found if found is not None else load_policy()
+    if found is None:
+        found = request.app.state.policy = load_policy()
+    return found
 
 
 def settings_of(request: Request) -> DisclosureSettings:

@@ -71,6 +71,9 @@ rejected_rows = sa.Table(
     fk("batch_id", "batches.id"),
     sa.Column("row_number", sa.Integer, nullable=False),
     sa.Column("item_code", sa.String(16), nullable=False),
+    # The source department as the row gave it (possibly invalid, hence wider than a USCC): a correction
+    # closes a rejected row only when it comes for the same source and the same key.
+    sa.Column("source_uscc", sa.String(64)),
     sa.Column("source_key", sa.String(256)),
     sa.Column("raw", Json, nullable=False),
     sa.Column("reasons", Json, nullable=False),

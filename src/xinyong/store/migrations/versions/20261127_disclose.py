@@ -111,7 +111,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisations.id"], name=op.f("fk_query_log_organisation_id_organisations")
         ),
-        sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"], name=op.f("fk_query_log_subject_id_subjects")),
+        sa.ForeignKeyConstraint(
+            ["subject_id"], ["subjects.id"], name=op.f("fk_query_log_subject_id_subjects")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_query_log")),
     )
     op.create_index("ix_query_log_subject_at", "query_log", ["subject_id", "at"])

@@ -255,6 +255,7 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("item_code", sa.String(length=16), nullable=False),
+        sa.Column("source_uscc", sa.String(length=64), nullable=True),
         sa.Column("source_key", sa.String(length=256), nullable=True),
         sa.Column("raw", xinyong.store.meta.Json, nullable=False),
         sa.Column(
