@@ -104,7 +104,8 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
     runtime = Runtime.open(settings)
     if not is_current(runtime.engine):
         console.print(
-            "[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / database not migrated: run `xinyong db upgrade`[/]"
+            "[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / "
+            "database not migrated: run `xinyong db upgrade`[/]"
         )
         raise typer.Exit(2)
     console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")

@@ -234,8 +234,10 @@ def _data_source(item: Item, by_code: dict[str, FieldSpec]) -> list[Problem]:
         ):
             out.append(
                 _invalid(
-                    f"data_source.uscc 的字段 {code} 必须是必填的统一社会信用代码（identifier: uscc, required: true）",
-                    f"data_source.uscc field {code} must be a required USCC (identifier: uscc, required: true)",
+                    f"data_source.uscc 的字段 {code} 必须是必填的统一社会信用代码"
+                    "（identifier: uscc, required: true）",
+                    f"data_source.uscc field {code} must be a required USCC "
+                    "(identifier: uscc, required: true)",
                     code,
                 )
             )

@@ -52,7 +52,8 @@ def map_columns(headers: list[str], item: Item) -> ColumnMap:
                 Problem(
                     "file.duplicate_column",
                     f"列“{result.header_for[spec.code]}”和“{header}”都对应字段“{spec.name_zh}”，请只保留一列",
-                    f"Columns '{result.header_for[spec.code]}' and '{header}' both mean '{spec.name_en}'; keep one",
+                    f"Columns '{result.header_for[spec.code]}' and '{header}' both mean "
+                    f"'{spec.name_en}'; keep one",
                     field=spec.code,
                 )
             )
@@ -64,7 +65,8 @@ def map_columns(headers: list[str], item: Item) -> ColumnMap:
             Problem(
                 "file.unknown_columns",
                 f"以下列不在目录事项“{item.name_zh}”中，未入库：{'、'.join(result.unknown)}",
-                f"These columns are not in item '{item.name_en}' and were not stored: {', '.join(result.unknown)}",
+                f"These columns are not in item '{item.name_en}' and were not stored: "
+                f"{', '.join(result.unknown)}",
             )
         )
     missing = [f for f in item.fields if f.required and f.code not in result.header_for]

@@ -57,18 +57,17 @@ def detect_encoding(path: Path) -> str:
     """utf-8-sig, utf-8 or gb18030: the first that decodes the whole file strictly."""
     with path.open("rb") as fh:
         head = fh.read(3)
-    if head == codecs.BOM_UTF8:
-        candidates = ["utf-8-sig"]
-    else:
-        candidates = ["utf-8", "gb18030"]
+    candidates = ["utf-8-sig"] if head == codecs.BOM_UTF8 else ["utf-8", "gb18030"]
     for encoding in candidates:
         if _decodes(path, encoding):
             return encoding
     raise ProblemError(
         Problem(
             "file.encoding",
-            "无法识别文件编码：文件既不是 UTF-8 也不是 GB18030/GBK。请用 Excel 或 WPS 另存为“CSV UTF-8”后重新上传。",
-            "Unknown encoding: the file is neither UTF-8 nor GB18030/GBK. Save it as 'CSV UTF-8' and send it again.",
+            "无法识别文件编码：文件既不是 UTF-8 也不是 GB18030/GBK。"
+            "请用 Excel 或 WPS 另存为“CSV UTF-8”后重新上传。",
+            "Unknown encoding: the file is neither UTF-8 nor GB18030/GBK. "
+            "Save it as 'CSV UTF-8' and send it again.",
         )
     )
 
@@ -178,7 +177,8 @@ def _read_json(path: Path, fmt: str) -> ReadResult:
             Problem(
                 "file.json_shape",
                 "JSON 文件应为对象数组，或含 records 数组的对象，每个对象是一行数据",
-                "A JSON file must be an array of objects, or an object with a 'records' array, one object per row",
+                "A JSON file must be an array of objects, or an object with a 'records' array, "
+                "one object per row",
             )
         )
     headers: list[str] = []

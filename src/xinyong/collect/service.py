@@ -191,7 +191,8 @@ def _deadline(item: Item) -> int | None:
             Problem(
                 "catalog.unknown_timeliness",
                 f"目录事项 {item.code} 的时限规则 {item.timeliness} 在政策文件的 timeliness 中不存在",
-                f"Item {item.code} names timeliness rule {item.timeliness}, which the policy file does not define",
+                f"Item {item.code} names timeliness rule {item.timeliness}, "
+                "which the policy file does not define",
             )
         )
     return int(rule.working_days)
@@ -247,7 +248,8 @@ def _check_volume(feed: Any, rows: int, summary: BatchSummary) -> None:
             Problem(
                 "batch.many_rows",
                 f"本批次 {rows} 行，多于报送声明的上限 {feed.max_rows} 行，请确认是否重复导出",
-                f"The batch has {rows} rows, more than the declared maximum {feed.max_rows}; check for a double export",
+                f"The batch has {rows} rows, more than the declared maximum {feed.max_rows}; "
+                "check for a double export",
             )
         )
 
@@ -387,7 +389,7 @@ def _is_personal_id(spec: FieldSpec) -> bool:
 
 
 def _protect(original: dict[str, Any], sensitive: set[str], runtime: Runtime) -> dict[str, Any]:
-    """Personal ID numbers in a rejected row are kept encrypted: only the provider's feedback file shows them."""
+    """Personal ID numbers in a rejected row are kept encrypted; only the provider's feedback shows them."""
     out = {}
     for header, value in original.items():
         if header in sensitive and value:

@@ -44,7 +44,8 @@ def _too_large(limit: int) -> HTTPException:
         detail={
             "code": "batch.too_large",
             "message_zh": f"上传文件超过 {mb} MB 上限：请按月份或地区拆分后分批报送",
-            "message_en": f"The upload exceeds the {mb} MB limit: split it by month or region and send the parts",
+            "message_en": f"The upload exceeds the {mb} MB limit: "
+            "split it by month or region and send the parts",
         },
     )
 

@@ -63,9 +63,17 @@ _IDENTIFIER = re.compile(r"^[0-9A-Z]{8,20}$")
 _ASCII_LETTERS = re.compile(r"^[a-z]+$")
 
 
+Match = tuple[str, str | None, str, str]  # how it matched, the former name that did, name, pinyin
+_CANDIDATES = sa.select(subjects.c.id, subjects.c.name, subjects.c.name_pinyin).where(
+    subjects.c.id.in_(sa.bindparam("ids", expanding=True)),
+    subjects.c.status == "active",
+    subjects.c.kind != PERSON,
+)
+
 # ----------------------------------------------------------------------------------------- text keys
 
 
+@lru_cache(maxsize=65536)
 def name_key(text: str | None) -> str:
     """The form names are indexed and matched in: NFKC, lower case, letters and digits only (drops spaces,
     brackets and punctuation, so （武汉）华信 and 武汉华信 match alike)."""
@@ -174,7 +182,7 @@ def search(
     if code and _IDENTIFIER.match(code) and any(c.isdigit() for c in code):
         found = find_subject_id(conn, code, protector=protector)
         if found is not None:
-            result.hits = [h for h in _describe(conn, {found: ("identifier", None)}) if h]
+            result.hits = _describe(conn, {found: ("identifier", None)})
     key = name_key(text)
     if not result.hits:
         if len(key) < 2:
@@ -186,7 +194,7 @@ def search(
             )
         active = active_build(conn)
         result.index = active["slot"] if active else "none"
-        matches: dict[int, tuple[str, str | None]] = {}
+        matches: dict[int, Match] = {}
         partial = False
         if active:
             ids, cut = _probe(conn, active["slot"], sorted(bigrams(key)), scan=scan)
@@ -200,28 +208,30 @@ def search(
         delta, cut = _scan_delta(conn, high_water, key)
         partial |= cut
         matches.update({k: v for k, v in delta.items() if k not in matches})
-        hits = _describe(conn, matches)
-        hits.sort(key=lambda h: _rank(h, key))
-        result.more = len(hits) > limit
-        result.hits = hits[:limit]
+        ranked = sorted(matches, key=lambda sid: _rank(sid, matches[sid], key))
+        result.more = len(ranked) > limit
+        top = ranked[:limit]
+        hits = {h.subject_id: h for h in _describe(conn, {sid: matches[sid] for sid in top})}
+        result.hits = [hits[sid] for sid in top if sid in hits]
         result.partial = partial
     result.took_ms = (time.perf_counter() - started) * 1000
     return result
 
 
-def _rank(hit: Hit, key: str) -> tuple[int, int, int]:
-    name = name_key(hit.name)
-    if hit.match == "identifier" or name == key:
+def _rank(subject_id: int, match: Match, key: str) -> tuple[int, int, int]:
+    how, _, display, code = match
+    name = name_key(display)
+    if how == "identifier" or name == key:
         tier = 0
     elif name.startswith(key):
         tier = 1
     elif key in name:
         tier = 2
-    elif hit.match == "former_name":
+    elif how == "former_name":
         tier = 3
     else:
-        tier = 4 if initials(hit.name).startswith(key) else 5
-    return tier, len(name), hit.subject_id
+        tier = 4 if code.startswith(key) else 5
+    return tier, len(name), subject_id
 
 
 def _probe(conn: sa.Connection, slot: str, grams: Sequence[str], *, scan: int) -> tuple[list[int], bool]:
@@ -251,33 +261,31 @@ def _probe(conn: sa.Connection, slot: str, grams: Sequence[str], *, scan: int) -
     return ids, df[rarest] > scan and len(ids) < WANT
 
 
-def _verify(conn: sa.Connection, ids: Sequence[int], key: str) -> dict[int, tuple[str, str | None]]:
+def _verify(conn: sa.Connection, ids: Sequence[int], key: str) -> dict[int, Match]:
     """The candidates whose current name, former name or pinyin initials really contain the query."""
     if not ids:
         return {}
-    found: dict[int, tuple[str, str | None]] = {}
-    rows = conn.execute(
-        sa.select(subjects.c.id, subjects.c.name, subjects.c.name_pinyin).where(
-            subjects.c.id.in_(ids), subjects.c.status == "active", subjects.c.kind != PERSON
-        )
-    ).all()
-    rest = []
+    found: dict[int, Match] = {}
+    rows = conn.execute(_CANDIDATES, {"ids": list(ids)}).all()
+    rest: dict[int, tuple[str, str]] = {}
+    ascii_query = bool(_ASCII_LETTERS.match(key))
     for sid, name, code in rows:
+        code = code or initials(name)
         if key in name_key(name):
-            found[sid] = ("name", None)
-        elif _ASCII_LETTERS.match(key) and key in (code or initials(name)):
-            found[sid] = ("pinyin", None)
+            found[sid] = ("name", None, name, code)
+        elif ascii_query and key in code:
+            found[sid] = ("pinyin", None, name, code)
         else:
-            rest.append(sid)
+            rest[sid] = (name, code)
     if rest:
         former = conn.execute(
             sa.select(subject_names.c.subject_id, subject_names.c.name).where(
-                subject_names.c.subject_id.in_(rest), subject_names.c.role == "former"
+                subject_names.c.subject_id.in_(list(rest)), subject_names.c.role == "former"
             )
         )
         for sid, name in former:
             if sid not in found and key in name_key(name):
-                found[sid] = ("former_name", name)
+                found[sid] = ("former_name", name, *rest[sid])
     return found
 
 
@@ -295,16 +303,16 @@ def _scan_delta(
     if cut:
         log.warning("search index is stale: more than %s subjects are not indexed; run a refresh", DELTA_CAP)
     ascii_query = bool(_ASCII_LETTERS.match(key)) and len(key) >= 3
-    found: dict[int, tuple[str, str | None]] = {}
+    found: dict[int, Match] = {}
     for sid, name in rows[:DELTA_CAP]:
         if key in name_key(name):
-            found[sid] = ("name", None)
-        elif ascii_query and key in initials(name):
-            found[sid] = ("pinyin", None)
+            found[sid] = ("name", None, name, "")
+        elif ascii_query and key in (code := initials(name)):
+            found[sid] = ("pinyin", None, name, code)
     return found, cut
 
 
-def _describe(conn: sa.Connection, matches: dict[int, tuple[str, str | None]]) -> list[Hit]:
+def _describe(conn: sa.Connection, matches: dict[int, Any]) -> list[Hit]:
     if not matches:
         return []
     rows = conn.execute(
@@ -314,7 +322,7 @@ def _describe(conn: sa.Connection, matches: dict[int, tuple[str, str | None]]) -
     ).all()
     hits = []
     for row in rows:
-        match, matched_name = matches[row.id]
+        match, matched_name = matches[row.id][:2]
         division = lookup_division(row.division_code) if row.division_code else None
         person = row.kind == PERSON
         hits.append(

@@ -148,7 +148,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=64), nullable=True),
         sa.Column("created_at", xinyong.store.meta.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "scheme IN ('uscc', 'orgcode', 'regno', 'taxno', 'inst_cert', 'social_org_cert', 'idcard', 'iddoc')",
+            "scheme IN ('uscc', 'orgcode', 'regno', 'taxno', 'inst_cert', 'social_org_cert', "
+            "'idcard', 'iddoc')",
             name=op.f("ck_subject_identifiers_scheme"),
         ),
         sa.ForeignKeyConstraint(
