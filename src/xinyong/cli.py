@@ -96,18 +96,18 @@ def demo(
 
 def _serve(settings: Settings, *, host: str, port: int) -> None:
     import uvicorn
+    from rich.markup import escape
 
+    from xinyong.problems import ProblemError
     from xinyong.runtime import Runtime
-    from xinyong.store.engine import is_current
     from xinyong.web.app import create_app
 
-    runtime = Runtime.open(settings)
-    if not is_current(runtime.engine):
-        console.print(
-            "[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / "
-            "database not migrated: run `xinyong db upgrade`[/]"
-        )
-        raise typer.Exit(2)
+    try:
+        runtime = Runtime.open_current(settings)
+    except ProblemError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]✗ {escape(problem.render())}[/]")
+        raise typer.Exit(2) from exc
     console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         create_app(runtime), host=host, port=port, log_level=os.environ.get("XINYONG_LOG_LEVEL", "info")

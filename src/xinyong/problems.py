@@ -25,6 +25,10 @@ class Problem:
     def message(self, lang: str = "zh") -> str:
         return self.message_en if lang == "en" else self.message_zh
 
+    def render(self) -> str:
+        """Both languages on two lines, as the command line prints a problem."""
+        return f"[{self.code}] {self.message_zh}\n  {self.message_en}"
+
 
 class ProblemError(ValueError):
     """Raised where a problem must stop the work (a refused catalogue, an unknown calendar year...)."""

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from xinyong.clock import Clock, SystemClock
 from xinyong.config import Settings
+from xinyong.problems import Problem, ProblemError
 from xinyong.security.pii import PersonalIdProtector, load_protector
-from xinyong.store.engine import make_engine
+from xinyong.store.engine import is_current, make_engine
 
 
 @dataclass
@@ -32,6 +33,21 @@ class Runtime:
             protector=load_protector(settings),
             clock=clock or SystemClock(),
         )
+
+    @classmethod
+    def open_current(cls, settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
+        """A runtime whose database is at the latest schema; otherwise a problem that says how to migrate."""
+        runtime = cls.open(settings, clock=clock)
+        if not is_current(runtime.engine):
+            runtime.close()
+            raise ProblemError(
+                Problem(
+                    "db.not_migrated",
+                    "数据库结构不是最新：请先运行 `xinyong db upgrade`",
+                    "The database is not migrated: run `xinyong db upgrade` first",
+                )
+            )
+        return runtime
 
     def close(self) -> None:
         self.engine.dispose()

@@ -52,20 +52,13 @@ def _runtime(now: str | None) -> Iterator[Any]:
     from xinyong.clock import FixedClock
     from xinyong.logging import configure_logging
     from xinyong.runtime import Runtime
-    from xinyong.store.engine import is_current
 
     try:
-        runtime = Runtime.open(clock=FixedClock(now) if now else None)
+        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
     except ProblemError as exc:
         _usage(exc)
     configure_logging(runtime.settings, stderr=False)
     try:
-        if not is_current(runtime.engine):
-            err.print(
-                "[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / "
-                "database not migrated: run `xinyong db upgrade`[/]"
-            )
-            raise typer.Exit(2)
         yield runtime
     finally:
         runtime.close()
@@ -130,7 +123,7 @@ def ingest(
         _print_summary(summary.as_dict())
     if summary.status == "refused":
         for problem in summary.problems:
-            err.print(f"[red]✗ {_said(problem)}[/]")
+            err.print(f"[red]✗ {escape(problem.render())}[/]")
         raise typer.Exit(1)
 
 
@@ -305,7 +298,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         extra.append(f"用时 seconds {s['seconds']}")
     out.print("  ".join(extra))
     for w in s.get("warnings", []):
-        out.print(f"[yellow]! {_said(Problem(**w) if isinstance(w, dict) else w)}[/]")
+        out.print(f"[yellow]! {escape((Problem(**w) if isinstance(w, dict) else w).render())}[/]")
     if s["rejected"] and s["status"] == "done":
         out.print(
             f"问题数据反馈 / feedback: xinyong batch errors {s['batch_id']} --format xlsx "
@@ -313,11 +306,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         )
 
 
-def _said(problem: Problem) -> str:
-    return escape(f"[{problem.code}] {problem.message_zh}\n  {problem.message_en}")
-
-
 def _usage(exc: ProblemError) -> NoReturn:
     for p in exc.problems:
-        err.print(f"[red]✗ {_said(p)}[/]")
+        err.print(f"[red]✗ {escape(p.render())}[/]")
     raise typer.Exit(2)

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xinyong.clock import CHINA
-from xinyong.problems import Problem, ProblemError
+from xinyong.problems import ProblemError
 from xinyong.security import audit
 from xinyong.security.accounts import create_subject_account, create_user, list_users, set_user_status
 from xinyong.security.organisations import (
@@ -51,20 +51,13 @@ def _session() -> Iterator[tuple[Any, sa.Connection, Principal]]:
     """(runtime, connection in a transaction, the acting principal); problems end the command plainly."""
     from xinyong.logging import configure_logging
     from xinyong.runtime import Runtime
-    from xinyong.store.engine import is_current
 
     try:
-        runtime = Runtime.open()
+        runtime = Runtime.open_current()
     except ProblemError as exc:
         _fail(exc)
     configure_logging(runtime.settings, stderr=False)
     try:
-        if not is_current(runtime.engine):
-            err.print(
-                "[red]数据库结构不是最新：请先运行 `xinyong db upgrade` / "
-                "database not migrated: run `xinyong db upgrade`[/]"
-            )
-            raise typer.Exit(2)
         with runtime.engine.begin() as conn:
             yield runtime, conn, Principal.system(f"cli:{getpass.getuser()}")
     except ProblemError as exc:
@@ -75,12 +68,8 @@ def _session() -> Iterator[tuple[Any, sa.Connection, Principal]]:
 
 def _fail(exc: ProblemError) -> NoReturn:
     for p in exc.problems:
-        err.print(f"[red]✗ {_said(p)}[/]")
+        err.print(f"[red]✗ {escape(p.render())}[/]")
     raise typer.Exit(1)
-
-
-def _said(problem: Problem) -> str:
-    return escape(f"[{problem.code}] {problem.message_zh}\n  {problem.message_en}")
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -459,7 +448,7 @@ def audit_verify(
             f"[red]✗ 审计链在第 {result.broken.seq} 条断开 / "
             f"audit chain broken at entry {result.broken.seq}[/]"
         )
-        err.print(f"  {_said(result.broken.problem)}")
+        err.print(f"  {escape(result.broken.problem.render())}")
         raise typer.Exit(1)
     err.print(f"[green]✓[/] 审计链完整：{result.entries} 条 / audit chain intact: {result.entries} entries")
     # Keep this line somewhere else (a ticket, a signed e-mail): passed back as --anchor it proves that
