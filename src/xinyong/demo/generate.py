@@ -257,15 +257,10 @@ def penalties(
     bad_fraction: float = 0.0,
     untidy: bool = True,
 ) -> Generated:
-    rng = np.random.default_rng(seed)
-    base = _parties(world, rows, rng)
-    dept = world.departments[rng.integers(0, world.departments.height, rows)]
-    decided = _dates(rng, rows, start, end)
-    kinds = rng.integers(0, len(_VIOLATIONS), rows)
-    violation = [_VIOLATIONS[k] for k in kinds]
+    rng, base, dept, decided, seq = _decisions(world, rows, seed, start, end)
+    violation = [_VIOLATIONS[k] for k in rng.integers(0, len(_VIOLATIONS), rows)]
     fines = np.round(rng.uniform(0.05, 50, rows), 4)
     years = [d.year for d in decided]
-    seq = rng.permutation(rows) + 1
     columns = {
         **base,
         "cf_wsh": [f"{a}罚〔{y}〕{s}号" for a, y, s in zip(dept["abbr"], years, seq, strict=True)],
@@ -303,12 +298,8 @@ def licences(
     bad_fraction: float = 0.0,
     untidy: bool = True,
 ) -> Generated:
-    rng = np.random.default_rng(seed)
-    base = _parties(world, rows, rng)
-    dept = world.departments[rng.integers(0, world.departments.height, rows)]
-    decided = _dates(rng, rows, start, end)
+    rng, base, dept, decided, seq = _decisions(world, rows, seed, start, end)
     kinds = [_LICENCES[k] for k in rng.integers(0, len(_LICENCES), rows)]
-    seq = rng.permutation(rows) + 1
     columns = {
         **base,
         "xk_xkws": [f"准予行政许可决定书（{k[0]}）" for k in kinds],
@@ -329,6 +320,17 @@ def licences(
     return _finish(
         columns, item, rng, bad_fraction, untidy, decision="xk_jdrq", until="xk_yxqzhi", key="xk_wsh"
     )
+
+
+def _decisions(
+    world: World, rows: int, seed: int, start: dt.date, end: dt.date
+) -> tuple[np.random.Generator, dict[str, list[str | None]], pl.DataFrame, list[dt.date], np.ndarray]:
+    """What every decision file has: the parties, the deciding department, the date, a unique number."""
+    rng = np.random.default_rng(seed)
+    base = _parties(world, rows, rng)
+    dept = world.departments[rng.integers(0, world.departments.height, rows)]
+    decided = _dates(rng, rows, start, end)
+    return rng, base, dept, decided, rng.permutation(rows) + 1
 
 
 def _parties(world: World, rows: int, rng: np.random.Generator) -> dict[str, list[str | None]]:
