@@ -12,6 +12,7 @@ from xinyong.catalog.cli import app as catalog_app
 from xinyong.codes.cli import app as code_app
 from xinyong.collect.cli import batch_app, ingest
 from xinyong.config import DEMO_MARKER, Settings
+from xinyong.disclose.cli import search_app
 from xinyong.policy.cli import policy_app, workdays_app
 from xinyong.security.cli import audit_app, org_app, token_app, user_app
 
@@ -31,6 +32,7 @@ app.add_typer(token_app, name="token", help="接口令牌 / API tokens")
 app.add_typer(audit_app, name="audit", help="审计日志 / the audit trail")
 app.command("ingest")(ingest)
 app.add_typer(batch_app, name="batch", help="报送批次 / submitted batches")
+app.add_typer(search_app, name="search", help="检索索引 / the name search index")
 
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 key_app = typer.Typer(help="密钥 / keys", no_args_is_help=True)

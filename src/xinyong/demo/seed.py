@@ -18,6 +18,7 @@ from rich.console import Console
 from xinyong.catalog.loader import load_catalog
 from xinyong.collect.service import BatchSummary, ingest
 from xinyong.demo.generate import licences, make_world, penalties
+from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
 from xinyong.security.accounts import create_user
 from xinyong.security.organisations import list_organisations, load_organisations
@@ -94,6 +95,8 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
                     runtime, path=path, item_code=item_code, submitter_uscc=centre["uscc"], catalog=catalog
                 )
             )
+    with console.status("建立名称检索索引 / building the name search index ..."):
+        rebuild_search(runtime.engine, clock=runtime.clock)
     with runtime.engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(subjects_table)).scalar_one()
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)

@@ -254,7 +254,7 @@ def _details(conn: sa.Connection, flt: ListFilter, item: Item | None, ids: list[
     return rows
 
 
-_DEPARTMENTS: dict[tuple[str, str], tuple[float, list[dict[str, str]]]] = {}
+_DEPARTMENTS: dict[tuple[str, str, int | None], tuple[float, list[dict[str, str]]]] = {}
 DEPARTMENTS_TTL = 600.0
 
 
@@ -263,10 +263,14 @@ def departments(conn: sa.Connection, item: Item, catalog: Catalog) -> list[dict[
 
     A loose index scan (one seek per department on ix_records_source_item_decision) instead of SELECT
     DISTINCT over millions of rows."""
-    key = (str(conn.engine.url), item.code)
+    # Keyed by the newest record too: a new batch (or another database behind the same URL) is seen at once.
+    newest = conn.execute(sa.select(sa.func.max(records.c.id))).scalar()
+    key = (str(conn.engine.url), item.code, newest)
     cached = _DEPARTMENTS.get(key)
     if cached and time.monotonic() - cached[0] < DEPARTMENTS_TTL:
         return cached[1]
+    if len(_DEPARTMENTS) > 64:
+        _DEPARTMENTS.clear()
     found: list[dict[str, str]] = []
     current = conn.execute(sa.select(sa.func.min(records.c.source_uscc))).scalar()
     while current is not None:

@@ -7,6 +7,11 @@
 
 Every query runs under the time limit of `XINYONG_QUERY_TIME_LIMIT_MS`; what would read too much is refused
 with a message (limits.py).
+
+The subject and search endpoints are `async def` and query the database on the event loop: their work is
+a few index look-ups of bounded size (and time-limited), CPU-bound Python gains nothing from threads under
+the GIL, and forty pool threads contending for it made the 50-client benchmark's tail three times worse
+(bench/portal.py). The lists, which may scan up to their budget, stay in the thread pool.
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ def settings_of(request: Request) -> DisclosureSettings:
         "公开级别人人可查；更高级别须具备相应身份并声明查询目的，并记入审计日志和查询记录。"
     ),
 )
-def get_subject(
+async def get_subject(
     code: str,
     request: Request,
     level: LevelQuery = "public",
@@ -108,7 +113,7 @@ def get_subject(
 
 
 @router.get("/search", summary="Search subjects by name, pinyin initials or identifier / 检索信用主体")
-def search_subjects(
+async def search_subjects(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=100, description="名称片段、拼音首字母或代码")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
