@@ -13,7 +13,8 @@ import datetime as dt
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -25,12 +26,49 @@ _SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls
 _SUFFIX |= {".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
-@dataclass
 class ReadResult:
-    frame: pl.DataFrame
-    format: str
-    encoding: str | None
-    headers: list[str]
+    """A provider's file as text cells: `batches()` streams it (a CSV is never held whole); `frame` is all."""
+
+    def __init__(
+        self,
+        *,
+        format: str,
+        encoding: str | None,
+        headers: list[str],
+        frame: pl.DataFrame | None = None,
+        csv: Path | None = None,
+        height: int | None = None,
+        rename: dict[str, str] | None = None,
+    ) -> None:
+        self.format = format
+        self.encoding = encoding
+        self.headers = headers
+        self._frame = frame
+        self._csv = csv
+        self._rename = rename or {}
+        self.height = frame.height if frame is not None else int(height or 0)
+
+    def batches(self, size: int) -> Iterator[pl.DataFrame]:
+        if self._csv is None:
+            frame = self.frame
+            for start in range(0, frame.height, size):
+                yield frame.slice(start, size)
+            return
+        try:
+            for batch in pl.scan_csv(self._csv, infer_schema=False).collect_batches(chunk_size=size):
+                yield batch.rename(self._rename) if self._rename else batch
+        except pl.exceptions.ComputeError as exc:
+            raise _malformed(exc) from exc
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        if self._frame is None:
+            self._frame = (
+                pl.concat(list(self.batches(1 << 20)))
+                if self.height
+                else pl.DataFrame(schema={h: pl.String for h in self.headers})
+            )
+        return self._frame
 
 
 def detect_format(path: Path, declared: str | None = None) -> str:
@@ -87,7 +125,6 @@ def _decodes(path: Path, encoding: str) -> bool:
 def _read_csv(path: Path) -> ReadResult:
     encoding = detect_encoding(path)
     source = path
-    tmp: str | None = None
     if encoding == "gb18030":
         # polars reads UTF-8 only: transcode in a stream, never the whole file in memory at once.
         fd, tmp = tempfile.mkstemp(suffix=".csv")
@@ -96,26 +133,33 @@ def _read_csv(path: Path) -> ReadResult:
                 out.write(block)
         source = Path(tmp)
     try:
-        frame = pl.read_csv(
-            source,
-            infer_schema=False,
-            encoding="utf8",
-            truncate_ragged_lines=False,
-        )
+        scan = pl.scan_csv(source, infer_schema=False)
+        headers = list(scan.collect_schema().names())
+        height = scan.select(pl.len()).collect().item()
     except pl.exceptions.ComputeError as exc:
-        raise ProblemError(
-            Problem(
-                "file.csv",
-                f"CSV 文件格式有误，无法逐行读取：{exc}",
-                f"The CSV file is malformed and cannot be read row by row: {exc}",
-            )
-        ) from exc
-    finally:
-        if tmp:
-            os.unlink(tmp)
-    if encoding == "utf-8-sig" and frame.columns and frame.columns[0].startswith("\ufeff"):
-        frame = frame.rename({frame.columns[0]: frame.columns[0].lstrip("\ufeff")})
-    return ReadResult(frame=frame, format="csv", encoding=encoding, headers=list(frame.columns))
+        if source != path:
+            source.unlink()
+        raise _malformed(exc) from exc
+    rename = {}
+    if headers and headers[0].startswith("\ufeff"):
+        rename = {headers[0]: headers[0].lstrip("\ufeff")}
+        headers[0] = rename[headers[0]]
+    result = ReadResult(
+        format="csv", encoding=encoding, headers=headers, csv=source, height=height, rename=rename
+    )
+    if source != path:
+        weakref.finalize(result, os.unlink, source)  # the transcoded copy lives as long as the result
+    return result
+
+
+def _malformed(exc: Exception) -> ProblemError:
+    return ProblemError(
+        Problem(
+            "file.csv",
+            f"CSV 文件格式有误，无法逐行读取：{exc}",
+            f"The CSV file is malformed and cannot be read row by row: {exc}",
+        )
+    )
 
 
 def _read_excel(path: Path, fmt: str, sheet: str | None) -> ReadResult:

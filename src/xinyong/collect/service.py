@@ -26,7 +26,7 @@ from xinyong.collect.columns import ColumnMap, map_columns
 from xinyong.collect.feeds import load_feeds
 from xinyong.collect.messages import row_problem
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, norm, raw
-from xinyong.collect.readers import read_file
+from xinyong.collect.readers import ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
 from xinyong.policy.loader import load_policy
 from xinyong.policy.workdays import WorkdayCalendar
@@ -123,20 +123,12 @@ def ingest(
         summary.columns, summary.unknown_columns = columns.mapped, columns.unknown
         summary.warnings.extend(columns.warnings)
         columns.raise_if_refused()
-        summary.received = read.frame.height
+        summary.received = read.height
         if feed is not None:
-            _check_volume(feed, read.frame.height, summary)
+            _check_volume(feed, read.height, summary)
     except ProblemError as refusal:
-        summary.problems.extend(refusal.problems)
-        summary.status = "refused"
-        summary.rejected = summary.received  # a refused file rejects every row it had: it still reconciles
-        summary.seconds = timer() - started
-        with runtime.engine.begin() as conn:
-            summary.batch_id = _insert_batch(
-                conn, summary, submitter, _catalog_version(conn, catalog, now), now
-            )
-        return summary
-    report("read", read.frame.height, read.frame.height)
+        return _refuse(runtime, summary, refusal, submitter, catalog, now, timer() - started)
+    report("read", read.height, read.height)
 
     ctx = Context(
         item=item,
@@ -145,41 +137,96 @@ def ingest(
         default_source=submitter_uscc,
         deadline_working_days=_deadline(item),
     )
-    with runtime.engine.begin() as conn:
-        batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
-        summary.batch_id = batch_id
-        seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
-        total = read.frame.height
-        row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
-        for start in range(0, total, chunk_rows):
-            chunk = read.frame.slice(start, chunk_rows)
-            shaped = _shape(chunk, columns, item, first_row=start + row_offset)
-            prepared = prepare.prepare(shaped, ctx)
-            prepared, seen = _mark_duplicates(prepared, seen)
-            failed = pl.any_horizontal(
-                [pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")]
+    try:
+        with runtime.engine.begin() as conn:
+            _load(
+                conn,
+                read,
+                columns,
+                ctx,
+                summary,
+                submitter,
+                catalog,
+                runtime,
+                calendar,
+                now,
+                chunk_rows,
+                report,
             )
-            bad = prepared.filter(failed)
-            good = prepared.filter(~failed)
-            # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-            kept = chunk.select(list(columns.mapped))
-            _store_rejected(conn, bad, kept, ctx, batch_id, runtime, first_row=start + row_offset)
-            summary.rejected += bad.height
-            rows = _record_rows(conn, good, ctx, runtime, calendar, batch_id)
-            summary.late += int(rows["late"].sum() or 0)
-            counts = load.load_chunk(conn, rows, item_code=item.code, batch_id=batch_id, now=now)
-            summary.inserted += counts["inserted"]
-            summary.updated += counts["updated"]
-            summary.unchanged += counts["unchanged"]
-            _close_corrected(conn, item.code, batch_id, rows)
-            report("checked", min(start + chunk_rows, total), total)
-        summary.status = "done"
-        summary.seconds = timer() - started
-        if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
-            raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
-        _finish_batch(conn, summary, runtime.clock.now())
-    report("loaded", total, total)
+            summary.seconds = timer() - started
+            _finish_batch(conn, summary, runtime.clock.now())
+    except ProblemError as refusal:  # a CSV found malformed part-way: nothing of it stays
+        fresh = BatchSummary(batch_id=None, item=item.code, status="loading", filename=summary.filename)
+        fresh.format, fresh.encoding, fresh.received = read.format, read.encoding, read.height
+        return _refuse(runtime, fresh, refusal, submitter, catalog, now, timer() - started)
+    report("loaded", read.height, read.height)
     return summary
+
+
+def _refuse(
+    runtime: Runtime,
+    summary: BatchSummary,
+    refusal: ProblemError,
+    submitter: int,
+    catalog: Catalog,
+    now: dt.datetime,
+    seconds: float,
+) -> BatchSummary:
+    summary.problems.extend(refusal.problems)
+    summary.status = "refused"
+    summary.rejected = summary.received  # a refused file rejects every row it had: it still reconciles
+    summary.seconds = seconds
+    with runtime.engine.begin() as conn:
+        summary.batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+    return summary
+
+
+def _load(
+    conn: sa.Connection,
+    read: ReadResult,
+    columns: ColumnMap,
+    ctx: Context,
+    summary: BatchSummary,
+    submitter: int,
+    catalog: Catalog,
+    runtime: Runtime,
+    calendar: WorkdayCalendar,
+    now: dt.datetime,
+    chunk_rows: int,
+    report: Progress,
+) -> None:
+    """Every chunk of the file, checked and loaded inside the batch's one transaction."""
+    item = ctx.item
+    batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+    summary.batch_id = batch_id
+    seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
+    row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
+    start = 0
+    for chunk in read.batches(chunk_rows):
+        shaped = _shape(chunk, columns, item, first_row=start + row_offset)
+        prepared = prepare.prepare(shaped, ctx)
+        prepared, seen = _mark_duplicates(prepared, seen)
+        failed = pl.any_horizontal(
+            [pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")]
+        )
+        bad = prepared.filter(failed)
+        good = prepared.filter(~failed)
+        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
+        kept = chunk.select(list(columns.mapped))
+        _store_rejected(conn, bad, kept, ctx, batch_id, runtime, first_row=start + row_offset)
+        summary.rejected += bad.height
+        rows = _record_rows(conn, good, ctx, runtime, calendar, batch_id)
+        summary.late += int(rows["late"].sum() or 0)
+        counts = load.load_chunk(conn, rows, item_code=item.code, batch_id=batch_id, now=now)
+        summary.inserted += counts["inserted"]
+        summary.updated += counts["updated"]
+        summary.unchanged += counts["unchanged"]
+        _close_corrected(conn, item.code, batch_id, rows)
+        start += chunk.height
+        report("checked", start, read.height)
+    summary.status = "done"
+    if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
+        raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
 
 
 def _deadline(item: Item) -> int | None:

@@ -49,7 +49,6 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     # Bulk loads insert into indexes keyed by random codes: the default 2 MB page cache thrashes.
     cursor.execute("PRAGMA cache_size=-262144")
     cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 
