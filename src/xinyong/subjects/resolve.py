@@ -81,7 +81,8 @@ def resolve_frame(
         created_ids=created["new_id"],
     )
     result = labels.select("ci", "subject_id", (pl.col("label") >= _NEW).alias("created"), "split").sort("ci")
-    _names(conn, cands, result, now=now, source=source)
+    new_names = created.select(pl.col("new_id").alias("subject_id"), "registered")
+    _names(conn, cands, result, new_names, now=now, source=source)
     _split_evidence(conn, result, pairs, now=now, source=source)
     return result.drop("ci")
 
@@ -188,7 +189,7 @@ def _create_subjects(
     """One subject per new component; its first row names it. Returns label → new_id."""
     members = labels.filter(pl.col("label") >= _NEW).join(cands, on="ci").sort("ci")
     if members.height == 0:
-        return pl.DataFrame(schema={"label": pl.Int64, "new_id": pl.Int64})
+        return pl.DataFrame(schema={"label": pl.Int64, "new_id": pl.Int64, "registered": pl.String})
     first = members.group_by("label", maintain_order=True).agg(
         pl.col("name").drop_nulls().first(),
         pl.col("kind").drop_nulls().first(),
@@ -226,7 +227,9 @@ def _create_subjects(
             at.alias("last_seen"),
         ),
     )
-    return first.select("label").with_columns(pl.Series("new_id", ids, dtype=pl.Int64))
+    return first.select("label").with_columns(
+        pl.Series("new_id", ids, dtype=pl.Int64), rows["name"].alias("registered")
+    )
 
 
 def _attach_identifiers(
@@ -277,7 +280,13 @@ def _attach_identifiers(
 
 
 def _names(
-    conn: sa.Connection, cands: pl.DataFrame, result: pl.DataFrame, *, now: dt.datetime, source: str | None
+    conn: sa.Connection,
+    cands: pl.DataFrame,
+    result: pl.DataFrame,
+    new_names: pl.DataFrame,
+    *,
+    now: dt.datetime,
+    source: str | None,
 ) -> None:
     """Names other than the registered one: kept as observed names, with evidence, once per subject."""
     # The registration authority's word renames instead (service._rename): no evidence for it.
@@ -287,9 +296,10 @@ def _names(
     named = named.select("subject_id", "name").unique(maintain_order=True)
     if named.height == 0:
         return
-    ids = named["subject_id"].unique().to_list()
-    known: list[Any] = []
-    registered: list[Any] = []
+    # A subject made by this call has one name, the one just written: only older subjects are read back.
+    ids = named.join(new_names, on="subject_id", how="anti")["subject_id"].unique().to_list()
+    known: list[Any] = list(new_names.select("subject_id", "registered").iter_rows())
+    registered: list[Any] = list(known)
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         known += conn.execute(
