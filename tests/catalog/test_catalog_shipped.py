@@ -273,10 +273,9 @@ def test_no_shipped_header_trips_the_never_collect_rule(catalog):
 
 
 def test_disclosure_periods_are_rules_the_policy_knows(catalog):
-    policy_models = pytest.importorskip("xinyong.policy.models")
-    names = getattr(policy_models, "DISCLOSURE_RULE_NAMES", None)
-    if names is None:
-        pytest.skip("policy does not expose DISCLOSURE_RULE_NAMES")
+    from xinyong.policy.loader import load_policy
+
+    names = load_policy().disclosure.rule_names
     load_catalog(known_periods=names)
     assert {i.disclosure_period for i in catalog} <= set(names)
 

@@ -37,12 +37,7 @@ from .conftest import RELAXED
 
 CHROMIUM = os.environ.get("XINYONG_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (set XINYONG_CHROMIUM)"
-    ),
-]
+pytestmark = [pytest.mark.browser]
 
 
 def _free_port() -> int:
@@ -91,6 +86,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():  # fail, never skip: a missing browser must not pass CI quietly
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run the README's test command (it installs Debian's chromium) "
+            "or set XINYONG_CHROMIUM",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
