@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
+from xinyong.runtime import Runtime
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
 from xinyong.store.schema import metadata
@@ -147,3 +148,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif _made_log_dir:
         shutil.rmtree(_made_log_dir[0], ignore_errors=True)
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost (64 MiB, 3 passes) takes ~0.1 s a hash; suites that hash hundreds of
+    passwords opt in. tests/security/test_accounts.py checks the production parameters themselves."""
+    from argon2 import PasswordHasher
+
+    from xinyong.security import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
+
+
+@pytest.fixture
+def rates() -> dict[str, str]:
+    """Security settings for `runtime`; a directory that signs in many times overrides it to relax limits."""
+    return {}
+
+
+@pytest.fixture
+def runtime(
+    settings: Settings,
+    engine: sa.Engine,
+    protector: PersonalIdProtector,
+    clock: FixedClock,
+    rates: dict[str, str],
+) -> Runtime:
+    configured = Settings(home=settings.home, database_url=settings.database_url, extra=dict(rates))
+    return Runtime(settings=configured, engine=engine, protector=protector, clock=clock)

@@ -1,1 +1,1 @@
-from web.conftest import cheap_password_hashing, runtime  # noqa: F401  (the same world as the portal's)
+from web.conftest import _cheap_passwords, rates  # noqa: F401  (the same world as the portal's)

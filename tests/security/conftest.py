@@ -13,18 +13,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from xinyong.clock import FixedClock
 from xinyong.codes import make_uscc
-from xinyong.config import Settings
 from xinyong.runtime import Runtime
-from xinyong.security import access, passwords
+from xinyong.security import access
 from xinyong.security.accounts import create_subject_account, create_user
 from xinyong.security.organisations import add_organisation, review_agency
-from xinyong.security.pii import PersonalIdProtector
 from xinyong.security.proofing import CounterProofing, SubjectClaim
 from xinyong.security.settings import SecuritySettings
 from xinyong.subjects import service
@@ -48,19 +44,13 @@ RELAXED = {
 
 
 @pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its production cost (64 MiB, 3 passes) takes ~0.1 s a hash; these tests hash hundreds.
-    test_accounts checks the production parameters themselves."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
+def _cheap_passwords(cheap_password_hashing: None) -> None:
+    """Every test here signs in: hash passwords cheaply (the root conftest says why)."""
 
 
 @pytest.fixture
-def runtime(
-    settings: Settings, engine: sa.Engine, protector: PersonalIdProtector, clock: FixedClock
-) -> Runtime:
-    relaxed = Settings(home=settings.home, database_url=settings.database_url, extra=dict(RELAXED))
-    return Runtime(settings=relaxed, engine=engine, protector=protector, clock=clock)
+def rates() -> dict[str, str]:
+    return dict(RELAXED)
 
 
 @pytest.fixture

@@ -14,22 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from disclose.builders import COMPANY, COMPANY_NAME, Timeline, build_timeline
 from xinyong.catalog.loader import Catalog
-from xinyong.clock import FixedClock
 from xinyong.codes import make_uscc
-from xinyong.config import Settings
 from xinyong.rights import service as rights
 from xinyong.runtime import Runtime
-from xinyong.security import passwords
 from xinyong.security.accounts import create_subject_account, create_user
 from xinyong.security.organisations import add_organisation, review_agency
-from xinyong.security.pii import PersonalIdProtector
 from xinyong.security.principal import Principal
 from xinyong.security.proofing import CounterProofing, SubjectClaim
 from xinyong.security.settings import SecuritySettings
@@ -53,17 +47,13 @@ AUDIENCES = {
 
 
 @pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
+def _cheap_passwords(cheap_password_hashing: None) -> None:
+    """Every test here signs in: hash passwords cheaply (the root conftest says why)."""
 
 
 @pytest.fixture
-def runtime(
-    settings: Settings, engine: sa.Engine, protector: PersonalIdProtector, clock: FixedClock
-) -> Runtime:
-    relaxed = Settings(home=settings.home, database_url=settings.database_url, extra=dict(RELAXED))
-    return Runtime(settings=relaxed, engine=engine, protector=protector, clock=clock)
+def rates() -> dict[str, str]:
+    return dict(RELAXED)
 
 
 @dataclass
