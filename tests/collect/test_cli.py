@@ -155,3 +155,24 @@ def test_bad_chunk_setting_is_a_usage_error(
 ) -> None:
     monkeypatch.setenv("XINYONG_INGEST_CHUNK_ROWS", "lots")
     xinyong("ingest", str(_file(tmp_path)), "--item", "XZCF", "--provider", DEPT, code=2)
+
+
+def test_batch_list(xinyong: Callable[..., Any], tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    first = json.loads(xinyong("ingest", str(path), "--item", "XZCF", "--provider", DEPT, "--json").stdout)
+    second = json.loads(xinyong("ingest", str(path), "--item", "XZCF", "--provider", DEPT, "--json").stdout)
+    listed = json.loads(xinyong("batch", "list", "--json").stdout)
+    assert [b["batch_id"] for b in listed["items"]] == [second["batch_id"], first["batch_id"]]
+    assert listed["total"] == 2 and listed["next"] is None
+    assert listed["items"][1]["submitter"]["uscc"] == DEPT and listed["items"][1]["rejected"] == 2
+    page = json.loads(xinyong("batch", "list", "--provider", DEPT, "--limit", "1", "--json").stdout)
+    assert [b["batch_id"] for b in page["items"]] == [second["batch_id"]] and page["next"] == second[
+        "batch_id"
+    ]
+    older = json.loads(xinyong("batch", "list", "--before", str(page["next"]), "--json").stdout)
+    assert [b["batch_id"] for b in older["items"]] == [first["batch_id"]]
+    assert json.loads(xinyong("batch", "list", "--provider", UNREGISTERED, "--json").stdout)["total"] == 0
+
+    table = xinyong("batch", "list", "--provider", DEPT.lower()).stdout
+    assert "武汉市市场监督管理局" in table and "XZCF" in table and "共 2 个批次" in table
+    xinyong("batch", "list", "--limit", "0", code=2)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from xinyong.collect.queries import batch_view, timeliness_by_provider
+from xinyong.collect.queries import batch_view, list_batches, timeliness_by_provider
 from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.runtime import Runtime
 from xinyong.store.tables import records
@@ -70,3 +70,26 @@ def test_timeliness_by_source_department(send: Ingest, runtime: Runtime, home: P
 def test_the_late_count_is_in_the_batch_summary(send: Ingest) -> None:
     summary = send([penalty(1, cf_jdrq="2026-06-01"), penalty(2, cf_jdrq="2026-06-12")])
     assert summary.late == 1
+
+
+def test_list_batches_newest_first_per_submitter_and_paged(send: Ingest, runtime: Runtime) -> None:
+    ours = [send([penalty(n)]).batch_id for n in range(1, 6)]
+    theirs = send([penalty(9, cf_sjlydm=DEPT2)], submitter=DEPT2).batch_id
+    with runtime.engine.connect() as conn:
+        everyone = list_batches(conn)
+        first = list_batches(conn, submitter_uscc=DEPT, limit=2)
+        second = list_batches(conn, submitter_uscc=DEPT, limit=2, before=first.next_cursor)
+        last = list_batches(conn, submitter_uscc=DEPT, limit=2, before=second.next_cursor)
+        nobody = list_batches(conn, submitter_uscc=CITY)
+        licences = list_batches(conn, item="XZXK")
+    assert [b["batch_id"] for b in everyone.items] == [theirs, *reversed(ours)]
+    assert everyone.total == 6 and everyone.next_cursor is None
+    paged = [b["batch_id"] for page in (first, second, last) for b in page.items]
+    assert paged == list(reversed(ours)) and last.next_cursor is None
+    assert (first.total, second.total, last.total) == (5, 5, 5)
+    shown = first.items[0]
+    assert shown["submitter"] == {"uscc": DEPT, "name": "武汉市市场监督管理局"}
+    assert (shown["item"], shown["status"], shown["received"], shown["inserted"]) == ("XZCF", "done", 1, 1)
+    assert shown["reconciles"] and shown["created_at"] is not None
+    assert (nobody.items, nobody.total) == ([], 0)
+    assert (licences.items, licences.total) == ([], 0)

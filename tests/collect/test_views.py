@@ -234,3 +234,40 @@ def test_an_upload_over_the_limit_is_refused_and_nothing_is_loaded(
     assert "拆分" in response.json()["detail"]["message_zh"]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(batches)).scalar_one() == 0
+
+
+def test_a_provider_lists_its_own_batches_and_the_credit_office_everyones(
+    api: Api, engine: sa.Engine
+) -> None:
+    mine = [_upload(api.dept, [penalty(n)]).json()["batch_id"] for n in (1, 2, 3)]  # type: ignore[attr-defined]
+    # The credit office loads for DEPT2, whose feeds list only XZXK: a refused batch, still listed.
+    for_dept2 = _upload(api.city, [penalty(7)], submitter=DEPT2)
+    assert for_dept2.status_code == 422
+    other = for_dept2.json()["batch_id"]  # type: ignore[attr-defined]
+
+    own = api.dept.get("/api/v1/batches", params={"limit": 2})
+    assert own.status_code == 200, own.text
+    body = own.json()
+    assert [b["batch_id"] for b in body["items"]] == [mine[2], mine[1]] and body["total"] == 3
+    rest = api.dept.get("/api/v1/batches", params={"limit": 2, "before": body["next"]}).json()
+    assert [b["batch_id"] for b in rest["items"]] == [mine[0]] and rest["next"] is None
+    assert all(b["submitter"]["uscc"] == DEPT for b in body["items"] + rest["items"])
+
+    everyone = api.city.get("/api/v1/batches").json()
+    assert [b["batch_id"] for b in everyone["items"]] == [other, *reversed(mine)] and everyone["total"] == 4
+    assert api.admin.get("/api/v1/batches").json()["total"] == 4  # status and counts only
+    assert [(b["batch_id"], b["status"]) for b in api.other.get("/api/v1/batches").json()["items"]] == [
+        (other, "refused")
+    ]
+
+    # A provider cannot look at another organisation's list; it may name itself.
+    refused = api.dept.get("/api/v1/batches", params={"submitter": DEPT2})
+    assert refused.status_code == 403 and "本单位" in refused.json()["detail"]["message_zh"]
+    assert api.dept.get("/api/v1/batches", params={"submitter": DEPT}).json()["total"] == 3
+    assert api.public.get("/api/v1/batches").status_code == 403
+    assert api.dept.get("/api/v1/batches", params={"limit": 0}).status_code == 422
+    with engine.connect() as conn:
+        listed = conn.execute(
+            sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.action == "batch.list")
+        ).scalar_one()
+    assert listed == 6  # every listing answered is on the record

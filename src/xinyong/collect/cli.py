@@ -1,4 +1,4 @@
-"""`xinyong ingest FILE` and `xinyong batch show|errors|timeliness`: collection from the command line.
+"""`xinyong ingest FILE` and `xinyong batch list|show|errors|timeliness`: collection from the command line.
 
 Exit codes, for scripts that drive the platform: 0 the batch was loaded (some rows may have been
 rejected: see the summary), 1 the whole file was refused (each problem is printed), 2 a usage problem
@@ -125,6 +125,55 @@ def ingest(
         for problem in summary.problems:
             err.print(f"[red]✗ {escape(problem.render())}[/]")
         raise typer.Exit(1)
+
+
+@batch_app.command("list")
+def batch_list(
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", help="报送单位统一社会信用代码 / only this submitter's batches"),
+    ] = None,
+    item: Annotated[str | None, typer.Option(help="目录事项代码 / catalogue item")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="最多列出 / at most this many")] = 50,
+    before: Annotated[
+        int | None, typer.Option(min=1, help="只列批次号小于此值的 / only batches older than this id")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+    now: NowOption = None,
+) -> None:
+    """The batches sent, newest first / 报送批次列表."""
+    from xinyong.clock import CHINA
+    from xinyong.collect.queries import list_batches
+
+    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+        page = list_batches(
+            conn,
+            submitter_uscc=provider.strip().upper() if provider else None,
+            item=item.strip().upper() if item else None,
+            before=before,
+            limit=limit,
+        )
+    if as_json:
+        body = {"items": page.items, "next": page.next_cursor, "total": page.total}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table("批次", "事项", "状态", "报送单位 submitter", "行数 rows", "接收时间")
+    table.columns[4].no_wrap = table.columns[5].no_wrap = True
+    for b in page.items:
+        counts = "+".join(str(b[k]) for k in ("inserted", "updated", "unchanged", "rejected"))
+        table.add_row(
+            str(b["batch_id"]),
+            escape(b["item"]),
+            escape(b["status"]),
+            escape(b["submitter"]["name"] or b["submitter"]["uscc"]),
+            f"{b['received']} = {counts}",
+            b["created_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if b["created_at"] else "",
+        )
+    out = Console()
+    out.print(table)
+    more = f"; 下一页 / next page: --before {page.next_cursor}" if page.next_cursor else ""
+    out.print("行数 rows: 收到 received = 新增 inserted + 更新 updated + 未变 unchanged + 退回 rejected")
+    out.print(f"共 {page.total} 个批次 / {page.total} batches, {len(page.items)} shown{more}")
 
 
 @batch_app.command("show")

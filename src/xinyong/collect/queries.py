@@ -1,8 +1,8 @@
 """Read-only questions about collection, shared by the command line and the API.
 
-Nothing here writes: the batch view a provider polls after an upload, the rejected rows behind its
-feedback file, and the timeliness figures (双公示, DOMAIN.md §1) per source department that later
-statistics build on.
+Nothing here writes: the batches a provider sent (a page of them, or one batch as it polls after an upload),
+the rejected rows behind its feedback file, and the timeliness figures (双公示, docs/domain.md §1) per source
+department that later statistics build on.
 """
 
 from __future__ import annotations
@@ -47,30 +47,85 @@ def batch_view(conn: sa.Connection, batch_id: int) -> dict[str, Any] | None:
         ).all()
     )
     return {
+        **_counts(row),
+        "encoding": row["encoding"],
+        "seconds": report.get("seconds"),
+        "rejected_open": int(states.get("open", 0)),
+        "rejected_corrected": int(states.get("corrected", 0)),
+        "problems": report.get("problems", []),
+        "warnings": report.get("warnings", []),
+        "unknown_columns": report.get("unknown_columns", []),
+        "finished_at": row["finished_at"],
+    }
+
+
+def _counts(row: sa.RowMapping) -> dict[str, Any]:
+    """What every listing of a batch shows: who sent what, when, and how its rows came out."""
+    return {
         "batch_id": row["id"],
         "item": row["item_code"],
         "status": row["status"],
         "submitter": {"uscc": row["submitter_uscc"], "name": row["submitter_name"]},
         "filename": row["filename"],
         "format": row["format"],
-        "encoding": row["encoding"],
         "received": row["received"],
         "inserted": row["inserted"],
         "updated": row["updated"],
         "unchanged": row["unchanged"],
         "rejected": row["rejected"],
-        "late": report.get("late", 0),
-        "seconds": report.get("seconds"),
+        "late": (row["report"] or {}).get("late", 0),
         "reconciles": row["received"]
         == row["inserted"] + row["updated"] + row["unchanged"] + row["rejected"],
-        "rejected_open": int(states.get("open", 0)),
-        "rejected_corrected": int(states.get("corrected", 0)),
-        "problems": report.get("problems", []),
-        "warnings": report.get("warnings", []),
-        "unknown_columns": report.get("unknown_columns", []),
         "created_at": row["created_at"],
-        "finished_at": row["finished_at"],
     }
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    items: list[dict[str, Any]]  # newest first, each as `_counts` describes it
+    next_cursor: int | None  # pass as `before` for the next (older) page; None on the last page
+    total: int  # batches matching the filter, over all pages
+
+
+def list_batches(
+    conn: sa.Connection,
+    *,
+    submitter_uscc: str | None = None,
+    item: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> BatchPage:
+    """The batches sent by one organisation (None: by every organisation), newest first, a page at a time.
+
+    Keyset paging on the batch id, which only grows: `before` is the previous page's `next_cursor`, so a
+    batch arriving while a provider pages through never shifts or repeats a row. An organisation that is
+    not registered has sent nothing: an empty page, not an error.
+    """
+    matching = sa.true()
+    if submitter_uscc is not None:
+        matching = sa.and_(matching, organisations.c.uscc == submitter_uscc)
+    if item is not None:
+        matching = sa.and_(matching, batches.c.item_code == item)
+    joined = batches.join(organisations, organisations.c.id == batches.c.submitter_id)
+    total = conn.execute(sa.select(sa.func.count()).select_from(joined).where(matching)).scalar_one()
+    query = (
+        sa.select(
+            batches,
+            organisations.c.uscc.label("submitter_uscc"),
+            organisations.c.name.label("submitter_name"),
+        )
+        .select_from(joined)
+        .where(matching)
+        .order_by(batches.c.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(batches.c.id < before)
+    rows = conn.execute(query).mappings().all()
+    page = [_counts(r) for r in rows[:limit]]
+    return BatchPage(
+        items=page, next_cursor=page[-1]["batch_id"] if len(rows) > limit else None, total=int(total)
+    )
 
 
 def batch_submitter(conn: sa.Connection, batch_id: int) -> str | None:

@@ -1,4 +1,5 @@
-"""Batches in the JSON API: a provider's system uploads a file, polls the batch, downloads the feedback.
+"""Batches in the JSON API: a provider's system uploads a file, polls the batch, downloads the feedback,
+and lists the batches it sent (the credit office lists everyone's).
 
 The submitter is the organisation of the token (or signed-in user); the credit office may name another
 organisation (`submitter`) when it loads data for a provider without a system of its own. Which items a
@@ -23,7 +24,7 @@ from xinyong.collect.service import ingest
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security import audit
-from xinyong.security.access import check
+from xinyong.security.access import check, organisation_reach
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
 
@@ -111,6 +112,53 @@ async def submit_batch(
     if summary.status == "refused":
         return _problems(summary.problems, body)
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/batches/{summary.batch_id}"})
+
+
+@router.get("/batches", summary="The batches sent, newest first / 报送批次列表")
+def list_batches(
+    request: Request,
+    item: Annotated[str | None, Query(max_length=16, description="目录事项代码 / catalogue item")] = None,
+    submitter: Annotated[
+        str | None, Query(max_length=18, description="报送单位 USCC (credit office only; default: all)")
+    ] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="上一页返回的 next / the previous page's next")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="每页条数 / batches per page")] = 50,
+    principal: Principal = permission("batch.status"),
+) -> dict[str, Any]:
+    """A provider sees the batches its own organisation sent; the credit office (and the administrator,
+    who watches that collection runs) sees every organisation's, or one's with `submitter`."""
+    own = organisation_reach(principal, "batch.status")
+    wanted = submitter.strip().upper() if submitter else None
+    if own is not None and wanted not in (None, own):
+        check(principal, "batch.status", owner=wanted)  # a provider naming another organisation: 403
+    runtime = runtime_of(request)
+    with runtime.engine.begin() as conn:
+        page = queries.list_batches(
+            conn,
+            submitter_uscc=own or wanted,
+            item=item.strip().upper() if item else None,
+            before=before,
+            limit=limit,
+        )
+        # Who sent what is not public: every listing is on the record, like every other batch access.
+        audit.record(
+            conn,
+            principal=principal,
+            action="batch.list",
+            clock=runtime.clock,
+            object_type="batch",
+            ip=client_ip(request),
+            detail={"submitter": own or wanted, "item": item, "before": before, "shown": len(page.items)},
+        )
+    return {
+        "items": [
+            {**b, "created_at": b["created_at"].isoformat() if b["created_at"] else None} for b in page.items
+        ],
+        "next": page.next_cursor,
+        "total": page.total,
+    }
 
 
 @router.get("/batches/{batch_id}", summary="A batch's status and counts / 批次状态与数量")

@@ -67,6 +67,18 @@ def check(
     raise AccessDenied(_refusal(book, principal, permission, reason=reasons[-1], level=level, reach=reach))
 
 
+def organisation_reach(principal: Principal, permission: str) -> str | None:
+    """Whose objects `permission` reaches for this principal, for a listing that must filter before it reads:
+    None for every organisation's, or the principal's own organisation's USCC when its grant is scoped to
+    it (`own_organisation`). Raises AccessDenied when neither — the same refusal as `check()`."""
+    try:
+        check(principal, permission)
+    except AccessDenied:
+        check(principal, permission, owner=principal.organisation_uscc)
+        return principal.organisation_uscc
+    return None
+
+
 def _grant_refuses(
     book: RoleBook, grant: Grant, principal: Principal, *, level: str | None, reach: str, owner: str | None
 ) -> str | None:
