@@ -1,4 +1,4 @@
-"""The shipped demo catalogue: loads, and carries the national 双公示 data items exactly (DOMAIN.md §1.1)."""
+"""The shipped demo catalogue loads and carries the 双公示 data items exactly (docs/domain.md §1.1)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from xinyong.catalog import (
     load_catalog,
 )
 
-# DOMAIN.md §1.1, 行政处罚, in the national template's column order.
+# docs/domain.md §1.1, 行政处罚, in the national template's column order.
 XZCF_NAMES = [
     "行政相对人名称",
     "行政相对人类别",

@@ -1,4 +1,4 @@
-"""One subject walked through time: what each audience sees on each date (DOMAIN.md §3, the policy file)."""
+"""One subject walked through time: what each audience sees on each date (docs/domain.md §3, the policy)."""
 
 from __future__ import annotations
 

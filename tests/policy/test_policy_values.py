@@ -1,4 +1,4 @@
-"""The packaged policy loads and carries every number of DOMAIN.md, with source and [C]/[U] mark."""
+"""The packaged policy loads and carries every number of docs/domain.md, with source and [C]/[U] mark."""
 
 from __future__ import annotations
 

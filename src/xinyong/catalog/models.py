@@ -79,7 +79,7 @@ _KIND_ZH = {
 
 
 class DisclosureLevel(StrEnum):
-    """披露方式 (DOMAIN.md §3). The Chinese value is what files and the database hold."""
+    """披露方式 (docs/domain.md §3). The Chinese value is what files and the database hold."""
 
     PUBLIC = "公开"
     AUTHORISED = "授权查询"

@@ -1,4 +1,4 @@
-"""How long one record is disclosed, by the policy rule its catalogue item names (DOMAIN.md §3).
+"""How long one record is disclosed, by the policy rule its catalogue item names (docs/domain.md §3).
 
 `window()` turns a record into two dates: the last day of its publicity (`public_until`) and the last day
 it is provided at all (`provided_until`), after which it is kept as an archive that only the platform

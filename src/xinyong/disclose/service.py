@@ -3,7 +3,7 @@
 `disclose()` is the only function that decides: the portal's subject page, the JSON API, the CSV export, and
 later the credit reports and the checks at service windows all call it (or `assess()`, its per-record core,
 for lists across subjects), so no two channels can disagree about one subject — the complaint of the
-seed report.
+2018 inspection report (docs/domain.md).
 
 For each record it applies, in order:
 

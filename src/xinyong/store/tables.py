@@ -1,4 +1,4 @@
-"""Core tables of the data picture in ARCHITECTURE.md: providers, catalogue versions, batches,
+"""Core tables of the data picture in docs/architecture.md: providers, catalogue versions, batches,
 rejected rows, records with their versions and provenance.
 
 A record's identity is (item, source organisation USCC, source key): a re-submission updates the same
