@@ -7,10 +7,11 @@
 Build: subjects (70 % companies, 15 % 个体工商户, 5 % other organisations, 10 % natural persons with valid
 codes and ID numbers — blind-indexed and encrypted as the registry keeps them), their identifiers and names,
 and 行政处罚 / 行政许可 records with the full 双公示 field set as JSON (the shape collection stores), decided
-2019–2026 by Hubei's 136 synthetic departments. It is written straight into the tables with the store's
-bulk writer (COPY / executemany, indexes built after the load): at this size the collection pipeline
-would time the pipeline, not the portal. Then the search index is built (xinyong.disclose.search.rebuild),
-which also fills subjects.name_pinyin. The database is kept in --home and reused by later runs.
+2019–2026 by Hubei's synthetic departments, each within its remit (demo/data/remits.yaml). It is written
+straight into the tables with the store's bulk writer (COPY / executemany, indexes built after the load): at
+this size the collection pipeline would time the pipeline, not the portal. Then the search index is built
+(xinyong.disclose.search.rebuild), which also fills subjects.name_pinyin. The database is kept in --home and
+reused by later runs.
 
 Measure: the web app runs under uvicorn (--workers, default 2) on 127.0.0.1, the clock fixed at
 --today. A bounded number of requests go over loopback through plain HTTP/1.1 keep-alive connections from
@@ -55,16 +56,8 @@ from xinyong.codes.idcard import idcard_check_char
 from xinyong.codes.orgcode import orgcode_check_char
 from xinyong.codes.uscc import uscc_check_char
 from xinyong.config import Settings
-from xinyong.demo.generate import (
-    _BRANDS,
-    _GIVEN,
-    _LICENCES,
-    _SHOPS,
-    _SURNAMES,
-    _TRADES,
-    _VIOLATIONS,
-    make_world,
-)
+from xinyong.demo.generate import BRANDS, GIVEN, SURNAMES, make_world
+from xinyong.demo.remits import load_demo_data
 from xinyong.runtime import Runtime
 from xinyong.store.bulk import insert_frame
 from xinyong.store.engine import upgrade
@@ -74,6 +67,14 @@ DEFAULT_HOME = HERE / "out" / "portal"
 TODAY = "2026-06-15"
 _ORG = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _SUFFIXES = ["有限公司", "有限责任公司", "股份有限公司"]
+_DEMO = load_demo_data()
+_TRADES = [w for t in _DEMO.trades.values() for w in t.firm_words]  # company trade words
+_SHOPS = [w for t in _DEMO.trades.values() for w in t.shop_words]  # 个体工商户 trade words
+# (type, basis, categories, department kind) and (name, class, department kind): who issues what (remits.yaml)
+_VIOLATIONS = [
+    (v.type, v.basis, v.categories, _DEMO.kind_of_violation[k]) for k, v in _DEMO.violations.items()
+]
+_LICENCES = [(lic.name, lic.category, _DEMO.kind_of_licence[k]) for k, lic in _DEMO.licences.items()]
 _PLACES = [
     "武汉",
     "黄石",
@@ -189,9 +190,9 @@ def _subjects(runtime: Runtime, n: int, rng: np.random.Generator, now: dt.dateti
     )
     division = np.array(counties)[rng.integers(0, len(counties), n)]
     pick = lambda options, size: np.array(options)[rng.integers(0, len(options), size)]  # noqa: E731
-    place, b1, b2 = pick(_PLACES, n), pick(_BRANDS, n), pick(_BRANDS, n)
+    place, b1, b2 = pick(_PLACES, n), pick(BRANDS, n), pick(BRANDS, n)
     trade, suffix = pick(_TRADES, n), pick(_SUFFIXES, n)
-    surname, given1, given2 = pick(_SURNAMES, n), pick(_GIVEN, n), pick(_GIVEN, n)
+    surname, given1, given2 = pick(SURNAMES, n), pick(GIVEN, n), pick(GIVEN, n)
     shop = pick(_SHOPS, n)
     names = []
     for i in range(n):
@@ -374,13 +375,19 @@ def _record_frame(
     half = size // 2
     items = ["XZCF"] * half + ["XZXK"] * (size - half)
     who = subjects[rng.integers(0, subjects.height, size)]
-    dept = departments[rng.integers(0, departments.height, size)]
     first = dt.date(2019, 1, 1)
     decided = [
         first + dt.timedelta(days=int(d)) for d in rng.integers(0, (dt.date(2026, 6, 14) - first).days, size)
     ]
     violations = rng.integers(0, len(_VIOLATIONS), size)
     licences = rng.integers(0, len(_LICENCES), size)
+    # A department of the kind whose remit covers the licence or violation, in any prefecture.
+    of_kind = {k: np.flatnonzero(departments["kind"].to_numpy() == k) for k in departments["kind"].unique()}
+    kinds = [
+        _VIOLATIONS[violations[i]][3] if items[i] == "XZCF" else _LICENCES[licences[i]][2]
+        for i in range(size)
+    ]
+    dept = departments[[int(of_kind[k][rng.integers(len(of_kind[k]))]) for k in kinds]]
     fines = rng.uniform(0.05, 50, size)
     rows = []
     is_person = [sid in persons for sid in who["id"].to_list()]
@@ -396,7 +403,7 @@ def _record_frame(
             "xdr_dm1": uscc,
             "xdr_zjlx": "身份证" if person else None,
             "xdr_zjhm": "4201**********0000" if person else None,
-            "fr": None if person else "王" + _GIVEN[seq % len(_GIVEN)],
+            "fr": None if person else "王" + GIVEN[seq % len(GIVEN)],
         }
         abbr, dname, duscc = dept["abbr"][i], dept["name"][i], dept["uscc"][i]
         day = decided[i]

@@ -24,7 +24,7 @@ from .builders import SUBMITTER, Timeline
 
 @pytest.fixture
 def crowd(timeline: Timeline, tmp_path: Path) -> Timeline:
-    """The timeline's subject among 60 synthetic ones with 240 penalties from 136 departments."""
+    """The timeline's subject among 60 synthetic ones with 240 penalties from the synthetic departments."""
     world = make_world(60, seed=7)
     generated = penalties(
         world,

@@ -1,9 +1,12 @@
 """`xinyong demo`: a working platform on synthetic Hubei data, seeded through the real pipeline.
 
-Organisations come from the packaged Hubei tree; subjects, licences and penalties from the generator;
-the files are written to XINYONG_HOME/demo/ (so an operator can open what a provider sends) and loaded
-with the same ingest a provider's upload uses — a few rows are deliberately bad, so the feedback file
-has something to show. Seeding an already seeded home does nothing.
+Organisations come from the packaged Hubei tree; subjects, their registrations, licences and penalties from
+the generator (who issues what is data: demo/data/remits.yaml and trades.yaml). The files are written to
+XINYONG_HOME/demo/ (so an operator can open what a provider sends) and loaded with the same ingest a
+provider's upload uses: first the registrations (企业登记基础信息), sent by the provincial market regulator,
+then the licences and penalties, which the credit information centre loads for the city departments. A few
+of those rows are deliberately bad, so the feedback file has something to show. Seeding an already seeded
+home does nothing.
 """
 
 from __future__ import annotations
@@ -11,28 +14,32 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from rich.console import Console
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.collect.service import BatchSummary, ingest
-from xinyong.demo.generate import licences, make_world, penalties
+from xinyong.demo.generate import licences, make_world, penalties, registrations
 from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
 from xinyong.security.accounts import create_user
 from xinyong.security.organisations import list_organisations, load_organisations
+from xinyong.security.roles import load_roles
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import upgrade
 from xinyong.subjects.models import subjects as subjects_table
 
 ACCOUNTS_FILE = "demo-accounts.txt"
-# Who signs in to the demo, as which role, in which kind of organisation.
+CENTRE = "湖北省信用信息中心"  # runs the platform; loads the city departments' files in the demo
+MARKET_REGULATOR = "湖北省市场监督管理局"  # the registration authority: sends 企业登记基础信息 (QYJC)
+# Who signs in to the demo: username, display name, role, organisation (by name, from the Hubei tree).
 _DEMO_ACCOUNTS = (
-    ("admin", "平台管理员", "platform_admin", "credit_office"),
-    ("operator", "信用中心操作员", "credit_office", "credit_office"),
-    ("provider", "省直部门报送员", "provider", "provider"),
-    ("government", "政务用户", "government", "government"),
+    ("admin", "平台管理员", "platform_admin", CENTRE),
+    ("operator", "信用中心操作员", "credit_office", CENTRE),
+    ("provider", "市场监管局报送员", "provider", MARKET_REGULATOR),
+    ("government", "住建厅审批人员", "government", "湖北省住房和城乡建设厅"),
 )
 
 
@@ -59,6 +66,7 @@ class DemoSummary:
 
 def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | None = None) -> DemoSummary:
     console = console or Console(stderr=True)
+    runtime.settings.ensure_home()
     upgrade(runtime.engine)
     with runtime.engine.connect() as conn:
         existing = conn.execute(sa.select(sa.func.count()).select_from(subjects_table)).scalar_one()
@@ -67,32 +75,35 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
 
     with runtime.engine.begin() as conn:
         load_organisations(conn, runtime.clock)
-        centre = next(
-            o for o in list_organisations(conn, kind="credit_office") if "信用信息中心" in o["name"]
-        )
-        accounts = _demo_accounts(conn, runtime)
+        by_name = {o["name"]: o for o in list_organisations(conn)}
+        accounts = _demo_accounts(conn, runtime, by_name)
 
     catalog = load_catalog()
     folder = runtime.settings.home / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     world = make_world(subjects, seed=seed)
     end = runtime.clock.today()
-    files = {
-        "XZXK": licences(
-            world, subjects * 2, item=catalog.item("XZXK"), seed=seed + 1, end=end, bad_fraction=0.005
+    files = {  # registrations first: every organisation is on the platform before anything is said of it
+        "QYJC": (registrations(world, item=catalog.item("QYJC"), end=end), by_name[MARKET_REGULATOR]),
+        "XZXK": (
+            licences(
+                world, subjects * 2, item=catalog.item("XZXK"), seed=seed + 1, end=end, bad_fraction=0.005
+            ),
+            by_name[CENTRE],
         ),
-        "XZCF": penalties(
-            world, subjects, item=catalog.item("XZCF"), seed=seed + 2, end=end, bad_fraction=0.01
+        "XZCF": (
+            penalties(world, subjects, item=catalog.item("XZCF"), seed=seed + 2, end=end, bad_fraction=0.01),
+            by_name[CENTRE],
         ),
     }
     batches = []
-    for item_code, generated in files.items():
+    for item_code, (generated, submitter) in files.items():
         path = folder / f"{item_code}.csv"
         generated.frame.write_csv(path)
         with console.status(f"归集 {item_code} / ingesting {path.name} ..."):
             batches.append(
                 ingest(
-                    runtime, path=path, item_code=item_code, submitter_uscc=centre["uscc"], catalog=catalog
+                    runtime, path=path, item_code=item_code, submitter_uscc=submitter["uscc"], catalog=catalog
                 )
             )
     with console.status("建立名称检索索引 / building the name search index ..."):
@@ -102,19 +113,19 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)
 
 
-def _demo_accounts(conn: sa.Connection, runtime: Runtime) -> Path:
+def _demo_accounts(conn: sa.Connection, runtime: Runtime, by_name: dict[str, dict[str, Any]]) -> Path:
     """One account per role, sharing a password made for this home (never a password written in code)."""
     password = secrets.token_urlsafe(12)
     settings = SecuritySettings.load(runtime.settings)
+    roles = load_roles()
     lines = [
-        "# Xinyong 演示账号 / demo accounts — synthetic data only; every account shares this password.",
+        "# Xinyong 演示账号 / demo accounts — synthetic data only. Every account shares the password below.",
+        '# 登录 / sign in: POST /api/v1/auth/login {"username": ..., "password": ...} (or try it at /docs)',
         f"password: {password}",
+        "",
     ]
-    for username, display, role, org_kind in _DEMO_ACCOUNTS:
-        orgs = list_organisations(conn, kind=org_kind)
-        if not orgs:
-            continue
-        org = next((o for o in orgs if "信用信息中心" in o["name"]), orgs[0])
+    for username, display, role, organisation in _DEMO_ACCOUNTS:
+        org = by_name[organisation]
         create_user(
             conn,
             username=username,
@@ -125,7 +136,8 @@ def _demo_accounts(conn: sa.Connection, runtime: Runtime) -> Path:
             clock=runtime.clock,
             settings=settings,
         )
-        lines.append(f"{username}: {role} @ {org['name']}")
+        role_zh = roles.roles[role].zh
+        lines.append(f"username: {username:<10}  role: {role}（{role_zh}）  organisation: {org['name']}")
     path = runtime.settings.home / ACCOUNTS_FILE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o600)
