@@ -159,6 +159,7 @@ def batch_list(
         return
     table = Table("批次", "事项", "状态", "报送单位 submitter", "行数 rows", "接收时间")
     table.columns[4].no_wrap = table.columns[5].no_wrap = True
+    table.columns[3].overflow = "fold"  # a name cut short with "…" could be another department's
     for b in page.items:
         counts = "+".join(str(b[k]) for k in ("inserted", "updated", "unchanged", "rejected"))
         table.add_row(
@@ -172,7 +173,7 @@ def batch_list(
     out = Console()
     out.print(table)
     more = f"; 下一页 / next page: --before {page.next_cursor}" if page.next_cursor else ""
-    out.print("行数 rows: 收到 received = 新增 inserted + 更新 updated + 未变 unchanged + 退回 rejected")
+    out.print("行数 rows = 新增 + 更新 + 未变 + 退回 (inserted + updated + unchanged + rejected)")
     out.print(f"共 {page.total} 个批次 / {page.total} batches, {len(page.items)} shown{more}")
 
 
