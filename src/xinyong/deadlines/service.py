@@ -157,7 +157,8 @@ class RunReport:
 
 
 def resolve_rule(policy: Policy, path: str) -> WorkingDaysEntry:
-    """The working-day rule at a dotted policy path, e.g. "objection.profiles.shanghai.forward_to_provider_within"."""
+    """The working-day rule at a dotted policy path, e.g.
+    "objection.profiles.shanghai.forward_to_provider_within"."""
     node: Any = policy
     for part in path.split("."):
         node = node.get(part) if isinstance(node, Mapping) else getattr(node, part, None)
@@ -375,9 +376,7 @@ def run(
     report = RunReport(as_of=as_of)
     for late in due:
         taken = conn.execute(
-            t.update()
-            .where(t.c.id == late.id, t.c.state == "open")
-            .values(state="overdue", overdue_on=as_of)
+            t.update().where(t.c.id == late.id, t.c.state == "open").values(state="overdue", overdue_on=as_of)
         )
         if taken.rowcount != 1:
             continue  # another run took it

@@ -66,7 +66,8 @@ class PeriodEntry(Entry, PositiveSpan):
 
 
 # What the deadline engine (xinyong.deadlines) does when a task is still open after its due day, beyond
-# marking it overdue: suspend the disclosure of the record in question, or flag the owner for the 考核 figures.
+# marking it overdue: suspend the disclosure of the record in question, or flag the owner for the 考核
+# figures.
 TimeoutConsequence = Literal["suspend_disclosure", "flag_assessment"]
 TIMEOUT_CONSEQUENCES: tuple[TimeoutConsequence, ...] = ("suspend_disclosure", "flag_assessment")
 
