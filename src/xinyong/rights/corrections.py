@@ -48,10 +48,8 @@ _PERSONAL = (Identifier.IDCARD, Identifier.ID_DOCUMENT)
 
 def correct(item: Item, record: Any, values: Mapping[str, str | None], *, today: dt.date) -> Correction:
     """The record's data with `values` (field code or Chinese name → new text; empty clears) applied and
-    validated; Refused with every problem found, naming the fields."""
+    validated; Refused with every problem found (all of them, in one answer), naming the fields."""
     changes, problems = _resolve_fields(item, values)
-    if problems:
-        raise Refused(*problems)
     current: dict[str, Any] = dict(record.data or {})
     cells = {f.code: _text(current.get(f.code)) for f in item.fields}
     cells.update(changes)
@@ -70,9 +68,9 @@ def correct(item: Item, record: Any, values: Mapping[str, str | None], *, today:
     # Only what the correction touched is judged: untouched fields passed collection already (and a personal
     # ID number is stored masked, which no identifier check would pass again).
     touched = set(changes) | _cross_fields(item, set(changes))
-    found = [p for p in prepare.explain(row, ctx) if p.field in touched]
-    if found:
-        raise Refused(*found)
+    problems += [p for p in prepare.explain(row, ctx) if p.field in touched]
+    if problems:
+        raise Refused(*problems)
     data = {f.code: row[norm(f.code)] for f in item.fields}
     changed = tuple(code for code in changes if data.get(code) != current.get(code))
     if not changed:

@@ -306,6 +306,8 @@ def decide(
     clock = runtime.clock
     values = dict(values or {})
     row = _require(conn, objection_id)
+    if row.state == "decided":
+        raise _not_in_state(objection_id, row.state, "open")
     record = rec.require_record(conn, row.record_id)
     decider = _decider(principal, record, row)
     _check_decision(outcome, reason, values)
