@@ -2,8 +2,8 @@
 武汉市生态环境局 (registered as a provider organisation) and forwarded by the provincial collection system:
 
     OBJECTED  武环罚〔2026〕20号  the record the objection walk-through disputes
-    REPAIRED  武环罚〔2026〕21号  the record the repair walk-through repairs (一般: minimum publicity 3 months,
-                                 i.e. to 2026-09-30, so repair may be applied for from 2026-10-01)
+    REPAIRED  武环罚〔2026〕21号  the record the repair walk-through repairs (一般: minimum publicity
+                                 3 months, i.e. to 2026-09-30, so repair may be applied for from 2026-10-01)
 
 Loaded on 2026-07-02 through the real collection pipeline.
 """

@@ -22,13 +22,13 @@ from xinyong.security.models import audit_log
 from xinyong.store.tables import record_versions, records
 
 from .builders import Rights
-from .cli_helpers import make_cli
+from .cli_helpers import Run, make_cli
 
 OTHER_COMPANY = "91350100M000100Y43"  # GB 32100's example code: a subject that is not the record's
 
 
 @pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Run:
     return make_cli(settings, monkeypatch)
 
 
@@ -41,7 +41,7 @@ def public_record(rights: Rights, record_id: int, day: str) -> Any:
     return next((r for r in shown.records if r.id == record_id), None)
 
 
-def test_objection_across_national_day(rights: Rights, cli) -> None:  # type: ignore[no-untyped-def]
+def test_objection_across_national_day(rights: Rights, cli: Run) -> None:
     record = rights.ids["OBJECTED"]
     # Wed 30 Sep 2026, 09:30: filed at the counter for the company.
     filed = cli(
@@ -173,7 +173,7 @@ def test_a_second_open_objection_is_refused_and_after_the_decision_one_is_accept
     assert second["state"] == "open" and second["id"] != first["id"]
 
 
-def test_an_objection_for_another_subject_is_refused_the_own_one_accepted(rights: Rights, cli) -> None:  # type: ignore[no-untyped-def]
+def test_an_objection_for_another_subject_is_refused_the_own_one_accepted(rights: Rights, cli: Run) -> None:
     record = str(rights.ids["OBJECTED"])
     with rights.runtime.engine.begin() as conn:
         from xinyong.subjects.service import Candidate, resolve_many
@@ -193,7 +193,7 @@ def test_an_objection_for_another_subject_is_refused_the_own_one_accepted(rights
     assert accepted["state"] == "open"
 
 
-def test_only_the_source_department_or_the_platform_decides(rights: Rights, cli) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_source_department_or_the_platform_decides(rights: Rights, cli: Run) -> None:
     record = str(rights.ids["OBJECTED"])
     filed = cli("objection", "file", "--record", record, "--reason", "有误", "--json", at="2026-09-30T09:00")
     cli("objection", "forward", str(filed["id"]), "--json", at="2026-09-30T10:00")
@@ -224,7 +224,7 @@ def test_only_the_source_department_or_the_platform_decides(rights: Rights, cli)
     assert "objection.state" in again.stderr
 
 
-def test_a_correction_is_validated_like_collection(rights: Rights, cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_correction_is_validated_like_collection(rights: Rights, cli: Run) -> None:
     record = str(rights.ids["OBJECTED"])
     filed = cli("objection", "file", "--record", record, "--reason", "有误", "--json", at="2026-09-30T09:00")
     bad = cli(
