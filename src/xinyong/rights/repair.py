@@ -129,32 +129,32 @@ def check(
             )
         )
     natural = _natural_person(conn, record.subject_id)
-    klass, earliest = _minimum(record, item, policy, natural_person=natural)
+    klass, minimum = _minimum(record, item, policy, natural_person=natural)
     result.penalty_class = klass
+    result.earliest = minimum
+    if minimum is not None and as_of < minimum:
+        name = _condition(policy, "minimum_period_passed")
+        of_class = f" of a {klass} penalty" if klass else ""
+        last = minimum - dt.timedelta(days=1)
+        result.missing.append(
+            _problem(
+                "minimum_period_passed",
+                f"未满足“{name[0]}”：{klass or ''}最短公示期至 {last} 届满，{minimum} 起可申请",
+                f"not met: {name[1]} — the minimum publicity period{of_class} ends on {last}; "
+                f"apply from {minimum}",
+            )
+        )
     repeat_until = _repeat_window_end(conn, record, as_of, policy)
     if repeat_until is not None:
-        earliest = max(earliest, repeat_until + dt.timedelta(days=1)) if earliest else repeat_until
+        again = repeat_until + dt.timedelta(days=1)
+        result.earliest = max(minimum, again) if minimum else again
         result.missing.append(
             _problem(
                 "repeat_within_window",
                 f"该主体此前已就同类信息（{record.item_code}）完成信用修复，"
-                f"{_window_zh(policy)}内不予再次修复，{repeat_until + dt.timedelta(days=1)} 起可再申请",
+                f"{_window_zh(policy)}内不予再次修复，{again} 起可再申请",
                 f"this subject had a record of the same kind ({record.item_code}) repaired within "
-                f"{policy.repair.repeat_refusal_window.describe()}; it may apply again from "
-                f"{repeat_until + dt.timedelta(days=1)}",
-            )
-        )
-    result.earliest = earliest
-    if earliest is not None and as_of < earliest:
-        name = _condition(policy, "minimum_period_passed")
-        of_class = f" of a {klass} penalty" if klass else ""
-        last = earliest - dt.timedelta(days=1)
-        result.missing.append(
-            _problem(
-                "minimum_period_passed",
-                f"未满足“{name[0]}”：{klass or ''}最短公示期至 {last} 届满，{earliest} 起可申请",
-                f"not met: {name[1]} — the minimum publicity period{of_class} ends on {last}; "
-                f"apply from {earliest}",
+                f"{policy.repair.repeat_refusal_window.describe()}; it may apply again from {again}",
             )
         )
     result.materials = _required_materials(policy, klass, materials)
