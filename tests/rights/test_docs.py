@@ -18,7 +18,7 @@ def test_every_command_is_documented() -> None:
     groups = get_command(app).commands  # type: ignore[attr-defined]
     for group in ("objection", "repair", "record", "deadlines"):
         for command in groups[group].commands:
-            assert f"xinyong {group} {command}" in DOC, f"xinyong {group} {command} missing from docs/rights.md"
+            assert f"xinyong {group} {command}" in DOC, f"xinyong {group} {command} missing"
 
 
 def test_every_setting_is_documented_with_its_default() -> None:

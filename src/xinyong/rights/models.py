@@ -13,52 +13,30 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# The authorisations and the query log are the subject's, but disclosure writes the log and security reads the
+# authorisations: their tables live in security.models (below both), and are named here for this chapter.
+from xinyong.security.models import (
+    AUTHORISATION_STATES,
+    QUERY_CHANNELS,
+    authorisations,
+    query_log,
+)
 from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
 
-AUTHORISATION_STATES = ("active", "revoked")
-QUERY_CHANNELS = ("portal", "api", "csv", "report", "check")
-
-authorisations = sa.Table(
+__all__ = [
+    "ATTACHMENT_TYPES",
+    "AUTHORISATION_STATES",
+    "OBJECTION_KINDS",
+    "OBJECTION_OUTCOMES",
+    "OBJECTION_STATES",
+    "QUERY_CHANNELS",
+    "REPAIR_STATES",
+    "attachments",
     "authorisations",
-    metadata,
-    pk(),
-    fk("subject_id", "subjects.id"),
-    fk("organisation_id", "organisations.id", index=False),
-    sa.Column("purpose", sa.String(200), nullable=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
-    sa.Column("valid_until", sa.Date, nullable=False),
-    # The written authorisation itself (授权书) is paper or a signed file: its reference is kept here.
-    sa.Column("document_ref", sa.String(200)),
-    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
-    sa.Column("granted_by", sa.String(100), nullable=False),
-    created_at(),
-    sa.Column("revoked_at", UTCDateTime()),
-    sa.Column("revoked_by", sa.String(100)),
-    sa.Index("ix_authorisations_organisation_subject", "organisation_id", "subject_id"),
-    sa.CheckConstraint(f"status IN {AUTHORISATION_STATES!r}", name="status"),
-    sa.CheckConstraint("valid_until >= valid_from", name="period"),
-)
-
-query_log = sa.Table(
+    "objections",
     "query_log",
-    metadata,
-    pk(),
-    fk("subject_id", "subjects.id", index=False),
-    sa.Column("at", UTCDateTime(), nullable=False),
-    sa.Column("actor", sa.String(100), nullable=False),
-    sa.Column("actor_role", sa.String(32), nullable=False),
-    fk("organisation_id", "organisations.id", nullable=True, index=False),
-    sa.Column("organisation_name", sa.String(200)),
-    sa.Column("audience", sa.String(16), nullable=False),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("purpose", sa.String(200), nullable=False),
-    fk("authorisation_id", "authorisations.id", nullable=True, index=False),
-    sa.Column("channel", sa.String(16), nullable=False),
-    # What was shown: the record ids and how many (the subject sees the count; the platform the ids).
-    sa.Column("shown", Json, nullable=False),
-    sa.Index("ix_query_log_subject_at", "subject_id", "at"),
-    sa.CheckConstraint(f"channel IN {QUERY_CHANNELS!r}", name="channel"),
-)
+    "repair_applications",
+]
 
 # ------------------------------------------------------------------------------------------ objections
 
