@@ -239,3 +239,62 @@ def test_a_correction_is_validated_like_collection(rights: Rights, cli: Run) -> 
     )  # fmt: skip
     assert good["record"]["version"] == 3
     assert public_record(rights, int(record), "2026-10-08").data["cf_nr_fk"] == "0.8"
+
+
+def test_two_clerks_deciding_at_once_one_wins_the_other_is_told(rights: Rights) -> None:
+    import threading
+    import time
+
+    from xinyong.rights.errors import Refused
+    from xinyong.rights.objections import decide, file_objection
+    from xinyong.security.principal import Principal
+
+    runtime, clerk = rights.runtime, Principal.system("clerk-a")
+    rights.clock.set("2026-09-30T09:00")
+    with runtime.engine.begin() as conn:
+        filed = file_objection(
+            conn, runtime=runtime, principal=clerk, record_id=rights.ids["OBJECTED"], reason="有误"
+        )
+    told: list[str] = []
+    finished = threading.Event()
+
+    def second_clerk() -> None:
+        try:
+            with runtime.engine.begin() as conn:
+                decide(
+                    conn,
+                    runtime=runtime,
+                    principal=Principal.system("clerk-b"),
+                    objection_id=filed["id"],
+                    outcome="removed",
+                    reason="撤销",
+                )
+        except Refused as refusal:
+            told.append(refusal.problems[0].code)
+        finished.set()
+
+    with runtime.engine.begin() as conn:
+        decide(
+            conn, runtime=runtime, principal=clerk, objection_id=filed["id"], outcome="upheld", reason="无误"
+        )
+        thread = threading.Thread(target=second_clerk)
+        thread.start()
+        time.sleep(0.5)
+        assert not finished.is_set()  # waiting for the first clerk's transaction
+    thread.join(timeout=40)
+    assert told == ["objection.state"]
+    assert public_record(rights, rights.ids["OBJECTED"], "2026-09-30").state == "active"  # the winner's
+
+
+def test_an_id_number_written_into_a_reason_is_stored_masked(rights: Rights, cli: Run) -> None:
+    written = "本人身份证号 11010519491231002X，处罚对象有误"
+    filed = cli(
+        "objection", "file", "--record", str(rights.ids["OBJECTED"]), "--reason", written, "--json",
+        at="2026-09-30T09:00",
+    )  # fmt: skip
+    assert "11010519491231002X" not in filed["reason"] and filed["reason"].startswith("本人身份证号 1101")
+    with rights.runtime.engine.connect() as conn:
+        from xinyong.rights.models import objections
+
+        stored = conn.execute(sa.select(objections.c.reason)).scalar_one()
+    assert "11010519491231002X" not in stored

@@ -36,6 +36,7 @@ from xinyong.rights.models import OBJECTION_KINDS, OBJECTION_OUTCOMES, objection
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.errors import AccessDenied
+from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 
 STEP_MARK = "objection.mark"
@@ -60,6 +61,11 @@ STATE_LABELS = {
     "forwarded": ("已转交信息提供单位核查", "forwarded to the providing department"),
     "decided": ("已办结", "decided"),
 }
+
+
+def free_text(text: str) -> str:
+    """What an applicant or a clerk writes, kept with any ID number in it masked (never stored in clear)."""
+    return mask_ids_in_text(text.strip())[:MAX_REASON]
 
 
 def rule_path(policy: Policy, name: str) -> str:
@@ -128,7 +134,7 @@ def file_objection(
                     subject_id=subject_id,
                     open_record_id=record.id,
                     kind=kind,
-                    reason=text[:MAX_REASON],
+                    reason=free_text(text),
                     state="open",
                     record_state_before=record.state,
                     filed_by=principal.actor[:100],
@@ -325,7 +331,7 @@ def decide(
             state="decided",
             open_record_id=None,
             outcome=outcome,
-            decision_reason=reason.strip()[:MAX_REASON],
+            decision_reason=free_text(reason),
             decided_at=now,
             decided_by=principal.actor[:100],
             decided_by_uscc=decider,

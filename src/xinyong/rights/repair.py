@@ -38,6 +38,7 @@ from xinyong.rights import records as rec
 from xinyong.rights.actors import acting_subject, is_platform, record_ref, subject_code
 from xinyong.rights.errors import Refused
 from xinyong.rights.models import repair_applications
+from xinyong.rights.objections import free_text
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.errors import AccessDenied
@@ -458,7 +459,7 @@ def decide(
         .values(
             state="approved" if approve else "refused",
             open_record_id=None,
-            decision_reason=reason.strip()[:2000],
+            decision_reason=free_text(reason),
             decided_at=now,
             decided_by=principal.actor[:100],
             decided_by_uscc=decided_by,
