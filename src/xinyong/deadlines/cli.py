@@ -62,7 +62,8 @@ def build_app(consequences: Callable[[], Mapping[str, Consequence]]) -> typer.Ty
         now: NowOption = None,
     ) -> None:
         """One organisation's tasks: due today, overdue, done, open / 待办."""
-        owner = Owner.platform() if org.strip().lower() == "platform" else Owner.organisation(org.strip())
+        code = org.strip().upper()
+        owner = Owner.platform() if code == "PLATFORM" else Owner.organisation(code)
         with _runtime(now) as runtime, runtime.engine.connect() as conn:
             day = _date(as_of) or runtime.clock.now().astimezone(CHINA).date()
             try:

@@ -22,9 +22,7 @@ PLATFORM_ROLES = frozenset({"credit_office", "system"})
 
 
 def is_platform(principal: Principal) -> bool:
-    return principal.role in PLATFORM_ROLES and not (
-        principal.kind == "system" and principal.organisation_uscc is not None
-    )
+    return principal.role in PLATFORM_ROLES
 
 
 def acting_subject(
