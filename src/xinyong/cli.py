@@ -12,9 +12,12 @@ from xinyong.catalog.cli import app as catalog_app
 from xinyong.codes.cli import app as code_app
 from xinyong.collect.cli import batch_app, ingest
 from xinyong.config import DEMO_MARKER, Settings
+from xinyong.deadlines.cli import build_app as build_deadlines_app
 from xinyong.disclose.cli import search_app
 from xinyong.policy.cli import policy_app, workdays_app
+from xinyong.rights.cli import objection_app, record_app, repair_app
 from xinyong.security.cli import audit_app, org_app, token_app, user_app
+from xinyong.timeouts import all_consequences
 
 app = typer.Typer(
     name="xinyong",
@@ -33,6 +36,14 @@ app.add_typer(audit_app, name="audit", help="审计日志 / the audit trail")
 app.command("ingest")(ingest)
 app.add_typer(batch_app, name="batch", help="报送批次 / submitted batches")
 app.add_typer(search_app, name="search", help="检索索引 / the name search index")
+app.add_typer(record_app, name="record", help="信用记录 / credit records (revocation)")
+app.add_typer(objection_app, name="objection", help="异议 / objections")
+app.add_typer(repair_app, name="repair", help="信用修复 / credit repair")
+app.add_typer(
+    build_deadlines_app(all_consequences),
+    name="deadlines",
+    help="办理时限 / deadlines",
+)
 
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 key_app = typer.Typer(help="密钥 / keys", no_args_is_help=True)
@@ -103,6 +114,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
     from xinyong.problems import ProblemError
     from xinyong.runtime import Runtime
     from xinyong.web.app import create_app
+    from xinyong.web.schedule import interval_from_env
 
     try:
         runtime = Runtime.open_current(settings)
@@ -112,7 +124,10 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
         raise typer.Exit(2) from exc
     console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        create_app(runtime), host=host, port=port, log_level=os.environ.get("XINYONG_LOG_LEVEL", "info")
+        create_app(runtime, deadlines_every=interval_from_env()),
+        host=host,
+        port=port,
+        log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"),
     )
 
 

@@ -85,8 +85,13 @@ def test_objection_deadlines(policy: Policy) -> None:
         gz.provider_decides_within.working_days,
     ) == (2, 2, 10)
     assert o.revoked_decision_removed_within.working_days == 3
-    assert o.suspend_disclosure_when_provider_late.value is True
-    assert o.suspend_disclosure_when_provider_late.confirmed is False
+    for profile in o.profiles.values():
+        late = profile.provider_decides_within.on_timeout
+        assert late is not None and late.consequence == "suspend_disclosure" and not late.confirmed
+        assert profile.platform_decides_within.on_timeout.consequence == "flag_assessment"  # type: ignore[union-attr]
+        assert profile.forward_to_provider_within.on_timeout is None  # shown overdue, not flagged
+    assert policy.repair.decide_within.on_timeout.consequence == "flag_assessment"  # type: ignore[union-attr]
+    assert policy.deadlines.remind_before.working_days == 1
 
 
 def test_repair(policy: Policy) -> None:

@@ -21,9 +21,8 @@ from xinyong.disclose.lookups import subject_id_for
 from xinyong.disclose.models import Audience, Disclosure, LevelName
 from xinyong.disclose.service import SUBJECT_REF_PREFIX, disclose
 from xinyong.policy import Policy, load_policy
-from xinyong.rights import service as rights
 from xinyong.runtime import Runtime
-from xinyong.security import audit
+from xinyong.security import audit, querylog
 from xinyong.security.access import audience_for, check, consume_quota, declared_purpose
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
@@ -111,7 +110,7 @@ def look_up(
         if audience == "authorised":
             consume_quota(conn, principal, clock)
             assert principal.organisation_id is not None
-            authorisation_id = rights.find_authorisation(
+            authorisation_id = querylog.find_authorisation(
                 conn,
                 organisation_id=principal.organisation_id,
                 subject_id=subject_id,
@@ -119,7 +118,7 @@ def look_up(
                 purpose=declared,
             )
         if audience != "self":
-            rights.record_query(
+            querylog.record_query(
                 conn,
                 subject_id=subject_id,
                 principal=principal,

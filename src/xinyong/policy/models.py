@@ -65,11 +65,32 @@ class PeriodEntry(Entry, PositiveSpan):
         return self.describe()
 
 
+# What the deadline engine (xinyong.deadlines) does when a task is still open after its due day, beyond
+# marking it overdue: suspend the disclosure of the record in question, or flag the owner for the 考核
+# figures.
+TimeoutConsequence = Literal["suspend_disclosure", "flag_assessment"]
+TIMEOUT_CONSEQUENCES: tuple[TimeoutConsequence, ...] = ("suspend_disclosure", "flag_assessment")
+
+
+class TimeoutRule(Entry):
+    """The consequence a deadline's timeout has, with its own source (it is often less certain than the
+    number of days)."""
+
+    consequence: TimeoutConsequence
+
+    def describe_value(self) -> str:
+        return self.consequence
+
+
 class WorkingDaysEntry(Entry):
-    """A deadline in working days (工作日), counted by `WorkdayCalendar.add`: the Nth working day after."""
+    """A deadline in working days (工作日), counted by `WorkdayCalendar.add`: the Nth working day after.
+
+    `on_timeout` names what happens when a task held to this deadline is still open after its due day;
+    without it, the task is only shown overdue."""
 
     value: int = Field(ge=1)
     unit: Literal["working_days"]
+    on_timeout: TimeoutRule | None = None
 
     @property
     def working_days(self) -> int:
@@ -450,7 +471,6 @@ class ObjectionPolicy(Model):
     active_profile: str
     profiles: dict[str, ObjectionProfile]
     revoked_decision_removed_within: WorkingDaysEntry
-    suspend_disclosure_when_provider_late: FlagEntry
 
     @model_validator(mode="after")
     def _active_exists(self) -> ObjectionPolicy:
@@ -501,6 +521,13 @@ class RepairPolicy(Model):
     conditions: ItemsEntry
     materials: ItemsEntry
     materials_severe_extra: ItemsEntry
+
+
+# --- the deadline engine ------------------------------------------------------------------------------
+
+
+class DeadlinesPolicy(Model):
+    remind_before: WorkingDaysEntry
 
 
 # --- self-query and query log -------------------------------------------------------------------------
@@ -650,6 +677,7 @@ class Policy(Model):
     timeliness: TimelinessPolicy
     objection: ObjectionPolicy
     repair: RepairPolicy
+    deadlines: DeadlinesPolicy
     self_query: SelfQueryPolicy
     lists: ListsPolicy
     evaluation: EvaluationPolicy

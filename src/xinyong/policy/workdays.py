@@ -76,6 +76,13 @@ class WorkdayCalendar:
         files = override_files(location) if location.exists() else []
         self.overrides: Overrides = load_overrides(files)
 
+    @classmethod
+    def for_home(cls, home: str | Path, *, environ: Mapping[str, str] | None = None) -> WorkdayCalendar:
+        """The calendar of a platform whose XINYONG_HOME is `home` (XINYONG_CALENDAR, if set, still wins)."""
+        env = dict(os.environ if environ is None else environ)
+        env[HOME_ENV] = str(home)
+        return cls(environ=env)
+
     # --- what the calendar knows ---------------------------------------------------------------------
 
     def knows(self, year: int) -> bool:

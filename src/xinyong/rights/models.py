@@ -1,4 +1,5 @@
-"""Tables of the rights chapter (权益): the subject's authorisations and the log of queries about it.
+"""Tables of the rights chapter (权益): authorisations, the query log, objections, repair applications and
+the files applicants attach.
 
 An authorisation (授权查询) is the subject's written consent that one named organisation may query its
 授权查询-level information for one purpose until a date; it can be revoked at any time. Every query of
@@ -12,49 +13,121 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# The authorisations and the query log are the subject's, but disclosure writes the log and security reads the
+# authorisations: their tables live in security.models (below both), and are named here for this chapter.
+from xinyong.security.models import (
+    AUTHORISATION_STATES,
+    QUERY_CHANNELS,
+    authorisations,
+    query_log,
+)
 from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
 
-AUTHORISATION_STATES = ("active", "revoked")
-QUERY_CHANNELS = ("portal", "api", "csv", "report", "check")
-
-authorisations = sa.Table(
+__all__ = [
+    "ATTACHMENT_TYPES",
+    "AUTHORISATION_STATES",
+    "OBJECTION_KINDS",
+    "OBJECTION_OUTCOMES",
+    "OBJECTION_STATES",
+    "QUERY_CHANNELS",
+    "REPAIR_STATES",
+    "attachments",
     "authorisations",
+    "objections",
+    "query_log",
+    "repair_applications",
+]
+
+# ------------------------------------------------------------------------------------------ objections
+
+OBJECTION_KINDS = ("wrong", "incomplete", "not_mine", "unlawful")
+OBJECTION_STATES = ("open", "forwarded", "decided")
+OBJECTION_OUTCOMES = ("upheld", "corrected", "removed")
+
+# An objection (异议) to one record. `open_record_id` equals `record_id` while the objection is open and is
+# NULL once decided: its unique constraint is what refuses a second open objection on the same record,
+# even when two are filed at the same moment (NULLs never collide, on either database).
+objections = sa.Table(
+    "objections",
     metadata,
     pk(),
+    fk("record_id", "records.id"),
     fk("subject_id", "subjects.id"),
-    fk("organisation_id", "organisations.id", index=False),
-    sa.Column("purpose", sa.String(200), nullable=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
-    sa.Column("valid_until", sa.Date, nullable=False),
-    # The written authorisation itself (授权书) is paper or a signed file: its reference is kept here.
-    sa.Column("document_ref", sa.String(200)),
-    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
-    sa.Column("granted_by", sa.String(100), nullable=False),
+    sa.Column("open_record_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    # The record's state before it was marked: an upheld objection puts it back.
+    sa.Column("record_state_before", sa.String(16), nullable=False),
+    sa.Column("filed_by", sa.String(100), nullable=False),
+    sa.Column("filed_via", sa.String(16), nullable=False),  # self (signed in) or counter (an operator)
     created_at(),
-    sa.Column("revoked_at", UTCDateTime()),
-    sa.Column("revoked_by", sa.String(100)),
-    sa.Index("ix_authorisations_organisation_subject", "organisation_id", "subject_id"),
-    sa.CheckConstraint(f"status IN {AUTHORISATION_STATES!r}", name="status"),
-    sa.CheckConstraint("valid_until >= valid_from", name="period"),
+    sa.Column("forwarded_at", UTCDateTime()),
+    sa.Column("forwarded_by", sa.String(100)),
+    sa.Column("forwarded_to_uscc", sa.String(18)),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("decision_reason", sa.Text),
+    sa.Column("decided_at", UTCDateTime()),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_by_uscc", sa.String(18)),  # NULL: the platform decided
+    sa.Column("corrected_version", sa.Integer),  # the record version the correction wrote
+    sa.CheckConstraint(f"kind IN {OBJECTION_KINDS!r}", name="kind"),
+    sa.CheckConstraint(f"state IN {OBJECTION_STATES!r}", name="state"),
+    sa.CheckConstraint(f"outcome IS NULL OR outcome IN {OBJECTION_OUTCOMES!r}", name="outcome"),
 )
 
-query_log = sa.Table(
-    "query_log",
+# ------------------------------------------------------------------------------------------ credit repair
+
+REPAIR_STATES = ("submitted", "approved", "refused")
+
+# A credit repair application (信用修复申请). Like objections, `open_record_id` allows one open application
+# per record. `materials` maps each material code of the policy to the attachment ids that prove it.
+repair_applications = sa.Table(
+    "repair_applications",
     metadata,
     pk(),
-    fk("subject_id", "subjects.id", index=False),
-    sa.Column("at", UTCDateTime(), nullable=False),
-    sa.Column("actor", sa.String(100), nullable=False),
-    sa.Column("actor_role", sa.String(32), nullable=False),
-    fk("organisation_id", "organisations.id", nullable=True, index=False),
-    sa.Column("organisation_name", sa.String(200)),
-    sa.Column("audience", sa.String(16), nullable=False),
-    sa.Column("level", sa.String(16), nullable=False),
-    sa.Column("purpose", sa.String(200), nullable=False),
-    fk("authorisation_id", "authorisations.id", nullable=True, index=False),
-    sa.Column("channel", sa.String(16), nullable=False),
-    # What was shown: the record ids and how many (the subject sees the count; the platform the ids).
-    sa.Column("shown", Json, nullable=False),
-    sa.Index("ix_query_log_subject_at", "subject_id", "at"),
-    sa.CheckConstraint(f"channel IN {QUERY_CHANNELS!r}", name="channel"),
+    fk("record_id", "records.id"),
+    fk("subject_id", "subjects.id"),
+    sa.Column("open_record_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), unique=True),
+    sa.Column("item_code", sa.String(16), nullable=False),
+    sa.Column("penalty_class", sa.String(8)),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("commitment", sa.Boolean, nullable=False),
+    sa.Column("paid", sa.Boolean, nullable=False),
+    sa.Column("rectified", sa.Boolean, nullable=False),
+    sa.Column("materials", Json, nullable=False),
+    # Who decides: NULL the platform, else the deciding body (the record's source department) by USCC.
+    sa.Column("decider_uscc", sa.String(18)),
+    sa.Column("applied_by", sa.String(100), nullable=False),
+    sa.Column("applied_via", sa.String(16), nullable=False),
+    created_at(),
+    sa.Column("decision_reason", sa.Text),
+    sa.Column("decided_at", UTCDateTime()),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_by_uscc", sa.String(18)),
+    sa.Index("ix_repair_applications_subject_item", "subject_id", "item_code", "state"),
+    sa.CheckConstraint(f"state IN {REPAIR_STATES!r}", name="state"),
+)
+
+# ------------------------------------------------------------------------------------------ attachments
+
+ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+# Files an applicant sends (proof of payment, a commitment, a court ruling…): stored outside the database
+# under XINYONG_HOME/attachments by their SHA-256, their type judged by content, never by the file name.
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    pk(),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.String(32), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("matter_kind", sa.String(32)),
+    sa.Column("matter_id", sa.BigInteger().with_variant(sa.Integer, "sqlite")),
+    sa.Column("material", sa.String(48)),
+    sa.Column("uploaded_by", sa.String(100), nullable=False),
+    created_at(),
+    sa.Index("ix_attachments_matter", "matter_kind", "matter_id"),
+    sa.CheckConstraint(f"media_type IN {ATTACHMENT_TYPES!r}", name="media_type"),
 )

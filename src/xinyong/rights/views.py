@@ -5,6 +5,7 @@ POST /api/v1/me/authorisations                 grant one: organisation, purpose,
 POST /api/v1/me/authorisations/{id}/revoke     revoke one
 GET  /api/v1/me/queries                        every query of its non-public information
 GET  /api/v1/subjects/{code}/queries           the same for the platform's staff (and the subject itself)
+POST /api/v1/records/revocations               a provider's system reports a decision revoked (撤销)
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pydantic import BaseModel, Field
 from xinyong.disclose.flows import resolve_code
 from xinyong.disclose.limits import QueryRefused
 from xinyong.problems import ProblemError
-from xinyong.rights import service
+from xinyong.rights import revocation, service
+from xinyong.rights.errors import Refused
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import audience_for, check
@@ -28,6 +30,18 @@ from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
+
+
+class RevocationRequest(BaseModel):
+    item: str = Field(min_length=1, max_length=16, description="目录事项代码，如 XZCF / catalogue item")
+    source: str = Field(
+        min_length=18, max_length=18, description="数据来源单位统一社会信用代码 / source USCC"
+    )
+    key: str = Field(
+        min_length=1, max_length=256, description="文书号（如行政处罚决定书文号）/ the record's key"
+    )
+    revoked_on: dt.date | None = Field(default=None, description="决定被撤销的日期，默认今天 / day revoked")
+    reason: str | None = Field(default=None, max_length=200, description="说明 / note")
 
 
 class GrantRequest(BaseModel):
@@ -175,3 +189,32 @@ def subject_queries(
                 ip=client_ip(request),
             )
         return {"queries": service.queries_about(conn, subject_id=subject_id, limit=limit, before_id=before)}
+
+
+@router.post(
+    "/records/revocations",
+    summary="Report a decision revoked: the record leaves public view / 报告决定已撤销",
+    description=(
+        "数据来源单位、转报该记录的归集系统或信用信息平台报告行政处罚（许可）决定已被撤销或变更："
+        "记录立即停止公开，并按政策时限（工作日）计时。"
+    ),
+    responses={403: {"description": "not the record's source or forwarding system"}, 404: {}, 409: {}},
+)
+def revoke_record(
+    body: RevocationRequest, request: Request, principal: Principal = permission("record.correct")
+) -> Any:
+    runtime = runtime_of(request)
+    try:
+        with runtime.engine.begin() as conn:
+            return revocation.revoke(
+                conn,
+                runtime=runtime,
+                principal=principal,
+                item_code=body.item,
+                source_uscc=body.source,
+                source_key=body.key,
+                revoked_on=body.revoked_on,
+                reason=body.reason,
+            )
+    except Refused as refusal:
+        return JSONResponse(refusal.body(), status_code=refusal.status)

@@ -1,4 +1,5 @@
-"""Tables of the security layer: accounts, sessions, API tokens, agency qualifications, the audit chain.
+"""Tables of the security layer: accounts, sessions, API tokens, agency qualifications, the audit chain, and
+the subject's authorisations (授权查询) with the log of queries about it.
 
 Nothing here holds a secret in clear: passwords are argon2 hashes, session and API tokens are SHA-256
 digests of 256-bit random values, a natural person's ID number is a blind index plus an AES-GCM copy.
@@ -137,4 +138,55 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+# ------------------------------------------------------------------- authorisations and the query log
+# The subject's rights (授权查询, 查询记录; rights.service grants and lists them), kept here below the
+# chapters because disclosure records every non-public query and access checks authorisations: neither
+# may import the rights chapter.
+
+AUTHORISATION_STATES = ("active", "revoked")
+QUERY_CHANNELS = ("portal", "api", "csv", "report", "check")
+
+authorisations = sa.Table(
+    "authorisations",
+    metadata,
+    pk(),
+    fk("subject_id", "subjects.id"),
+    fk("organisation_id", "organisations.id", index=False),
+    sa.Column("purpose", sa.String(200), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    # The written authorisation itself (授权书) is paper or a signed file: its reference is kept here.
+    sa.Column("document_ref", sa.String(200)),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("granted_by", sa.String(100), nullable=False),
+    created_at(),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("revoked_by", sa.String(100)),
+    sa.Index("ix_authorisations_organisation_subject", "organisation_id", "subject_id"),
+    sa.CheckConstraint(f"status IN {AUTHORISATION_STATES!r}", name="status"),
+    sa.CheckConstraint("valid_until >= valid_from", name="period"),
+)
+
+query_log = sa.Table(
+    "query_log",
+    metadata,
+    pk(),
+    fk("subject_id", "subjects.id", index=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("actor_role", sa.String(32), nullable=False),
+    fk("organisation_id", "organisations.id", nullable=True, index=False),
+    sa.Column("organisation_name", sa.String(200)),
+    sa.Column("audience", sa.String(16), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("purpose", sa.String(200), nullable=False),
+    fk("authorisation_id", "authorisations.id", nullable=True, index=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    # What was shown: the record ids and how many (the subject sees the count; the platform the ids).
+    sa.Column("shown", Json, nullable=False),
+    sa.Index("ix_query_log_subject_at", "subject_id", "at"),
+    sa.CheckConstraint(f"channel IN {QUERY_CHANNELS!r}", name="channel"),
 )

@@ -1,6 +1,8 @@
 """Imports every package's tables so that `metadata` is complete (Alembic and tests read it from here)."""
 
+from xinyong.deadlines import models as deadline_models  # noqa: F401
 from xinyong.disclose import models as disclose_models  # noqa: F401
+from xinyong.events import models as event_models  # noqa: F401
 from xinyong.rights import models as rights_models  # noqa: F401
 from xinyong.security import models as security_models  # noqa: F401
 from xinyong.store import tables  # noqa: F401

@@ -24,14 +24,20 @@ from xinyong.store.engine import is_current
 from xinyong.web.api import auth
 from xinyong.web.deps import install_error_handlers, permission
 from xinyong.web.portal import views as portal_views
+from xinyong.web.schedule import deadlines_lifespan
 
 TITLE = "Xinyong 信用 — 公共信用信息平台 API"
 
 
-def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> FastAPI:
-    """`rate_limiter`: the in-process limiter by default; pass a shared one when running several processes."""
+def create_app(
+    runtime: Runtime, *, rate_limiter: RateLimiter | None = None, deadlines_every: float = 0
+) -> FastAPI:
+    """`rate_limiter`: the in-process limiter by default; pass a shared one when running several processes.
+    `deadlines_every`: seconds between runs of the deadline engine while the app serves (0: none; `xinyong
+    serve` sets it from XINYONG_DEADLINES_INTERVAL_S)."""
     configure_logging(runtime.settings)
     app = FastAPI(
+        lifespan=deadlines_lifespan(runtime, deadlines_every) if deadlines_every > 0 else None,
         title=TITLE,
         version=xinyong.__version__,
         description="Public credit information platform: collection, disclosure, application, rights.",

@@ -1,0 +1,60 @@
+"""Background work of `xinyong serve`: the deadline engine's run, every XINYONG_DEADLINES_INTERVAL_S seconds.
+
+The run is idempotent and each one is its own transaction, so several server processes running it at once
+only repeat a no-op; a failing run is logged and retried at the next interval, never taking the site down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from xinyong.clock import CHINA
+from xinyong.deadlines.cli import run_once
+from xinyong.runtime import Runtime
+from xinyong.timeouts import all_consequences
+
+INTERVAL_ENV = "XINYONG_DEADLINES_INTERVAL_S"
+DEFAULT_INTERVAL_S = 3600.0
+log = logging.getLogger(__name__)
+
+
+def interval_from_env() -> float:
+    """Seconds between runs in `xinyong serve`; 0 switches the schedule off."""
+    return max(0.0, float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL_S)))
+
+
+def deadlines_lifespan(runtime: Runtime, every: float) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_loop(runtime, every))
+        app.state.deadline_runs = 0
+        app.state.deadline_task = task
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
+
+
+async def _loop(runtime: Runtime, every: float) -> None:
+    while True:
+        try:
+            day = runtime.clock.now().astimezone(CHINA).date()
+            report = await run_in_threadpool(run_once, runtime, as_of=day, consequences=all_consequences())
+            if any(report.values()):
+                log.info("deadlines run %s: %s", day, {key: len(items) for key, items in report.items()})
+        except Exception:  # a bad run must not stop the next one, nor the site
+            log.exception("deadlines run failed; retrying in %s s", every)
+        await asyncio.sleep(every)

@@ -1,0 +1,45 @@
+"""`xinyong serve` runs the deadline engine on a schedule: a provider's missed deadline suspends the disputed
+record while the site serves, with no command run by hand. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from disclose.builders import build_timeline
+from rights.builders import add_extra_records
+from xinyong.rights.objections import file_objection, forward
+from xinyong.runtime import Runtime
+from xinyong.security.principal import Principal
+from xinyong.store.tables import records
+from xinyong.web.app import create_app
+
+
+def state_of(runtime: Runtime, record_id: int) -> str:
+    with runtime.engine.connect() as conn:
+        return conn.execute(sa.select(records.c.state).where(records.c.id == record_id)).scalar_one()
+
+
+def test_the_served_app_times_out_deadlines_by_itself(runtime: Runtime, tmp_path: Path) -> None:
+    rights = add_extra_records(build_timeline(runtime, tmp_path), tmp_path)
+    record = rights.ids["OBJECTED"]
+    counter = Principal.system("counter")
+    rights.clock.set("2026-10-09T10:00")
+    with runtime.engine.begin() as conn:
+        filed = file_objection(conn, runtime=runtime, principal=counter, record_id=record, reason="有误")
+        forward(conn, runtime=runtime, principal=counter, objection_id=filed["id"])  # provider: due Thu 15
+    rights.clock.set("2026-10-16T08:00")
+    assert state_of(runtime, record) == "disputed"
+
+    with TestClient(create_app(runtime)):  # no schedule unless asked for
+        time.sleep(0.3)
+    assert state_of(runtime, record) == "disputed"
+
+    with TestClient(create_app(runtime, deadlines_every=0.1)):
+        deadline = time.monotonic() + 20
+        while state_of(runtime, record) != "suspended" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert state_of(runtime, record) == "suspended"
