@@ -162,13 +162,14 @@ def runtime(
 
 @pytest.fixture
 def orgs(runtime: Runtime) -> dict[str, str]:
+    """The city collection system forwards for both departments: the tree places them under it."""
     with runtime.engine.begin() as conn:
-        for uscc, name, kind in (
-            (DEPT, "武汉市市场监督管理局", "provider"),
-            (DEPT2, "宜昌市市场监督管理局", "provider"),
-            (CITY, "武汉市公共信用信息共享平台", "credit_office"),
+        for uscc, name, kind, parent in (
+            (CITY, "武汉市公共信用信息共享平台", "credit_office", None),
+            (DEPT, "武汉市市场监督管理局", "provider", CITY),
+            (DEPT2, "宜昌市市场监督管理局", "provider", CITY),
         ):
-            add_organisation(conn, name=name, uscc=uscc, kind=kind, clock=runtime.clock)
+            add_organisation(conn, name=name, uscc=uscc, kind=kind, parent_uscc=parent, clock=runtime.clock)
     return {"dept": DEPT, "dept2": DEPT2, "city": CITY}
 
 

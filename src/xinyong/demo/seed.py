@@ -16,12 +16,18 @@ import sqlalchemy as sa
 from rich.console import Console
 
 from xinyong.catalog.loader import load_catalog
+from xinyong.clock import Clock
 from xinyong.collect.service import BatchSummary, ingest
-from xinyong.demo.generate import licences, make_world, penalties
+from xinyong.demo.generate import World, licences, make_world, penalties
 from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
 from xinyong.security.accounts import create_user
-from xinyong.security.organisations import list_organisations, load_organisations
+from xinyong.security.organisations import (
+    add_organisation,
+    find_organisation,
+    list_organisations,
+    load_organisations,
+)
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import upgrade
 from xinyong.subjects.models import subjects as subjects_table
@@ -76,6 +82,8 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     folder = runtime.settings.home / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     world = make_world(subjects, seed=seed)
+    with runtime.engine.begin() as conn:
+        register_departments(conn, world, parent_uscc=centre["uscc"], clock=runtime.clock)
     end = runtime.clock.today()
     files = {
         "XZXK": licences(
@@ -100,6 +108,25 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     with runtime.engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(subjects_table)).scalar_one()
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)
+
+
+def register_departments(conn: sa.Connection, world: World, *, parent_uscc: str, clock: Clock) -> None:
+    """The generated departments as organisations below the system that sends their files.
+
+    Only a data source itself, or a collection system above it in the organisation tree, may send its
+    records (collect/ownership.py): the demo's files, sent by one system, need the tree to say so.
+    """
+    for uscc, name, division in world.departments.select("uscc", "name", "division").iter_rows():
+        if find_organisation(conn, uscc) is None:
+            add_organisation(
+                conn,
+                name=name,
+                uscc=uscc,
+                kind="provider",
+                parent_uscc=parent_uscc,
+                division_code=division,
+                clock=clock,
+            )
 
 
 def _demo_accounts(conn: sa.Connection, runtime: Runtime) -> Path:
