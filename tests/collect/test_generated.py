@@ -47,7 +47,7 @@ def world():  # type: ignore[no-untyped-def]
 def departments(world, runtime: Runtime, orgs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """The generated departments, below the city collection system that sends their files."""
     with runtime.engine.begin() as conn:
-        register_departments(conn, world, parent_uscc=CITY, clock=runtime.clock)
+        register_departments(conn, world.departments, parent_uscc=CITY, clock=runtime.clock)
 
 
 def _check(generated: Generated, summary_batch: int | None, engine: sa.Engine) -> None:

@@ -173,7 +173,7 @@ def _prepare(url: str) -> None:
         add_organisation(
             conn, name="武汉市公共信用信息共享平台", uscc=CITY, kind="credit_office", clock=FixedClock(NOW)
         )
-        register_departments(conn, _world(), parent_uscc=CITY, clock=FixedClock(NOW))
+        register_departments(conn, _world().departments, parent_uscc=CITY, clock=FixedClock(NOW))
     engine.dispose()
 
 

@@ -12,13 +12,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import sqlalchemy as sa
 from rich.console import Console
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.clock import Clock
 from xinyong.collect.service import BatchSummary, ingest
-from xinyong.demo.generate import World, licences, make_world, penalties
+from xinyong.demo.generate import licences, make_world, penalties
 from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
 from xinyong.security.accounts import create_user
@@ -83,7 +84,7 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     folder.mkdir(parents=True, exist_ok=True)
     world = make_world(subjects, seed=seed)
     with runtime.engine.begin() as conn:
-        register_departments(conn, world, parent_uscc=centre["uscc"], clock=runtime.clock)
+        register_departments(conn, world.departments, parent_uscc=centre["uscc"], clock=runtime.clock)
     end = runtime.clock.today()
     files = {
         "XZXK": licences(
@@ -110,13 +111,15 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)
 
 
-def register_departments(conn: sa.Connection, world: World, *, parent_uscc: str, clock: Clock) -> None:
-    """The generated departments as organisations below the system that sends their files.
+def register_departments(
+    conn: sa.Connection, departments: pl.DataFrame, *, parent_uscc: str, clock: Clock
+) -> None:
+    """The generated departments (World.departments) as organisations below the system sending their files.
 
     Only a data source itself, or a collection system above it in the organisation tree, may send its
     records (collect/ownership.py): the demo's files, sent by one system, need the tree to say so.
     """
-    for uscc, name, division in world.departments.select("uscc", "name", "division").iter_rows():
+    for uscc, name, division in departments.select("uscc", "name", "division").iter_rows():
         if find_organisation(conn, uscc) is None:
             add_organisation(
                 conn,
