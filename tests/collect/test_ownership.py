@@ -8,7 +8,6 @@ the owner, or a collection system the tree places above it, doing the same thing
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,20 +25,20 @@ from .conftest import (
     COMPANY2,
     DEPT,
     DEPT2,
+    OF_DEPT2,
+    OTHER_COMPANY,
     PERSON,
+    REWRITE,
     UNREGISTERED,
     Ingest,
     penalty,
     person_penalty,
     reasons,
+    record_of,
 )
 
 # Another city's collection system: registered, but the tree does not place DEPT2 below it.
 OTHER_SYSTEM = make_uscc("1", "1", "420500", "Q0500009")
-YICHANG = {"cf_sjly": "宜昌市市场监督管理局", "cf_sjlydm": DEPT2, "cf_cfjgdm": DEPT2}
-# What the attacker of the issue sent: the other department's 文号, another penalty, amount and company.
-REWRITE = {"cf_cflb": "警告;罚款", "cf_nr": "警告并处罚款一百元", "cf_nr_fk": "0.01"}
-OTHER_COMPANY = {"xdr_mc": "武汉某某贸易有限公司", "xdr_dm1": COMPANY2}
 
 
 @pytest.fixture(autouse=True)
@@ -49,21 +48,6 @@ def other_system(runtime: Runtime, orgs: dict[str, str]) -> str:
             conn, name="宜昌市信用信息汇集系统", uscc=OTHER_SYSTEM, kind="credit_office", clock=runtime.clock
         )
     return OTHER_SYSTEM
-
-
-def _record(engine: sa.Engine, source: str, key: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                sa.select(records).where(records.c.source_uscc == source, records.c.source_key == key)
-            )
-            .mappings()
-            .first()
-        )
-    if row is None:
-        return None
-    data = row["data"]
-    return {**row, "data": json.loads(data) if isinstance(data, str) else data}
 
 
 def _count(engine: sa.Engine, table: sa.Table) -> int:
@@ -81,15 +65,15 @@ KEY = "武市监罚〔2026〕1号"
 
 
 def test_a_provider_cannot_change_another_departments_record(send: Ingest, engine: sa.Engine) -> None:
-    created = send([penalty(1, **YICHANG)], submitter=CITY)  # the city system forwards for DEPT2
+    created = send([penalty(1, **OF_DEPT2)], submitter=CITY)  # the city system forwards for DEPT2
     assert (created.inserted, created.rejected) == (1, 0)
-    before = _record(engine, DEPT2, KEY)
+    before = record_of(engine, DEPT2, KEY)
     assert before is not None
 
-    attack = send([penalty(1, **YICHANG, **REWRITE, **OTHER_COMPANY)], submitter=DEPT)
+    attack = send([penalty(1, **OF_DEPT2, **REWRITE, **OTHER_COMPANY)], submitter=DEPT)
     assert (attack.inserted, attack.updated, attack.unchanged, attack.rejected) == (0, 0, 0, 1)
     assert reasons(engine, attack.batch_id) == {2: ["row.source_not_permitted"]}
-    after = _record(engine, DEPT2, KEY)
+    after = record_of(engine, DEPT2, KEY)
     assert after == before  # value, amount, subject, version, last batch: all as they were
     assert _count(engine, record_versions) == 0
     with engine.connect() as conn:  # the attacker's batch left no provenance on the record either
@@ -99,18 +83,20 @@ def test_a_provider_cannot_change_another_departments_record(send: Ingest, engin
     assert COMPANY2 not in named  # nor a subject for the company the row named
 
     # The sibling: the same change sent by the system that forwards for DEPT2 is an update.
-    fixed = send([penalty(1, **YICHANG, **REWRITE)], submitter=CITY)
+    fixed = send([penalty(1, **OF_DEPT2, **REWRITE)], submitter=CITY)
     assert (fixed.updated, fixed.rejected) == (1, 0)
-    assert _record(engine, DEPT2, KEY)["data"]["cf_nr_fk"] == "0.01"  # type: ignore[index]
+    assert record_of(engine, DEPT2, KEY)["data"]["cf_nr_fk"] == "0.01"  # type: ignore[index]
 
 
 def test_a_provider_cannot_create_records_in_another_departments_name(
     send: Ingest, engine: sa.Engine
 ) -> None:
-    refused = send([penalty(1, **YICHANG, **OTHER_COMPANY), penalty(2)], submitter=DEPT)
+    refused = send([penalty(1, **OF_DEPT2, **OTHER_COMPANY), penalty(2)], submitter=DEPT)
     assert (refused.inserted, refused.rejected) == (1, 1)  # its own row loads; the other is refused
     assert reasons(engine, refused.batch_id) == {2: ["row.source_not_permitted"]}
-    assert _record(engine, DEPT2, KEY) is None and _record(engine, DEPT, "武市监罚〔2026〕2号") is not None
+    assert (
+        record_of(engine, DEPT2, KEY) is None and record_of(engine, DEPT, "武市监罚〔2026〕2号") is not None
+    )
     with engine.connect() as conn:
         assert conn.execute(sa.select(subjects.c.uscc)).scalars().all() == [COMPANY]
 
@@ -118,7 +104,7 @@ def test_a_provider_cannot_create_records_in_another_departments_name(
 def test_the_message_names_both_organisations_and_no_row_content(
     send: Ingest, engine: sa.Engine, runtime: Runtime
 ) -> None:
-    summary = send([person_penalty(1, **YICHANG)], submitter=DEPT)
+    summary = send([person_penalty(1, **OF_DEPT2)], submitter=DEPT)
     (problem,) = _messages(engine, summary.batch_id)
     assert problem["code"] == "row.source_not_permitted" and problem["field"] == "cf_sjlydm"
     for text in (problem["message_zh"], problem["message_en"]):
@@ -131,9 +117,9 @@ def test_the_message_names_both_organisations_and_no_row_content(
 
 
 def test_a_system_forwards_only_for_what_the_tree_places_below_it(send: Ingest, engine: sa.Engine) -> None:
-    below = send([penalty(1, **YICHANG), penalty(2)], submitter=CITY)
+    below = send([penalty(1, **OF_DEPT2), penalty(2)], submitter=CITY)
     assert (below.inserted, below.rejected) == (2, 0)
-    elsewhere = send([penalty(3, **YICHANG)], submitter=OTHER_SYSTEM)
+    elsewhere = send([penalty(3, **OF_DEPT2)], submitter=OTHER_SYSTEM)
     assert reasons(engine, elsewhere.batch_id) == {2: ["row.source_not_permitted"]}
     upwards = send([penalty(4, cf_sjly="武汉市公共信用信息共享平台", cf_sjlydm=CITY)], submitter=DEPT)
     assert reasons(engine, upwards.batch_id) == {2: ["row.source_not_permitted"]}  # never up the tree
@@ -158,11 +144,11 @@ def test_an_invalid_source_code_is_one_cell_problem_not_two(send: Ingest, engine
 
 def test_a_resubmission_naming_another_subject_is_refused(send: Ingest, engine: sa.Engine) -> None:
     send([penalty(1), penalty(2)])
-    before = _record(engine, DEPT, KEY)
+    before = record_of(engine, DEPT, KEY)
     again = send([penalty(1, cf_nr_fk="5", **OTHER_COMPANY), penalty(2, cf_nr_fk="7")])
     assert (again.updated, again.rejected) == (1, 1)  # the sibling row, same subject, is an update
     assert reasons(engine, again.batch_id) == {2: ["row.subject_changed"]}
-    assert _record(engine, DEPT, KEY) == before
+    assert record_of(engine, DEPT, KEY) == before
     with engine.connect() as conn:
         assert conn.execute(sa.select(subjects.c.uscc)).scalars().all() == [COMPANY]  # nothing created
     (problem,) = _messages(engine, again.batch_id)
