@@ -9,6 +9,7 @@ same conflict shows there only as a lock that outlasted the wait.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,12 +31,15 @@ def dialect_insert(conn: sa.Connection) -> Any:
 
 
 def lost_to_a_concurrent_writer(exc: BaseException) -> bool:
-    """True when `exc` means another transaction wrote the same key first (or locked us out)."""
-    if not isinstance(exc, sa.exc.DBAPIError):
-        return False
-    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+    """True when `exc` means another transaction wrote the same key first (or locked us out).
+
+    Bulk writes go through the driver itself (COPY, executemany: store/bulk.py), so the driver's own
+    exceptions count as well as SQLAlchemy's wrapped ones.
+    """
+    driver_error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if getattr(driver_error, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True
-    return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
+    return isinstance(driver_error, sqlite3.OperationalError) and "database is locked" in str(driver_error)
 
 
 def in_transaction(engine: sa.Engine, work: Callable[[sa.Connection], T], *, attempts: int = ATTEMPTS) -> T:
@@ -48,7 +52,7 @@ def in_transaction(engine: sa.Engine, work: Callable[[sa.Connection], T], *, att
         try:
             with engine.begin() as conn:
                 return work(conn)
-        except sa.exc.DBAPIError as exc:
+        except Exception as exc:
             if attempt == attempts or not lost_to_a_concurrent_writer(exc):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
