@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 
 from xinyong.catalog.loader import load_catalog
@@ -42,6 +43,7 @@ from xinyong.catalog.models import FieldType, Identifier, Item
 from xinyong.clock import FixedClock, SystemClock
 from xinyong.codes import make_uscc
 from xinyong.demo.generate import make_world, penalties
+from xinyong.demo.seed import register_departments
 from xinyong.security.organisations import add_organisation
 from xinyong.store.engine import make_engine, upgrade
 from xinyong.store.tables import rejected_rows
@@ -80,11 +82,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="xinyong-bench-"))
     try:
         item = load_catalog().item("XZCF")
-        path, bad_rows = _generate(work, item, args)
+        path, bad_rows, departments = _generate(work, item, args)
         databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
         ok = True
         for database in databases:
-            ok &= _bench_database(database, path, bad_rows, work, args)
+            ok &= _bench_database(database, path, bad_rows, departments, work, args)
         if not args.no_frictionless:
             _bench_frictionless(path, item, work, args)
         return 0 if ok else 1
@@ -95,13 +97,13 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _generate(work: Path, item: Item, args: argparse.Namespace) -> tuple[Path, set[int]]:
+def _generate(work: Path, item: Item, args: argparse.Namespace) -> tuple[Path, set[int], pl.DataFrame]:
     """The file is made in a separate, spawned process. A child's peak RSS (wait4's ru_maxrss) includes what
     it inherited when it was forked, so the parent must stay small when it starts the measured ingest."""
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        path, bad = pool.submit(
+        path, bad, departments = pool.submit(
             _write_file, work, item.code, args.rows, args.seed, args.bad_fraction, args.encoding
         ).result()
     size = path.stat().st_size / 1e6
@@ -109,12 +111,12 @@ def _generate(work: Path, item: Item, args: argparse.Namespace) -> tuple[Path, s
         f"file      {args.rows:,} rows, {len(bad):,} bad ({len(bad) / args.rows:.1%}), {args.encoding}, "
         f"{size:,.1f} MB; generated in {time.perf_counter() - started:.1f} s"
     )
-    return path, bad
+    return path, bad, departments
 
 
 def _write_file(
     work: Path, item_code: str, rows: int, seed: int, bad_fraction: float, encoding: str
-) -> tuple[Path, set[int]]:
+) -> tuple[Path, set[int], pl.DataFrame]:
     yesterday = SystemClock().today() - dt.timedelta(days=1)
     world = make_world(max(2000, rows // 50), seed=seed)
     generated = penalties(
@@ -127,11 +129,17 @@ def _write_file(
     )
     path = work / "行政处罚.csv"
     path.write_bytes(generated.frame.write_csv().encode(encoding))
-    return path, {i + 2 for i, flag in enumerate(generated.bad.to_list()) if flag}  # CSV row numbers
+    bad = {i + 2 for i, flag in enumerate(generated.bad.to_list()) if flag}  # CSV row numbers
+    return path, bad, world.departments
 
 
 def _bench_database(
-    database: str, path: Path, bad_rows: set[int], work: Path, args: argparse.Namespace
+    database: str,
+    path: Path,
+    bad_rows: set[int],
+    departments: pl.DataFrame,
+    work: Path,
+    args: argparse.Namespace,
 ) -> bool:
     home = work / f"home-{database}"
     home.mkdir()
@@ -146,6 +154,10 @@ def _bench_database(
                 uscc=SUBMITTER,
                 kind="credit_office",
                 clock=FixedClock(SystemClock().now()),
+            )
+            # Only a source or a system the tree places above it may send its records: the tree says so.
+            register_departments(
+                conn, departments, parent_uscc=SUBMITTER, clock=FixedClock(SystemClock().now())
             )
         env = {
             **os.environ,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from xinyong.config import Settings
 from xinyong.runtime import Runtime
 from xinyong.security.organisations import add_organisation
 from xinyong.security.pii import PersonalIdProtector
-from xinyong.store.tables import rejected_rows
+from xinyong.store.tables import records, rejected_rows
 
 # Synthetic but valid codes (GB 32100 / GB 11643 / 15-digit 注册号 check characters).
 DEPT = "11420100Q0100001XM"  # 武汉市市场监督管理局: decides penalties, 数据来源单位
@@ -114,6 +115,18 @@ def penalty(n: int = 1, **changes: str | None) -> dict[str, str | None]:
     return row
 
 
+# A penalty of 宜昌市市场监督管理局: DEPT2 decided it and is its 数据来源单位.
+OF_DEPT2 = {
+    "cf_cfjg": "宜昌市市场监督管理局",
+    "cf_cfjgdm": DEPT2,
+    "cf_sjly": "宜昌市市场监督管理局",
+    "cf_sjlydm": DEPT2,
+}
+# What the attacker of issue #8 changed in another department's record: the penalty, its amount, the company.
+REWRITE = {"cf_cflb": "警告;罚款", "cf_nr": "警告并处罚款一百元", "cf_nr_fk": "0.01"}
+OTHER_COMPANY = {"xdr_mc": "武汉某某贸易有限公司", "xdr_dm1": COMPANY2}
+
+
 def person_penalty(n: int, **changes: str | None) -> dict[str, str | None]:
     return penalty(
         n,
@@ -162,13 +175,14 @@ def runtime(
 
 @pytest.fixture
 def orgs(runtime: Runtime) -> dict[str, str]:
+    """The city collection system forwards for both departments: the tree places them under it."""
     with runtime.engine.begin() as conn:
-        for uscc, name, kind in (
-            (DEPT, "武汉市市场监督管理局", "provider"),
-            (DEPT2, "宜昌市市场监督管理局", "provider"),
-            (CITY, "武汉市公共信用信息共享平台", "credit_office"),
+        for uscc, name, kind, parent in (
+            (CITY, "武汉市公共信用信息共享平台", "credit_office", None),
+            (DEPT, "武汉市市场监督管理局", "provider", CITY),
+            (DEPT2, "宜昌市市场监督管理局", "provider", CITY),
         ):
-            add_organisation(conn, name=name, uscc=uscc, kind=kind, clock=runtime.clock)
+            add_organisation(conn, name=name, uscc=uscc, kind=kind, parent_uscc=parent, clock=runtime.clock)
     return {"dept": DEPT, "dept2": DEPT2, "city": CITY}
 
 
@@ -212,6 +226,22 @@ def reasons(engine: sa.Engine, batch_id: int | None) -> dict[int, list[str]]:
             .order_by(rejected_rows.c.row_number)
         ).all()
     return {r.row_number: [p["code"] for p in r.reasons] for r in found}
+
+
+def record_of(engine: sa.Engine, source: str, key: str) -> dict[str, Any] | None:
+    """The record of one identity as stored (data decoded), or None."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                sa.select(records).where(records.c.source_uscc == source, records.c.source_key == key)
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        return None
+    data = row["data"]
+    return {**row, "data": json.loads(data) if isinstance(data, str) else data}
 
 
 def fields_of(engine: sa.Engine, batch_id: int | None) -> dict[int, list[tuple[str, str | None]]]:

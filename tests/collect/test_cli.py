@@ -18,7 +18,21 @@ from xinyong.cli import app
 from xinyong.config import Settings
 from xinyong.security.models import audit_log
 
-from .conftest import DEPT, PERSON, UNREGISTERED, penalty, person_penalty, write_csv
+from .conftest import (
+    CITY,
+    DEPT,
+    DEPT2,
+    OF_DEPT2,
+    OTHER_COMPANY,
+    PERSON,
+    REWRITE,
+    UNREGISTERED,
+    penalty,
+    person_penalty,
+    reasons,
+    record_of,
+    write_csv,
+)
 
 SUMMARY_KEYS = {"batch_id", "encoding", "received", "inserted", "updated", "unchanged", "rejected", "seconds"}
 
@@ -148,6 +162,36 @@ def test_batch_show_errors_and_timeliness(
     xinyong("batch", "errors", "999", "--out", str(out), code=2)
     xinyong("batch", "errors", str(batch["batch_id"]), "--format", "pdf", "--out", str(out), code=2)
     xinyong("batch", "timeliness", "--since", "yesterday", code=2)
+
+
+def test_the_command_line_holds_a_provider_to_its_own_records(
+    xinyong: Callable[..., Any], tmp_path: Path, engine: sa.Engine
+) -> None:
+    """The same check as the API: `--provider` names who sends, every row's source must be its own."""
+
+    def ingest(name: str, provider: str, rows: list[dict[str, str | None]]) -> dict[str, Any]:
+        path = write_csv(tmp_path / name, rows, encoding="gb18030")
+        return json.loads(
+            xinyong("ingest", str(path), "--item", "XZCF", "--provider", provider, "--json").stdout
+        )
+
+    forwarded = ingest("forwarded.csv", CITY, [penalty(1, **OF_DEPT2)])  # the system above DEPT2: accepted
+    assert (forwarded["inserted"], forwarded["rejected"]) == (1, 0)
+    before = record_of(engine, DEPT2, "武市监罚〔2026〕1号")
+
+    attack = ingest(
+        "attack.csv",
+        DEPT,
+        [penalty(1, **OF_DEPT2, **REWRITE, **OTHER_COMPANY), penalty(7, **OF_DEPT2), penalty(2)],
+    )
+    assert (attack["inserted"], attack["updated"], attack["rejected"]) == (1, 0, 2)
+    assert record_of(engine, DEPT2, "武市监罚〔2026〕1号") == before
+    assert record_of(engine, DEPT2, "武市监罚〔2026〕7号") is None
+    assert record_of(engine, DEPT, "武市监罚〔2026〕2号") is not None  # its own row: accepted
+    assert reasons(engine, attack["batch_id"]) == {
+        2: ["row.source_not_permitted"],
+        3: ["row.source_not_permitted"],
+    }
 
 
 def test_bad_chunk_setting_is_a_usage_error(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.demo.generate import DEFECTS, Generated, licences, make_world, penalties
+from xinyong.demo.seed import register_departments
 from xinyong.runtime import Runtime
 
 from .conftest import CITY, Ingest, reasons
@@ -40,6 +41,13 @@ END = dt.date(2026, 6, 10)  # before the fixed clock's day, so that only the pla
 @pytest.fixture(scope="module")
 def world():  # type: ignore[no-untyped-def]
     return make_world(400, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def departments(world, runtime: Runtime, orgs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """The generated departments, below the city collection system that sends their files."""
+    with runtime.engine.begin() as conn:
+        register_departments(conn, world.departments, parent_uscc=CITY, clock=runtime.clock)
 
 
 def _check(generated: Generated, summary_batch: int | None, engine: sa.Engine) -> None:

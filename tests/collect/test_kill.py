@@ -12,6 +12,7 @@ kill (and after checking that nothing else was left), which is "identical modulo
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import select
@@ -27,7 +28,8 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.clock import FixedClock
-from xinyong.demo.generate import make_world, penalties
+from xinyong.demo.generate import World, make_world, penalties
+from xinyong.demo.seed import register_departments
 from xinyong.security.organisations import add_organisation
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
@@ -43,12 +45,15 @@ DATABASES = [
 ]
 
 
+@functools.cache
+def _world() -> World:
+    return make_world(2000, seed=3)
+
+
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Thousands of rows as providers send them (GB18030, untidy, 2 % defective)."""
-    generated = penalties(
-        make_world(2000, seed=3), ROWS, item=load_catalog().item("XZCF"), seed=5, bad_fraction=0.02
-    )
+    generated = penalties(_world(), ROWS, item=load_catalog().item("XZCF"), seed=5, bad_fraction=0.02)
     path = tmp_path_factory.mktemp("kill") / "行政处罚.csv"
     path.write_bytes(generated.frame.write_csv().encode("gb18030"))
     return path
@@ -168,6 +173,7 @@ def _prepare(url: str) -> None:
         add_organisation(
             conn, name="武汉市公共信用信息共享平台", uscc=CITY, kind="credit_office", clock=FixedClock(NOW)
         )
+        register_departments(conn, _world().departments, parent_uscc=CITY, clock=FixedClock(NOW))
     engine.dispose()
 
 

@@ -24,7 +24,20 @@ from xinyong.store.tables import batches, organisations
 from xinyong.web.app import create_app
 from xinyong.web.deps import CSRF_HEADER
 
-from .conftest import CITY, DEPT, DEPT2, PERSON, csv_bytes, penalty, person_penalty
+from .conftest import (
+    CITY,
+    COMPANY,
+    DEPT,
+    DEPT2,
+    OF_DEPT2,
+    OTHER_COMPANY,
+    PERSON,
+    REWRITE,
+    csv_bytes,
+    penalty,
+    person_penalty,
+    record_of,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 RELAXED = {f"XINYONG_RATE_{k}": "100000/minute" for k in ("PUBLIC", "LOGIN", "USER", "TOKEN")}
@@ -107,6 +120,7 @@ def _upload(client: TestClient, rows: list[dict[str, str | None]], **form: str) 
 
 
 ROWS = [penalty(1), penalty(2, cf_nr_fk=None), person_penalty(3, xdr_zjhm=PERSON[:-1] + "2")]
+KEY1 = "武市监罚〔2026〕1号"
 
 
 def test_upload_poll_and_feedback(api: Api, engine: sa.Engine) -> None:
@@ -199,16 +213,46 @@ def test_unknown_item_and_unsupported_file(api: Api) -> None:
 
 
 def test_a_provider_submits_only_for_itself(api: Api, engine: sa.Engine) -> None:
-    assert _upload(api.dept, ROWS, submitter=DEPT2).status_code == 403
-    # The credit office loads for a provider without a system of its own.
-    response = _upload(api.city, ROWS, submitter=DEPT)
-    assert response.status_code == 201, response.text
+    """Issue #8 item 1 through the API: the form field, and every row's 数据来源单位, new key or existing."""
+    assert _upload(api.dept, ROWS, submitter=DEPT2).status_code == 403  # the form field
+    # Positive control: the city collection system, which the tree places above DEPT2, forwards its record.
+    forwarded = _upload(api.city, [penalty(1, **OF_DEPT2)])
+    assert forwarded.status_code == 201 and forwarded.json()["inserted"] == 1, forwarded.text
+    before = record_of(engine, DEPT2, KEY1)
+    assert before is not None
+
+    # The provider's token sends DEPT2's existing record changed (penalty, amount, company), a new record in
+    # DEPT2's name, and one row of its own.
+    attack = _upload(
+        api.dept,
+        [penalty(1, **OF_DEPT2, **REWRITE, **OTHER_COMPANY), penalty(7, **OF_DEPT2), penalty(2)],
+    )
+    assert attack.status_code == 201, attack.text
+    body = attack.json()
+    assert (body["inserted"], body["updated"], body["unchanged"], body["rejected"]) == (1, 0, 0, 2)
+    after = record_of(engine, DEPT2, KEY1)
+    assert after == before  # value, amount, subject, version: untouched
+    assert (after["data"]["cf_nr_fk"], after["data"]["xdr_dm1"]) == ("3", COMPANY)  # type: ignore[index]
+    assert record_of(engine, DEPT2, "武市监罚〔2026〕7号") is None
+    assert record_of(engine, DEPT, "武市监罚〔2026〕2号") is not None  # the owner itself is accepted
+    feedback = api.dept.get(f"/api/v1/batches/{body['batch_id']}/errors", params={"format": "csv"})
+    rows = list(csv.reader(io.StringIO(feedback.content.decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["2", "3"]
+    assert all("无权新增或更改该单位的记录" in r[-1] and "宜昌市市场监督管理局" in r[-1] for r in rows[1:])
+
+    # The credit office loading for a provider (form field) is held to that provider's rows, the same way.
+    for_dept = _upload(api.city, [penalty(3), penalty(8, **OF_DEPT2, cf_nr_fk="9")], submitter=DEPT)
+    assert for_dept.status_code == 201, for_dept.text
+    assert (for_dept.json()["inserted"], for_dept.json()["rejected"]) == (1, 1)
     with engine.connect() as conn:
-        submitter = conn.execute(
-            sa.select(organisations.c.uscc).join(batches, batches.c.submitter_id == organisations.c.id)
+        submitters = conn.execute(
+            sa.select(organisations.c.uscc)
+            .join(batches, batches.c.submitter_id == organisations.c.id)
+            .where(batches.c.id == for_dept.json()["batch_id"])
         ).scalar_one()
-    assert submitter == DEPT
-    assert api.dept.get(f"/api/v1/batches/{response.json()['batch_id']}").status_code == 200
+    assert submitters == DEPT
+    assert api.dept.get(f"/api/v1/batches/{for_dept.json()['batch_id']}").status_code == 200
+    assert record_of(engine, DEPT2, "武市监罚〔2026〕8号") is None
 
 
 def test_feed_declaration_limits_a_providers_items(api: Api) -> None:

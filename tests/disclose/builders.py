@@ -159,6 +159,9 @@ def build_timeline(runtime: Runtime, tmp: Path, *, catalog: Catalog | None = Non
         add_organisation(
             conn, name="湖北省社会信用信息归集系统", uscc=SUBMITTER, kind="provider", clock=clock
         )
+        # The departments whose records the system forwards sit below it in the organisation tree.
+        for uscc, name in (ENV_BUREAU, SAMR_BUREAU, LICENSER):
+            add_organisation(conn, name=name, uscc=uscc, kind="provider", parent_uscc=SUBMITTER, clock=clock)
     for item_code, rows in (("XZCF", PENALTIES), ("XZXK", LICENCES)):
         path = write_file(tmp / f"{item_code}.csv", catalog, item_code, list(rows.values()))
         summary = ingest(runtime, path=path, item_code=item_code, submitter_uscc=SUBMITTER, catalog=catalog)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from xinyong.catalog.loader import load_catalog
 from xinyong.collect.service import ingest
 from xinyong.demo.generate import make_world, penalties
+from xinyong.demo.seed import register_departments
 from xinyong.disclose.limits import QueryRefused, time_limit
 from xinyong.disclose.lists import ListFilter, departments, publicity_list
 from xinyong.disclose.service import assess, record_facts, source_names
@@ -36,6 +37,8 @@ def crowd(timeline: Timeline, tmp_path: Path) -> Timeline:
     )
     path = tmp_path / "crowd.csv"
     generated.frame.write_csv(path)
+    with timeline.runtime.engine.begin() as conn:  # the system forwards for them: the tree must say so
+        register_departments(conn, world.departments, parent_uscc=SUBMITTER, clock=timeline.runtime.clock)
     assert ingest(timeline.runtime, path=path, item_code="XZCF", submitter_uscc=SUBMITTER).rejected == 0
     return timeline
 

@@ -7,7 +7,7 @@ import pytest
 from xinyong.codes import check_uscc
 from xinyong.problems import ProblemError
 from xinyong.runtime import Runtime
-from xinyong.security.organisations import add_organisation, list_organisations, load_organisations
+from xinyong.security.organisations import add_organisation, list_organisations, load_organisations, subtree
 from xinyong.security.roles import load_roles, parse_roles
 
 from .conftest import PROVIDER
@@ -54,6 +54,23 @@ def test_adding_checks_code_kind_and_parent(runtime: Runtime) -> None:
             with pytest.raises(ProblemError) as refused:
                 add_organisation(conn, name="某机构", clock=runtime.clock, **values)  # type: ignore[arg-type]
             assert code in {p.code for p in refused.value.problems}, refused.value
+
+
+def test_subtree_is_the_organisation_and_everything_below_it(runtime: Runtime) -> None:
+    """Whose records an organisation may send (collect/ownership.py): itself and what it forwards for."""
+    with runtime.engine.begin() as conn:
+        load_organisations(conn, runtime.clock)
+        tree = list_organisations(conn)
+        root = tree[0]["uscc"]
+        wuhan = next(o for o in tree if o["name"].startswith("武汉市社会信用体系建设领导小组办公室"))
+        counties = {o["uscc"] for o in tree if o["parent_uscc"] == wuhan["uscc"]}
+        police = next(o["uscc"] for o in tree if o["name"] == "湖北省公安厅")
+        assert set(subtree(conn, wuhan["uscc"])) == {wuhan["uscc"], *counties} and len(counties) == 6
+        assert set(subtree(conn, root)) == {o["uscc"] for o in tree}  # the root forwards for everyone
+        assert subtree(conn, police) == {police: "湖北省公安厅"}  # a department: only itself
+        county = sorted(counties)[0]
+        assert set(subtree(conn, county.lower())) == {county}  # a code as typed finds the organisation
+        assert subtree(conn, "91420100MA4K00016X") == {}  # unknown: nobody
 
 
 def test_roles_file_is_complete_and_every_grant_has_a_source() -> None:

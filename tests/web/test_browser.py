@@ -27,6 +27,7 @@ from xinyong.clock import FixedClock
 from xinyong.collect.service import ingest
 from xinyong.config import Settings
 from xinyong.demo.generate import licences, make_world, penalties
+from xinyong.demo.seed import register_departments
 from xinyong.disclose.search import rebuild
 from xinyong.runtime import Runtime
 from xinyong.security.pii import PersonalIdProtector
@@ -61,6 +62,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     )
     timeline = build_timeline(runtime, home)
     world = make_world(150, seed=11)
+    with engine.begin() as conn:  # the system forwards for them: the tree must say so
+        register_departments(conn, world.departments, parent_uscc=SUBMITTER, clock=runtime.clock)
     catalog = load_catalog()
     for make, code in ((penalties, "XZCF"), (licences, "XZXK")):
         generated = make(world, 200, item=catalog.item(code), seed=11, end=dt.date(2026, 6, 14))

@@ -52,11 +52,24 @@ def content_hash(data: pl.Expr) -> pl.Expr:
 
 
 def load_chunk(
-    conn: sa.Connection, rows: pl.DataFrame, *, item_code: str, batch_id: int, now: dt.datetime
+    conn: sa.Connection,
+    rows: pl.DataFrame,
+    *,
+    item_code: str,
+    batch_id: int,
+    now: dt.datetime,
+    existing: pl.DataFrame | None = None,
 ) -> dict[str, int]:
+    """`existing`: what existing_records() said about these rows' keys, when the caller already asked."""
     rows = rows.select([pl.col(c).cast(t) for c, t in ROW_SCHEMA.items()])
-    existing = _existing(conn, rows, item_code)
-    classified = rows.join(existing, on=["source_uscc", "source_key"], how="left", maintain_order="left")
+    if existing is None:
+        existing = existing_records(conn, rows, item_code)
+    classified = rows.join(
+        existing.select("source_uscc", "source_key", "record_id", "old_hash"),
+        on=["source_uscc", "source_key"],
+        how="left",
+        maintain_order="left",
+    )
     changed_ids = classified.filter(
         pl.col("record_id").is_not_null() & (pl.col("old_hash") != pl.col("content_hash"))
     )["record_id"].to_list()
@@ -87,13 +100,15 @@ def load_chunk(
     return {"inserted": inserted.height, "updated": updated.height, "unchanged": unchanged.height}
 
 
-def _existing(conn: sa.Connection, rows: pl.DataFrame, item_code: str) -> pl.DataFrame:
+def existing_records(conn: sa.Connection, rows: pl.DataFrame, item_code: str) -> pl.DataFrame:
+    """The records these rows' identities (source_uscc, source_key) already have: id, hash and subject."""
     empty = pl.DataFrame(
         schema={
             "source_uscc": pl.String,
             "source_key": pl.String,
             "record_id": pl.Int64,
             "old_hash": pl.String,
+            "old_subject": pl.Int64,
         }
     )
     if conn.execute(sa.select(records.c.id).where(records.c.item_code == item_code).limit(1)).first() is None:
@@ -107,7 +122,7 @@ def _existing(conn: sa.Connection, rows: pl.DataFrame, item_code: str) -> pl.Dat
     insert_frame(conn, KEYS, rows.select("source_uscc", "source_key", "row_number"))
     found = conn.execute(
         sa.text(
-            f"""SELECT k.source_uscc, k.source_key, r.id, r.content_hash FROM {KEYS} k
+            f"""SELECT k.source_uscc, k.source_key, r.id, r.content_hash, r.subject_id FROM {KEYS} k
                 JOIN records r ON r.item_code = :item AND r.source_uscc = k.source_uscc
                               AND r.source_key = k.source_key"""
         ),

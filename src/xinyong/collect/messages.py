@@ -48,6 +48,32 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "与本文件第 {first} 行重复（同一{key_zh}），只保留第一行，请删除重复行",
         "duplicates row {first} of this file (same {key_en}); only the first is kept — remove the duplicate",
     ),
+    # Who may write the record (collect/ownership.py). Organisations are named; no cell of the row is quoted.
+    "row.source_not_permitted": (
+        "报送单位“{submitter_name}”（{submitter}）既不是数据来源单位“{source_name}”（{source}）本身，"
+        "也不是组织机构树中为其汇集转报的系统，无权新增或更改该单位的记录；本行未入库，该单位的记录未作改动",
+        "The submitter {submitter_name} ({submitter}) is neither the data source {source_name} ({source}) "
+        "nor a collection system that forwards for it in the organisation tree, so it may not create or "
+        "change that source's records; the row was not loaded and nothing of that source changed",
+    ),
+    "row.source_unregistered": (
+        "数据来源单位 {source} 未在平台登记，无法确认报送单位“{submitter_name}”（{submitter}）可以代其报送；"
+        "本行未入库。如确由本单位汇集转报，请信用信息中心先登记该单位：xinyong org add --name 单位名称 "
+        "--uscc {source} --kind provider --parent {submitter}",
+        "The data source {source} is not registered, so nothing shows that the submitter {submitter_name} "
+        "({submitter}) may send its records; the row was not loaded. If the submitter does forward for it, "
+        "the credit information centre registers it first: xinyong org add --name NAME --uscc {source} "
+        "--kind provider --parent {submitter}",
+    ),
+    "row.subject_changed": (
+        "数据来源单位 {source} 已报送过同一{key_zh}的记录，但本行的行政相对人与该记录不同：重报不能更改记录"
+        "所指的信用主体，本行未入库，原记录未作改动。请核对{key_zh}和行政相对人；如原记录的主体确有错误，"
+        "请联系信用信息中心按更正程序处理",
+        "The data source {source} has already sent a record with the same {key_en}, naming another "
+        "subject than this row: a re-submission cannot change which subject a record is about, so the row "
+        "was not loaded and the record is unchanged. Check the {key_en} and the subject; if the record "
+        "names the wrong subject, ask the credit information centre for a correction",
+    ),
     "row.source_unknown": (
         "数据来源单位统一社会信用代码“{raw}”无效，无法确定记录来源",
         "the data source's USCC '{raw}' is invalid, so the record's source is unknown",

@@ -9,6 +9,7 @@ included — is one transaction: a crash part-way leaves nothing behind, and sen
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -21,10 +22,11 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import FieldSpec, Identifier, Item
-from xinyong.collect import load, prepare
+from xinyong.collect import load, ownership, prepare
 from xinyong.collect.columns import ColumnMap, map_columns
 from xinyong.collect.feeds import load_feeds
 from xinyong.collect.messages import row_problem
+from xinyong.collect.ownership import SOURCE_PROBLEM, SUBJECT_CHANGED, Submitter
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, norm, raw
 from xinyong.collect.readers import ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
@@ -33,7 +35,8 @@ from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security.masking import mask_id_number
-from xinyong.store.tables import batches, catalog_versions, organisations, rejected_rows
+from xinyong.store.concurrency import dialect_insert, in_transaction
+from xinyong.store.tables import batches, catalog_versions, rejected_rows
 from xinyong.subjects.resolve import resolve_frame
 
 CHUNK_ROWS = 200_000
@@ -112,7 +115,7 @@ def ingest(
     summary = BatchSummary(batch_id=None, item=item.code, status="loading", filename=filename or path.name)
 
     with runtime.engine.connect() as conn:
-        submitter = _submitter(conn, submitter_uscc)
+        sender = ownership.submitter(conn, submitter_uscc)
     feed_problem, feed = _feed(runtime, submitter_uscc, item)
     try:
         if feed_problem:
@@ -127,7 +130,7 @@ def ingest(
         if feed is not None:
             _check_volume(feed, read.height, summary)
     except ProblemError as refusal:
-        return _refuse(runtime, summary, refusal, submitter, catalog, now, timer() - started)
+        return _refuse(runtime, summary, refusal, sender, catalog, now, timer() - started)
     report("read", read.height, read.height)
 
     ctx = Context(
@@ -137,28 +140,35 @@ def ingest(
         default_source=submitter_uscc,
         deadline_working_days=_deadline(item),
     )
+    before = summary
+
+    def attempt(conn: sa.Connection) -> BatchSummary:
+        # A fresh summary each attempt: an attempt lost to a concurrent writer is rolled back, counts too.
+        summary = dataclasses.replace(before, problems=list(before.problems), warnings=list(before.warnings))
+        _load(
+            conn,
+            read,
+            columns,
+            ctx,
+            summary,
+            sender,
+            catalog,
+            runtime,
+            calendar,
+            now,
+            chunk_rows,
+            report,
+        )
+        summary.seconds = timer() - started
+        _finish_batch(conn, summary, runtime.clock.now())
+        return summary
+
     try:
-        with runtime.engine.begin() as conn:
-            _load(
-                conn,
-                read,
-                columns,
-                ctx,
-                summary,
-                submitter,
-                catalog,
-                runtime,
-                calendar,
-                now,
-                chunk_rows,
-                report,
-            )
-            summary.seconds = timer() - started
-            _finish_batch(conn, summary, runtime.clock.now())
+        summary = in_transaction(runtime.engine, attempt)
     except ProblemError as refusal:  # a CSV found malformed part-way: nothing of it stays
         fresh = BatchSummary(batch_id=None, item=item.code, status="loading", filename=summary.filename)
         fresh.format, fresh.encoding, fresh.received = read.format, read.encoding, read.height
-        return _refuse(runtime, fresh, refusal, submitter, catalog, now, timer() - started)
+        return _refuse(runtime, fresh, refusal, sender, catalog, now, timer() - started)
     report("loaded", read.height, read.height)
     return summary
 
@@ -167,7 +177,7 @@ def _refuse(
     runtime: Runtime,
     summary: BatchSummary,
     refusal: ProblemError,
-    submitter: int,
+    sender: Submitter,
     catalog: Catalog,
     now: dt.datetime,
     seconds: float,
@@ -177,7 +187,7 @@ def _refuse(
     summary.rejected = summary.received  # a refused file rejects every row it had: it still reconciles
     summary.seconds = seconds
     with runtime.engine.begin() as conn:
-        summary.batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+        summary.batch_id = _insert_batch(conn, summary, sender.id, _catalog_version(conn, catalog, now), now)
     return summary
 
 
@@ -187,7 +197,7 @@ def _load(
     columns: ColumnMap,
     ctx: Context,
     summary: BatchSummary,
-    submitter: int,
+    sender: Submitter,
     catalog: Catalog,
     runtime: Runtime,
     calendar: WorkdayCalendar,
@@ -197,7 +207,7 @@ def _load(
 ) -> None:
     """Every chunk of the file, checked and loaded inside the batch's one transaction."""
     item = ctx.item
-    batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
+    batch_id = _insert_batch(conn, summary, sender.id, _catalog_version(conn, catalog, now), now)
     summary.batch_id = batch_id
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
     row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
@@ -205,19 +215,45 @@ def _load(
     for chunk in read.batches(chunk_rows):
         shaped = _shape(chunk, columns, item, first_row=start + row_offset)
         prepared = prepare.prepare(shaped, ctx)
+        prepared = ownership.mark_sources(conn, prepared, ctx, sender)
         prepared, seen = _mark_duplicates(prepared, seen)
         failed = pl.any_horizontal(
-            [pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")]
+            [pl.col(err(f.code)).is_not_null() for f in item.fields]
+            + [pl.col("__dup"), pl.col(SOURCE_PROBLEM).is_not_null()]
         )
-        bad = prepared.filter(failed)
+        bad = prepared.filter(failed).with_columns(pl.lit(False).alias(SUBJECT_CHANGED))
         good = prepared.filter(~failed)
+        # Rows that would re-point an existing record to another subject join the rejected ones.
+        candidates = _subject_candidates(good, item)
+        existing = load.existing_records(
+            conn,
+            good.select(
+                pl.col(SOURCE).alias("source_uscc"),
+                pl.col(KEY).alias("source_key"),
+                pl.col(ROW).alias("row_number"),
+            ),
+            item.code,
+        )
+        old_subject = good.join(
+            existing,
+            left_on=[SOURCE, KEY],
+            right_on=["source_uscc", "source_key"],
+            how="left",
+            maintain_order="left",
+        )["old_subject"]
+        changed, keep = ownership.subject_changes(conn, candidates, old_subject, protector=runtime.protector)
+        if changed.any():
+            bad = pl.concat([bad, good.filter(changed).with_columns(changed.filter(changed))]).sort(ROW)
+            good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
         # Only the catalogue's columns are kept: an unknown column is reported, never stored.
         kept = chunk.select(list(columns.mapped))
-        _store_rejected(conn, bad, kept, ctx, batch_id, runtime, first_row=start + row_offset)
+        _store_rejected(conn, bad, kept, ctx, sender, batch_id, runtime, first_row=start + row_offset)
         summary.rejected += bad.height
-        rows = _record_rows(conn, good, ctx, runtime, calendar, batch_id)
+        rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
         summary.late += int(rows["late"].sum() or 0)
-        counts = load.load_chunk(conn, rows, item_code=item.code, batch_id=batch_id, now=now)
+        counts = load.load_chunk(
+            conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
+        )
         summary.inserted += counts["inserted"]
         summary.updated += counts["updated"]
         summary.unchanged += counts["unchanged"]
@@ -243,23 +279,6 @@ def _deadline(item: Item) -> int | None:
             )
         )
     return int(rule.working_days)
-
-
-def _submitter(conn: sa.Connection, uscc: str) -> int:
-    org = conn.execute(
-        sa.select(organisations.c.id).where(organisations.c.uscc == uscc.strip().upper())
-    ).scalar()
-    if org is None:
-        raise ProblemError(
-            Problem(
-                "batch.unknown_submitter",
-                f"报送单位 {uscc} 尚未在平台登记，请信用信息中心先用 "
-                f"`xinyong org add --name 单位名称 --uscc {uscc} --kind provider` 登记后再报送",
-                f"The submitter {uscc} is not registered: the credit information centre registers it with "
-                f"`xinyong org add --name NAME --uscc {uscc} --kind provider`, then send again",
-            )
-        )
-    return int(org)
 
 
 def _feed(runtime: Runtime, submitter_uscc: str, item: Item) -> tuple[Problem | None, Any]:
@@ -302,17 +321,19 @@ def _check_volume(feed: Any, rows: int, summary: BatchSummary) -> None:
 
 
 def _catalog_version(conn: sa.Connection, catalog: Catalog, now: dt.datetime) -> int:
-    found = conn.execute(
-        sa.select(catalog_versions.c.id).where(catalog_versions.c.sha256 == catalog.sha256)
-    ).scalar()
-    if found is not None:
-        return int(found)
-    content = catalog.file.model_dump_json(by_alias=True)
-    return conn.execute(
-        catalog_versions.insert()
-        .values(sha256=catalog.sha256, edition=catalog.edition, content=content, created_at=now)
-        .returning(catalog_versions.c.id)
-    ).scalar_one()
+    """The catalogue edition's row, registered once. It is part of the batch's transaction (a killed first
+    batch leaves no trace); a concurrent first batch waits at the insert for the other, then finds its row."""
+    find = sa.select(catalog_versions.c.id).where(catalog_versions.c.sha256 == catalog.sha256)
+    found = conn.execute(find).scalar()
+    if found is None:
+        content = catalog.file.model_dump_json(by_alias=True)
+        conn.execute(
+            dialect_insert(conn)(catalog_versions)
+            .values(sha256=catalog.sha256, edition=catalog.edition, content=content, created_at=now)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+        found = conn.execute(find).scalar_one()
+    return int(found)
 
 
 def _insert_batch(
@@ -381,6 +402,7 @@ def _store_rejected(
     bad: pl.DataFrame,
     chunk: pl.DataFrame,
     ctx: Context,
+    sender: Submitter,
     batch_id: int,
     runtime: Runtime,
     *,
@@ -396,7 +418,7 @@ def _store_rejected(
     for cells, original in zip(
         bad.iter_rows(named=True), originals.drop("__i").iter_rows(named=True), strict=True
     ):
-        reasons = prepare.explain(cells, ctx)
+        reasons = prepare.explain(cells, ctx) + ownership.explain(cells, ctx, sender)
         if cells["__dup"]:
             reasons.append(
                 row_problem(
@@ -458,13 +480,15 @@ def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 def _record_rows(
     conn: sa.Connection,
     good: pl.DataFrame,
+    candidates: pl.DataFrame,
+    keep: pl.Series,
     ctx: Context,
     runtime: Runtime,
     calendar: WorkdayCalendar,
     batch_id: int,
 ) -> pl.DataFrame:
     item = ctx.item
-    subject_ids = _resolve_subjects(conn, good, item, runtime, batch_id)
+    subject_ids = _resolve_subjects(conn, candidates, keep, runtime, batch_id)
     personal = [f.code for f in item.fields if _is_personal_id(f)]
     masked = [
         pl.col(norm(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(norm(c))
@@ -525,10 +549,8 @@ def _originals(frame: pl.DataFrame, item: Item) -> pl.Expr:
     )
 
 
-def _resolve_subjects(
-    conn: sa.Connection, good: pl.DataFrame, item: Item, runtime: Runtime, batch_id: int
-) -> pl.Series:
-    """Each good row's subject, through the registry's one (vectorised) resolution."""
+def _subject_candidates(good: pl.DataFrame, item: Item) -> pl.DataFrame:
+    """Each good row's view of its subject: identifiers per scheme, name and kind (what resolution takes)."""
     roles = item.subject_fields.roles()
     kinds = {value: kinds[0].value for value, kinds in (item.subject_kind_values or {}).items()}
     placeholders = [p for f in item.fields for p in f.placeholder]
@@ -542,7 +564,7 @@ def _resolve_subjects(
         scheme: pl.when(~role(scheme).is_in(placeholders)).then(role(scheme))
         for scheme in ("uscc", "regno", "orgcode", "taxno", "inst_cert", "social_org_cert")
     }
-    frame = good.select(
+    return good.select(
         *[expr.alias(scheme) for scheme, expr in org_ids.items()],
         pl.when(is_card).then(number).alias("idcard"),
         # Other documents (passports...) are only unique with their type: "护照:E12345678".
@@ -550,13 +572,24 @@ def _resolve_subjects(
         role("name").alias("name"),
         role("kind").replace_strict(kinds, default=None, return_dtype=pl.String).alias("kind"),
     )
+
+
+def _resolve_subjects(
+    conn: sa.Connection, candidates: pl.DataFrame, keep: pl.Series, runtime: Runtime, batch_id: int
+) -> pl.Series:
+    """Each good row's subject, through the registry's one (vectorised) resolution; rows that keep their
+    record's subject (`keep`, see ownership.subject_changes) are not resolved."""
+    todo = keep.is_null()
+    frame = candidates.filter(todo)
     unique = frame.unique(maintain_order=True)
     resolved = resolve_frame(
         conn, unique, now=runtime.clock.now(), protector=runtime.protector, source=f"batch:{batch_id}"
     )
     ids = unique.with_columns(resolved["subject_id"].alias("__subject"))
     joined = frame.join(ids, on=frame.columns, how="left", nulls_equal=True, maintain_order="left")
-    return joined["__subject"]
+    if todo.all():
+        return joined["__subject"]
+    return keep.scatter(todo.arg_true(), joined["__subject"])
 
 
 def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, loaded: pl.DataFrame) -> None:

@@ -4,7 +4,9 @@ and lists the batches it sent (the credit office lists everyone's).
 The submitter is the organisation of the token (or signed-in user); the credit office may name another
 organisation (`submitter`) when it loads data for a provider without a system of its own. Which items a
 provider may send is its feed declaration's business (collect/feeds.py): the service refuses an
-undeclared item as a refused batch, which the API answers with 422 and the problems.
+undeclared item as a refused batch, which the API answers with 422 and the problems. Whose records the
+submitter may write is checked row by row in the service (collect/ownership.py), the same check the command
+line goes through: a row naming another department as its source is rejected, never loaded.
 """
 
 from __future__ import annotations

@@ -16,16 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 from rich.console import Console
 
 from xinyong.catalog.loader import load_catalog
+from xinyong.clock import Clock
 from xinyong.collect.service import BatchSummary, ingest
 from xinyong.demo.generate import licences, make_world, penalties, registrations
 from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
 from xinyong.security.accounts import create_user
-from xinyong.security.organisations import list_organisations, load_organisations
+from xinyong.security.organisations import (
+    add_organisation,
+    find_organisation,
+    list_organisations,
+    load_organisations,
+)
 from xinyong.security.roles import load_roles
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import upgrade
@@ -82,6 +89,14 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     folder = runtime.settings.home / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     world = make_world(subjects, seed=seed)
+    with runtime.engine.begin() as conn:
+        register_departments(
+            conn,
+            world.departments,
+            parent_of={"market": by_name[MARKET_REGULATOR]["uscc"]},
+            default_parent=by_name[CENTRE]["uscc"],
+            clock=runtime.clock,
+        )
     end = runtime.clock.today()
     files = {  # registrations first: every organisation is on the platform before anything is said of it
         "QYJC": (registrations(world, item=catalog.item("QYJC"), end=end), by_name[MARKET_REGULATOR]),
@@ -111,6 +126,34 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
     with runtime.engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(subjects_table)).scalar_one()
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)
+
+
+def register_departments(
+    conn: sa.Connection,
+    departments: pl.DataFrame,
+    *,
+    parent_of: dict[str, str],
+    default_parent: str,
+    clock: Clock,
+) -> None:
+    """The generated departments (World.departments) as organisations below the system sending their files.
+
+    Only a data source itself, or an organisation above it in the organisation tree, may send its records
+    (collect/ownership.py): the city market bureaus sit below the provincial market regulator, which sends
+    their registrations; every other department below the centre, which sends their licences and penalties.
+    """
+    rows = departments.select("kind", "uscc", "name", "division").iter_rows()
+    for kind, uscc, name, division in rows:
+        if find_organisation(conn, uscc) is None:
+            add_organisation(
+                conn,
+                name=name,
+                uscc=uscc,
+                kind="provider",
+                parent_uscc=parent_of.get(kind, default_parent),
+                division_code=division,
+                clock=clock,
+            )
 
 
 def _demo_accounts(conn: sa.Connection, runtime: Runtime, by_name: dict[str, dict[str, Any]]) -> Path:

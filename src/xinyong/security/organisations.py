@@ -118,6 +118,20 @@ def require_organisation(conn: sa.Connection, uscc: str) -> dict[str, Any]:
     return org
 
 
+def subtree(conn: sa.Connection, uscc: str) -> dict[str, str]:
+    """The organisation and every organisation below it in the tree, USCC -> name (empty if unknown).
+
+    This is whose records the organisation may send: its own, and those of the departments and lower
+    systems a collection system forwards for (汇集转报). One recursive query, on both databases.
+    """
+    o = organisations
+    top = sa.select(o.c.id, o.c.uscc, o.c.name).where(o.c.uscc == normalize_code(uscc))
+    tree = top.cte("tree", recursive=True)
+    below = sa.select(o.c.id, o.c.uscc, o.c.name).join(tree, o.c.parent_id == tree.c.id)
+    tree = tree.union(below)  # UNION, not UNION ALL: a cycle typed into the table ends, never loops
+    return {row.uscc: row.name for row in conn.execute(sa.select(tree.c.uscc, tree.c.name))}
+
+
 def list_organisations(conn: sa.Connection, *, kind: str | None = None) -> list[dict[str, Any]]:
     """Organisations in tree order (each after its parent), with `depth` and `parent_uscc`."""
     parent = organisations.alias("parent")

@@ -43,16 +43,7 @@ def resolve_frame(
     """`frame`: optional columns per identifier scheme, `name`, `kind`. Returns one row per input row:
     subject_id, created (a subject made by this call), split (identifiers pointing at two subjects)."""
     cands = _with_all_columns(frame).with_row_index("ci")
-    pairs = _pairs(cands, protector)
-    owners = _owners(conn, pairs.select("scheme", "value").unique())
-    pairs = pairs.join(owners, on=["scheme", "value"], how="left")
-
-    matched = (
-        pairs.filter(pl.col("owner").is_not_null())
-        .sort("ci", "rank")
-        .group_by("ci", maintain_order=True)
-        .agg(pl.col("owner").first().alias("direct"), pl.col("owner").n_unique().alias("owners"))
-    )
+    pairs, matched = _matched(conn, _pairs(cands, protector))
     labels = (
         cands.select("ci")
         .join(matched, on="ci", how="left")
@@ -85,6 +76,38 @@ def resolve_frame(
     _names(conn, cands, result, new_names, now=now, source=source)
     _split_evidence(conn, result, pairs, now=now, source=source)
     return result.drop("ci")
+
+
+def match_frame(conn: sa.Connection, frame: pl.DataFrame, *, protector: PersonalIdProtector) -> pl.DataFrame:
+    """Rule 1 alone, writing nothing: per input row, `subject_id` (the subject its most trusted known
+    identifier points to, null when none is known) and `identified` (whether the row has any identifier).
+
+    resolve_frame would give a matched row this same subject; a row it would create a subject for has
+    no subject here. A caller can so ask "which subject does this row name?" before deciding to write.
+    """
+    cands = _with_all_columns(frame).with_row_index("ci")
+    pairs, matched = _matched(conn, _pairs(cands, protector))
+    return (
+        cands.select("ci")
+        .join(matched, on="ci", how="left", maintain_order="left")
+        .select(
+            pl.col("direct").alias("subject_id"),
+            pl.col("ci").is_in(pairs["ci"].implode()).alias("identified"),
+        )
+    )
+
+
+def _matched(conn: sa.Connection, pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The pairs with the subject owning each (`owner`), and per candidate its most trusted owner."""
+    owners = _owners(conn, pairs.select("scheme", "value").unique())
+    pairs = pairs.join(owners, on=["scheme", "value"], how="left")
+    matched = (
+        pairs.filter(pl.col("owner").is_not_null())
+        .sort("ci", "rank")
+        .group_by("ci", maintain_order=True)
+        .agg(pl.col("owner").first().alias("direct"), pl.col("owner").n_unique().alias("owners"))
+    )
+    return pairs, matched
 
 
 def _with_all_columns(frame: pl.DataFrame) -> pl.DataFrame:
