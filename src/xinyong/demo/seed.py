@@ -94,7 +94,7 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
             conn,
             world.departments,
             parent_of={"market": by_name[MARKET_REGULATOR]["uscc"]},
-            default_parent=by_name[CENTRE]["uscc"],
+            parent_uscc=by_name[CENTRE]["uscc"],
             clock=runtime.clock,
         )
     end = runtime.clock.today()
@@ -132,9 +132,9 @@ def register_departments(
     conn: sa.Connection,
     departments: pl.DataFrame,
     *,
-    parent_of: dict[str, str],
-    default_parent: str,
+    parent_uscc: str,
     clock: Clock,
+    parent_of: dict[str, str] | None = None,
 ) -> None:
     """The generated departments (World.departments) as organisations below the system sending their files.
 
@@ -150,7 +150,7 @@ def register_departments(
                 name=name,
                 uscc=uscc,
                 kind="provider",
-                parent_uscc=parent_of.get(kind, default_parent),
+                parent_uscc=(parent_of or {}).get(kind, parent_uscc),
                 division_code=division,
                 clock=clock,
             )
