@@ -223,14 +223,3 @@ def test_uploads_leave_no_temporary_files(api: Api, tmp_path: Path, monkeypatch:
     _upload(api.dept, ROWS)
     _upload(api.dept, [{**penalty(1), "血型": "A"}])
     assert not list(tmp_path.glob("xinyong-upload-*"))
-
-
-def test_an_upload_over_the_limit_is_refused_and_nothing_is_loaded(
-    api: Api, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("xinyong.collect.views.upload_limit", lambda: 200)
-    response = _upload(api.dept, ROWS)
-    assert response.status_code == 413
-    assert "拆分" in response.json()["detail"]["message_zh"]
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(batches)).scalar_one() == 0

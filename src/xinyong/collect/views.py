@@ -26,28 +26,10 @@ from xinyong.security import audit
 from xinyong.security.access import check
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 _COPY_BLOCK = 1 << 20
-# A province's biggest monthly export is a few hundred MB; anything larger is a mistake or an attack.
-DEFAULT_UPLOAD_MAX_MB = 512
-
-
-def upload_limit() -> int:
-    return int(os.environ.get("XINYONG_UPLOAD_MAX_MB", DEFAULT_UPLOAD_MAX_MB)) << 20
-
-
-def _too_large(limit: int) -> HTTPException:
-    mb = limit >> 20
-    return HTTPException(
-        status_code=413,
-        detail={
-            "code": "batch.too_large",
-            "message_zh": f"上传文件超过 {mb} MB 上限：请按月份或地区拆分后分批报送",
-            "message_en": f"The upload exceeds the {mb} MB limit: "
-            "split it by month or region and send the parts",
-        },
-    )
 
 
 @router.post(
@@ -70,10 +52,8 @@ async def submit_batch(
     ] = None,
     principal: Principal = permission("batch.submit"),
 ) -> Any:
+    # Who may upload, and how much, was settled before the body was read (web.bodies.BodyGate).
     runtime = runtime_of(request)
-    limit = upload_limit()
-    if int(request.headers.get("content-length") or 0) > limit + _COPY_BLOCK:  # form fields add a little
-        raise _too_large(limit)
     uscc = (submitter or principal.organisation_uscc or "").strip().upper()
     check(principal, "batch.submit", owner=uscc or None)
     name = Path(file.filename or "upload").name or "upload"
@@ -83,12 +63,8 @@ async def submit_batch(
         suffix = ".unknown"  # refused by the reader, as a refused batch naming the format
     fd, tmp = tempfile.mkstemp(prefix="xinyong-upload-", suffix=suffix)
     try:
-        written = 0
         with os.fdopen(fd, "wb") as out:
             while block := await file.read(_COPY_BLOCK):  # streamed: never the whole upload in memory
-                written += len(block)
-                if written > limit:  # a client that lied about (or omitted) its length
-                    raise _too_large(limit)
                 await run_in_threadpool(out.write, block)
         try:
             summary = await run_in_threadpool(
@@ -115,7 +91,7 @@ async def submit_batch(
 
 @router.get("/batches/{batch_id}", summary="A batch's status and counts / 批次状态与数量")
 def get_batch(
-    batch_id: int, request: Request, principal: Principal = permission("batch.status")
+    batch_id: RowId, request: Request, principal: Principal = permission("batch.status")
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
     with runtime.engine.connect() as conn:
@@ -136,7 +112,7 @@ def get_batch(
     response_class=Response,
 )
 def get_batch_errors(
-    batch_id: int,
+    batch_id: RowId,
     request: Request,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv | xlsx")] = "xlsx",
     lang: Annotated[

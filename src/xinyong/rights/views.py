@@ -26,6 +26,7 @@ from xinyong.security import audit
 from xinyong.security.access import audience_for, check
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.params import MAX_ROW_ID, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
 
@@ -103,7 +104,7 @@ def grant_authorisation(
 
 @router.post("/me/authorisations/{authorisation_id}/revoke", summary="Revoke an authorisation / 撤回授权")
 def revoke_authorisation(
-    authorisation_id: int, request: Request, principal: Principal = permission("authorisation.grant")
+    authorisation_id: RowId, request: Request, principal: Principal = permission("authorisation.grant")
 ) -> Any:
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
@@ -134,7 +135,10 @@ def revoke_authorisation(
     return {"id": authorisation_id, "status": "revoked"}
 
 
-Before = Annotated[int | None, Query(description="翻页：上一页最后一条的 id / page: the last id seen")]
+Before = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ROW_ID, description="翻页：上一页最后一条的 id / page: the last id seen"),
+]
 
 
 @router.get("/me/queries", summary="Who queried my information / 我的信用信息被查询记录")

@@ -21,7 +21,9 @@ from xinyong.runtime import Runtime
 from xinyong.security.ratelimit import InMemoryRateLimiter, RateLimiter
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import is_current
+from xinyong.web import errors
 from xinyong.web.api import auth
+from xinyong.web.bodies import BodyGate
 from xinyong.web.deps import install_error_handlers, permission
 from xinyong.web.portal import views as portal_views
 
@@ -43,6 +45,10 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
     app.state.security = SecuritySettings.load(runtime.settings)
     app.state.rate_limiter = rate_limiter or InMemoryRateLimiter()
     install_error_handlers(app)
+    # Outermost last: any unexpected error becomes a problem; no body is read past its limit, and an
+    # upload's body not before its caller passed the permission check.
+    app.add_middleware(BodyGate, site=app)
+    errors.install(app)
 
     # Probes are exempt from rate limits: a load balancer polls them from one address all day.
     @app.get(
