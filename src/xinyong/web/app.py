@@ -77,7 +77,7 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[permission("api.docs")])
     def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        return JSONResponse(errors.document_problems(app.openapi()))
 
     @app.get("/docs", include_in_schema=False, dependencies=[permission("api.docs")])
     def docs() -> HTMLResponse:

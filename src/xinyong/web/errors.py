@@ -121,6 +121,33 @@ def _plain(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
+_PROBLEM = {
+    "type": "object",
+    "required": ["code", "message_zh", "message_en"],
+    "properties": {
+        "code": {"type": "string", "description": "稳定的问题代码 / stable problem code"},
+        "message_zh": {"type": "string"},
+        "message_en": {"type": "string"},
+        "field": {"type": "string", "description": "所涉参数 / the parameter concerned"},
+    },
+}
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": _PROBLEM, "problems": {"type": "array", "items": _PROBLEM}},
+}
+
+
+def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents its own 422 body; the app answers with a problem instead: say so (in place)."""
+    schemas = openapi.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" in schemas:
+        schemas["HTTPValidationError"] = PROBLEM_SCHEMA
+        schemas.pop("ValidationError", None)
+    return openapi
+
+
 # ------------------------------------------------------------------------------------------ statuses
 
 _STATUS_PROBLEMS: dict[int, Problem] = {
