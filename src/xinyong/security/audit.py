@@ -41,6 +41,7 @@ from xinyong.security.masking import mask_ids_in_text, mask_person_name
 from xinyong.security.models import audit_head, audit_log
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.security.principal import Principal
+from xinyong.store.engine import dialect_insert
 from xinyong.subjects.models import subject_identifiers, subjects
 
 log = logging.getLogger(__name__)
@@ -172,19 +173,11 @@ def _take_next(conn: sa.Connection) -> tuple[int, str]:
     if row is None:
         # First entry ever (or an emptied database): create the head, tolerating a concurrent creator.
         insert = (
-            _dialect_insert(conn)(audit_head).values(id=_HEAD, seq=0, hash=GENESIS).on_conflict_do_nothing()
+            dialect_insert(conn)(audit_head).values(id=_HEAD, seq=0, hash=GENESIS).on_conflict_do_nothing()
         )
         conn.execute(insert)
         row = conn.execute(bump).one()
     return row.seq, row.hash
-
-
-def _dialect_insert(conn: sa.Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
