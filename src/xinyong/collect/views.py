@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.collect import feedback, queries
-from xinyong.collect.service import ingest
+from xinyong.collect.auditing import record_submission
+from xinyong.collect.service import BatchSummary, ingest
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import check
+from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
 from xinyong.web.params import RowId
@@ -82,7 +84,7 @@ async def submit_batch(
     finally:
         await file.close()
         Path(tmp).unlink(missing_ok=True)
-    await run_in_threadpool(_audit_submit, runtime, principal, summary.as_dict(), client_ip(request))
+    await run_in_threadpool(_audit_submit, runtime, principal, summary, uscc, client_ip(request))
     body = summary.as_dict()
     if summary.status == "refused":
         return _problems(summary.problems, body)
@@ -94,11 +96,24 @@ def get_batch(
     batch_id: RowId, request: Request, principal: Principal = permission("batch.status")
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
-    with runtime.engine.connect() as conn:
+    with runtime.engine.begin() as conn:
         view = queries.batch_view(conn, batch_id)
+        if view is not None:
+            _check_batch(principal, "batch.status", view["submitter"]["uscc"], batch_id)
+        # Every look at a batch is on the record, found or not (a refusal is recorded where it is answered).
+        audit.record(
+            conn,
+            principal=principal,
+            action="batch.status",
+            clock=runtime.clock,
+            object_type="batch",
+            object_id=batch_id,
+            ip=client_ip(request),
+            outcome="ok" if view is not None else "failed",
+            detail=None if view is not None else {"found": False},
+        )
     if view is None:
         raise _not_found(batch_id)
-    check(principal, "batch.status", owner=view["submitter"]["uscc"])
     return {
         **view,
         "created_at": view["created_at"].isoformat() if view["created_at"] else None,
@@ -122,15 +137,15 @@ def get_batch_errors(
     principal: Principal = permission("batch.read"),
 ) -> Response:
     runtime = runtime_of(request)
+    built = None
     with runtime.engine.begin() as conn:
         owner = queries.batch_submitter(conn, batch_id)
-        if owner is None:
-            raise _not_found(batch_id)
-        check(principal, "batch.read", owner=owner)
-        built = feedback.build_feedback(
-            conn, batch_id, runtime, lang=lang, status="open" if open_only else None
-        )
-        # The file shows personal ID numbers in clear: who took it is on the record.
+        if owner is not None:
+            _check_batch(principal, "batch.read", owner, batch_id)
+            built = feedback.build_feedback(
+                conn, batch_id, runtime, lang=lang, status="open" if open_only else None
+            )
+        # The file shows personal ID numbers in clear: who took it is on the record (and who asked in vain).
         audit.record(
             conn,
             principal=principal,
@@ -139,8 +154,11 @@ def get_batch_errors(
             object_type="batch",
             object_id=batch_id,
             ip=client_ip(request),
-            detail={"format": format, "rows": len(built.rows)},
+            outcome="ok" if built is not None else "failed",
+            detail={"format": format, "rows": len(built.rows)} if built is not None else {"found": False},
         )
+    if built is None:
+        raise _not_found(batch_id)
     name = f"{built.filename_stem}.{format}"
     return Response(
         feedback.render(built, format),
@@ -149,23 +167,21 @@ def get_batch_errors(
     )
 
 
-def _audit_submit(runtime: Runtime, principal: Principal, summary: dict[str, Any], ip: str | None) -> None:
+def _audit_submit(
+    runtime: Runtime, principal: Principal, summary: BatchSummary, submitter: str, ip: str | None
+) -> None:
     with runtime.engine.begin() as conn:
-        audit.record(
-            conn,
-            principal=principal,
-            action="batch.submit",
-            clock=runtime.clock,
-            object_type="batch",
-            object_id=summary["batch_id"],
-            ip=ip,
-            detail={
-                "item": summary["item"],
-                "status": summary["status"],
-                "received": summary["received"],
-                "rejected": summary["rejected"],
-            },
+        record_submission(
+            conn, principal=principal, summary=summary, submitter=submitter, clock=runtime.clock, ip=ip
         )
+
+
+def _check_batch(principal: Principal, permission: str, owner: str, batch_id: int) -> None:
+    try:
+        check(principal, permission, owner=owner)
+    except SecurityError as refusal:
+        refusal.context.update(object_type="batch", object_id=batch_id)
+        raise
 
 
 def _problems(problems: list[Problem], body: dict[str, Any] | None = None) -> JSONResponse:

@@ -16,17 +16,21 @@ import sqlalchemy as sa
 from rich.console import Console
 
 from xinyong.catalog.loader import load_catalog
+from xinyong.collect.auditing import record_submission
 from xinyong.collect.service import BatchSummary, ingest
 from xinyong.demo.generate import licences, make_world, penalties
 from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
+from xinyong.security import audit
 from xinyong.security.accounts import create_user
 from xinyong.security.organisations import list_organisations, load_organisations
+from xinyong.security.principal import Principal
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import upgrade
 from xinyong.subjects.models import subjects as subjects_table
 
 ACCOUNTS_FILE = "demo-accounts.txt"
+SEEDER = Principal.system("demo")  # who the audit trail says seeded the demo
 # Who signs in to the demo, as which role, in which kind of organisation.
 _DEMO_ACCOUNTS = (
     ("admin", "平台管理员", "platform_admin", "credit_office"),
@@ -66,9 +70,16 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
         return DemoSummary(subjects=existing, batches=[], accounts_file=None, already_seeded=True)
 
     with runtime.engine.begin() as conn:
-        load_organisations(conn, runtime.clock)
+        loaded = load_organisations(conn, runtime.clock)
         centre = next(
             o for o in list_organisations(conn, kind="credit_office") if "信用信息中心" in o["name"]
+        )
+        audit.record(
+            conn,
+            principal=SEEDER,
+            action="org.seed",
+            clock=runtime.clock,
+            detail={"created": loaded.created, "existing": loaded.existing},
         )
         accounts = _demo_accounts(conn, runtime)
 
@@ -90,15 +101,25 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
         path = folder / f"{item_code}.csv"
         generated.frame.write_csv(path)
         with console.status(f"归集 {item_code} / ingesting {path.name} ..."):
-            batches.append(
-                ingest(
-                    runtime, path=path, item_code=item_code, submitter_uscc=centre["uscc"], catalog=catalog
-                )
+            summary = ingest(
+                runtime, path=path, item_code=item_code, submitter_uscc=centre["uscc"], catalog=catalog
+            )
+        batches.append(summary)
+        with runtime.engine.begin() as conn:
+            record_submission(
+                conn, principal=SEEDER, summary=summary, submitter=centre["uscc"], clock=runtime.clock
             )
     with console.status("建立名称检索索引 / building the name search index ..."):
         rebuild_search(runtime.engine, clock=runtime.clock)
-    with runtime.engine.connect() as conn:
+    with runtime.engine.begin() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(subjects_table)).scalar_one()
+        audit.record(
+            conn,
+            principal=SEEDER,
+            action="demo.seed",
+            clock=runtime.clock,
+            detail={"subjects": count, "seed": seed, "batches": [b.batch_id for b in batches]},
+        )
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)
 
 
@@ -124,6 +145,15 @@ def _demo_accounts(conn: sa.Connection, runtime: Runtime) -> Path:
             organisation_uscc=org["uscc"],
             clock=runtime.clock,
             settings=settings,
+        )
+        audit.record(
+            conn,
+            principal=SEEDER,
+            action="user.add",
+            clock=runtime.clock,
+            object_type="user",
+            object_id=username,
+            detail={"role": role, "organisation": org["uscc"]},
         )
         lines.append(f"{username}: {role} @ {org['name']}")
     path = runtime.settings.home / ACCOUNTS_FILE

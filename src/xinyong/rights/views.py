@@ -17,13 +17,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from xinyong.disclose.flows import resolve_code
+from xinyong.disclose.flows import record_not_found, resolve_code
 from xinyong.disclose.limits import QueryRefused
 from xinyong.problems import ProblemError
 from xinyong.rights import service
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import audience_for, check
+from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
 from xinyong.web.params import MAX_ROW_ID, RowId
@@ -164,9 +165,26 @@ def subject_queries(
 ) -> Any:
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
-        subject_id = resolve_code(conn, code, runtime)
+        try:
+            subject_id = resolve_code(conn, code, runtime)
+        except QueryRefused:
+            record_not_found(
+                runtime,
+                principal,
+                code,
+                action="query_log.read",
+                level=None,
+                purpose=None,
+                channel="api",
+                ip=client_ip(request),
+            )
+            raise
         audience = audience_for(conn, principal, subject_id=subject_id, clock=runtime.clock)
-        check(principal, "query_log.read", audience=audience)
+        try:
+            check(principal, "query_log.read", audience=audience)
+        except SecurityError as refusal:
+            refusal.context.update(subject_id=subject_id)
+            raise
         if audience != "self":
             audit.record(
                 conn,

@@ -156,6 +156,7 @@ def record(
         "detail": _clean_json(detail) if detail is not None else None,
         "prev_hash": prev_hash,
     }
+    entry = {name: _fit(name, value) for name, value in entry.items()}
     entry["hash"] = entry_hash(entry)
     conn.execute(audit_log.insert().values(**entry))
     conn.execute(audit_head.update().where(audit_head.c.id == _HEAD).values(hash=entry["hash"]))
@@ -185,6 +186,14 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
     content["at"] = content["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fit(name: str, value: Any) -> Any:
+    """Text cut to its column's length: an entry is never lost (nor a request failed) for a long value."""
+    length = getattr(audit_log.c[name].type, "length", None)
+    if isinstance(value, str) and length is not None and len(value) > length:
+        return value[: length - 1] + "…"
+    return value
 
 
 def _clean(text: str | None) -> str | None:

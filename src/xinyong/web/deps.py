@@ -278,6 +278,8 @@ def _record_refusal(request: Request, exc: SecurityError) -> None:
     principal: Principal = getattr(request.state, "principal", None) or Principal.anonymous()
     context = dict(exc.context)
     subject_id = context.pop("subject_id", None)
+    object_type = context.pop("object_type", "subject" if subject_id is not None else None)
+    object_id = context.pop("object_id", subject_id)
     detail = {
         "code": exc.problem.code,
         "permission": exc.problem.field,
@@ -292,8 +294,8 @@ def _record_refusal(request: Request, exc: SecurityError) -> None:
             principal=principal,
             action="access.denied",
             clock=runtime.clock,
-            object_type="subject" if subject_id is not None else None,
-            object_id=subject_id,
+            object_type=object_type,
+            object_id=object_id,
             subject=audit.SubjectRef.of_subject(conn, subject_id) if subject_id is not None else None,
             ip=client_ip(request),
             outcome="denied",
