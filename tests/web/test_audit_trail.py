@@ -99,3 +99,20 @@ def test_every_look_at_a_batch_is_recorded(portal: Portal) -> None:
     )
     assert operator.get("/api/v1/batches/987654/errors").status_code == 404
     assert newest(portal, action="batch.errors")["outcome"] == "failed"
+
+
+def test_a_long_code_is_recorded_cut_to_fit_not_refused_with_a_500(portal: Portal) -> None:
+    code = "9" * 300
+    params = {"level": "government", "purpose": "行政许可审查"}
+    missing = portal.client("government").get(f"/api/v1/subjects/{code}", params=params)
+    assert missing.status_code == 404
+    entry = newest(portal, action="subject.read", actor="user:wuhan-gov")
+    assert (
+        entry["outcome"] == "failed"
+        and len(entry["subject_key"]) == 64
+        and entry["subject_key"].endswith("…")
+    )
+    with portal.runtime.engine.connect() as conn:
+        from xinyong.security.audit import verify
+
+        assert verify(conn).ok  # what was cut is what was hashed
