@@ -152,7 +152,7 @@ def test_upload_poll_and_feedback(api: Api, engine: sa.Engine) -> None:
             sa.select(audit_log.c.action, audit_log.c.actor, audit_log.c.organisation_uscc)
         ).all()
     ours = [e for e in entries if e.action.startswith("batch.")]
-    assert [e.action for e in ours] == ["batch.submit", "batch.errors", "batch.errors"]
+    assert [e.action for e in ours] == ["batch.submit", "batch.status", "batch.errors", "batch.errors"]
     assert all(e.actor.startswith("token:") and e.organisation_uscc == DEPT for e in ours)
 
 
