@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from dbtools import truncate_tables
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
@@ -74,9 +75,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
         eng = make_engine(f"sqlite:///{path}")
     else:
         eng = make_engine(request.getfixturevalue("pg_database"))
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         with eng.begin() as conn:
-            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            truncate_tables(conn, [t.name for t in metadata.sorted_tables])
     yield eng
     eng.dispose()
 

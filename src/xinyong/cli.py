@@ -123,11 +123,14 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
             console.print(f"[red]✗ {escape(problem.render())}[/]")
         raise typer.Exit(2) from exc
     console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app reads it itself, and only
+    # from the proxies listed in XINYONG_TRUSTED_PROXIES (web.deps.client_ip).
     uvicorn.run(
         create_app(runtime, deadlines_every=interval_from_env()),
         host=host,
         port=port,
         log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"),
+        proxy_headers=False,
     )
 
 

@@ -5,7 +5,8 @@ A natural person's ID number must never be written to a log. Three layers see to
    (uvicorn's access log with an ID number in the URL included);
 2. a filter on our handlers masks again what reaches them (a record made before the factory was installed);
 3. our formatter masks the finished line (extra fields, tracebacks).
-Masking covers anything shaped like an 18- or 15-digit ID number; see security.masking.
+Masking covers anything shaped like an 18- or 15-digit ID number, also typed in groups (spaces, hyphens),
+with full-width digits or with invisible characters between them; see security.masking.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from xinyong.codes.idcard import check_idcard
 from xinyong.config import Settings
-from xinyong.security.masking import ID_NUMBER_SHAPE, mask_ids_in_text
+from xinyong.security.masking import contains_id_number, id_number_spans, mask_ids_in_text
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _OURS = "_xinyong_handler"
@@ -86,7 +87,7 @@ def mask_record(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:
         return
-    if ID_NUMBER_SHAPE.search(message):
+    if contains_id_number(message):
         if isinstance(record.msg, str):
             record.msg = mask_ids_in_text(record.msg)
         if isinstance(record.args, tuple):
@@ -96,7 +97,7 @@ def mask_record(record: logging.LogRecord) -> None:
                 k: mask_ids_in_text(v) if isinstance(v, str) else v for k, v in record.args.items()
             }
         # Only text was masked, so the format still works; a number passed as an int is left: fall back.
-        if ID_NUMBER_SHAPE.search(record.getMessage()):
+        if contains_id_number(record.getMessage()):
             record.msg, record.args = mask_ids_in_text(message), None
     if record.exc_info and not record.exc_text:
         record.exc_text = mask_ids_in_text(logging.Formatter().formatException(record.exc_info))
@@ -119,7 +120,7 @@ def find_id_numbers(lines: Iterable[str]) -> list[tuple[int, str]]:
     """(line number, number) for every valid ID number in clear in some text — what a log must never hold."""
     found = []
     for number, line in enumerate(lines, start=1):
-        for match in ID_NUMBER_SHAPE.finditer(line):
-            if check_idcard(match.group().upper()).valid:
-                found.append((number, match.group()))
+        for span in id_number_spans(line):
+            if check_idcard(span.number).valid:
+                found.append((number, line[span.start : span.end]))
     return found

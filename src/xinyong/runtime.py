@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from xinyong.clock import Clock, SystemClock
 from xinyong.config import Settings
 from xinyong.problems import Problem, ProblemError
+from xinyong.security import audit
 from xinyong.security.pii import PersonalIdProtector, load_protector
 from xinyong.store.engine import is_current, make_engine
 
@@ -22,6 +23,10 @@ class Runtime:
     engine: sa.Engine
     protector: PersonalIdProtector
     clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        # The audit chain's head is also kept in XINYONG_HOME: an emptied trail cannot pass for a short one.
+        audit.keep_anchor(self.engine, self.settings.home)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:

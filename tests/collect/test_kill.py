@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from dbtools import truncate_tables
 from xinyong.catalog.loader import load_catalog
 from xinyong.clock import FixedClock
 from xinyong.demo.generate import World, make_world, penalties
@@ -165,9 +166,7 @@ def _prepare(url: str) -> None:
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            tables = _tables(conn)
-            names = ", ".join(f'"{t}"' for t in tables)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            truncate_tables(conn, _tables(conn))
     upgrade(engine)
     with engine.begin() as conn:
         add_organisation(

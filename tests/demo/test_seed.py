@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from xinyong.cli import app
+from xinyong.security.models import audit_log
 from xinyong.store.engine import make_engine
 from xinyong.store.tables import batches, records
 
@@ -23,6 +24,17 @@ def test_demo_seeds_through_the_real_pipeline_once(home):
     accounts = home / "demo-accounts.txt"
     assert accounts.stat().st_mode & 0o777 == 0o600
     assert "username: admin       role: platform_admin（平台管理员）" in accounts.read_text(encoding="utf-8")
+    with engine.connect() as conn:  # seeding is on the audit trail, like any other load
+        trail = conn.execute(
+            sa.select(audit_log.c.action, audit_log.c.actor, audit_log.c.object_id).order_by(audit_log.c.seq)
+        ).all()
+    seeded = [(action, object_id) for action, actor, object_id in trail if actor == "system:demo"]
+    assert seeded[0] == ("org.seed", None) and seeded[-1] == ("demo.seed", None)
+    listed = [
+        line.split()[1] for line in accounts.read_text(encoding="utf-8").splitlines() if line.startswith("username:")
+    ]
+    assert [o for a, o in seeded if a == "user.add"] == listed and "admin" in listed
+    assert [o for a, o in seeded if a == "batch.submit"] == [str(b["id"]) for b in done]
 
     again = runner.invoke(app, ["demo", "--subjects", "60", "--no-serve"])
     assert again.exit_code == 0 and "已存在" in again.output

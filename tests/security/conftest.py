@@ -40,6 +40,7 @@ RELAXED = {
     "XINYONG_RATE_LOGIN": "100000/minute",
     "XINYONG_RATE_USER": "100000/minute",
     "XINYONG_RATE_TOKEN": "100000/minute",
+    "XINYONG_RATE_BAD_TOKEN": "100000/minute",
 }
 
 

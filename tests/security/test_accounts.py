@@ -9,7 +9,7 @@ from xinyong.problems import ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security import passwords
 from xinyong.security.accounts import authenticate, create_subject_account, create_user, set_user_status
-from xinyong.security.errors import AccessDenied, AuthenticationFailed
+from xinyong.security.errors import AuthenticationFailed
 from xinyong.security.models import user_sessions, users
 from xinyong.security.organisations import add_organisation
 from xinyong.security.proofing import CounterProofing, DemoProofing, SubjectClaim, load_proofing
@@ -18,7 +18,9 @@ from xinyong.security.settings import SecuritySettings
 from .conftest import AGENCY, PASSWORD, PERSON_ID, PROVIDER, World
 
 
-def sign_in(runtime: Runtime, sec: SecuritySettings, login: str, password: str = PASSWORD):
+def sign_in(
+    runtime: Runtime, sec: SecuritySettings, login: str, password: str = PASSWORD, ip: str = "10.1.2.3"
+):
     with runtime.engine.begin() as conn:
         return authenticate(
             conn,
@@ -27,7 +29,7 @@ def sign_in(runtime: Runtime, sec: SecuritySettings, login: str, password: str =
             clock=runtime.clock,
             protector=runtime.protector,
             settings=sec,
-            ip="10.1.2.3",
+            ip=ip,
         )
 
 
@@ -93,37 +95,78 @@ def test_password_and_username_rules(runtime: Runtime, sec: SecuritySettings) ->
             assert refused.value.problems[0].code == code
 
 
-def test_wrong_passwords_lock_the_account_for_a_while(world: World, sec: SecuritySettings) -> None:
-    rt = world.runtime
+def lock_out(rt: Runtime, sec: SecuritySettings, login: str, ip: str = "10.1.2.3") -> None:
     for _ in range(sec.login_max_failures):
-        outcome = sign_in(rt, sec, "operator", "wrong password!")
-        assert isinstance(outcome.error, AuthenticationFailed)
-    locked = sign_in(rt, sec, "operator")  # even the right password is refused now, and says why
-    assert isinstance(locked.error, AccessDenied) and locked.error.problem.code == "auth.locked"
-    assert int(locked.error.headers["Retry-After"]) == sec.lockout_minutes * 60
-    wrong_while_locked = sign_in(rt, sec, "operator", "still wrong!")
-    assert (
-        wrong_while_locked.error is not None
-        and wrong_while_locked.error.problem.code == "auth.invalid_credentials"
-    )
+        assert isinstance(sign_in(rt, sec, login, "wrong password!", ip).error, AuthenticationFailed)
+
+
+def test_wrong_passwords_lock_out_that_client_only(world: World, sec: SecuritySettings) -> None:
+    rt = world.runtime
+    lock_out(rt, sec, "admin")
+    locked = sign_in(rt, sec, "admin")  # the right password, from the locked-out address: refused
+    assert isinstance(locked.error, AuthenticationFailed) and locked.user_id is None
+    elsewhere = sign_in(rt, sec, "admin", ip="10.9.9.9")  # the owner, from their own address: in
+    assert elsewhere.error is None and elsewhere.user_id is not None
     rt.clock.advance(minutes=sec.lockout_minutes + 1)  # type: ignore[attr-defined]
-    assert sign_in(rt, sec, "operator").error is None
+    assert sign_in(rt, sec, "admin").error is None
     with rt.engine.connect() as conn:
         from xinyong.security.audit import entries
 
-        actions = [(e["action"], e["outcome"]) for e in entries(conn, actor="user:operator", limit=20)]
+        actions = [(e["action"], e["outcome"]) for e in entries(conn, actor="user:admin", limit=20)]
     assert ("auth.lock", "denied") in actions and actions[0] == ("auth.login", "ok")
 
 
-def test_unknown_and_disabled_accounts_get_the_same_answer(world: World, sec: SecuritySettings) -> None:
+def test_each_further_lock_out_of_a_client_doubles(world: World, sec: SecuritySettings) -> None:
     rt = world.runtime
-    unknown = sign_in(rt, sec, "nobody-here")
+    lock_out(rt, sec, "operator")
+    rt.clock.advance(minutes=sec.lockout_minutes + 1)  # type: ignore[attr-defined]
+    lock_out(rt, sec, "operator")  # the second lock-out of this address: twice as long
+    rt.clock.advance(minutes=sec.lockout_minutes + 1)  # type: ignore[attr-defined]
+    assert sign_in(rt, sec, "operator").error is not None  # still locked
+    rt.clock.advance(minutes=sec.lockout_minutes)  # type: ignore[attr-defined]
+    assert sign_in(rt, sec, "operator").error is None  # 2 x 15 minutes have passed
+    with rt.engine.connect() as conn:
+        from xinyong.security.audit import entries
+
+        minutes = [
+            e["detail"]["minutes"] for e in entries(conn, actor="user:operator") if e["action"] == "auth.lock"
+        ]
+    assert minutes == [2 * sec.lockout_minutes, sec.lockout_minutes]  # newest first
+    lock_out(rt, sec, "operator")
+    assert sign_in(rt, sec, "operator").error is not None
+    with rt.engine.begin() as conn:  # an administrator re-enabling the account lifts lock-outs at once
+        set_user_status(conn, username="operator", status="active", clock=rt.clock)
+    assert sign_in(rt, sec, "operator").error is None
+
+
+def test_every_failure_gets_the_same_answer_after_the_same_work(
+    world: World, sec: SecuritySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = world.runtime
+    verifications: list[str] = []
+    hasher = passwords._hasher()
+
+    class Counting(type(hasher)):  # type: ignore[misc]
+        def verify(self, stored: str, password: str) -> bool:
+            verifications.append(password)
+            return hasher.verify(stored, password)
+
+    counting = Counting(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", lambda: counting)
+    lock_out(rt, sec, "admin", ip="10.5.5.5")
     with rt.engine.begin() as conn:
         set_user_status(conn, username="samr", status="disabled", clock=rt.clock)
-    disabled = sign_in(rt, sec, "samr")
-    wrong = sign_in(rt, sec, "operator", "not it at all")
-    assert unknown.error and disabled.error and wrong.error
-    assert unknown.error.body() == disabled.error.body() == wrong.error.body()
+    failures = {
+        "unknown": sign_in(rt, sec, "nobody-here", "a guess"),
+        "disabled": sign_in(rt, sec, "samr", "a guess"),
+        "wrong password": sign_in(rt, sec, "operator", "a guess"),
+        "locked out": sign_in(rt, sec, "admin", PASSWORD, ip="10.5.5.5"),
+    }
+    bodies = {name: outcome.error.body() for name, outcome in failures.items() if outcome.error}
+    assert len(bodies) == 4 and len({str(b) for b in bodies.values()}) == 1, bodies
+    assert {o.error.status for o in failures.values() if o.error} == {401}
+    assert verifications[-4:] == ["a guess", "a guess", "a guess", PASSWORD]  # one hash each, every time
+    assert len(verifications) == sec.login_max_failures + 4
 
 
 def test_disabling_ends_sessions_at_once(world: World) -> None:

@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from xinyong.security import audit
 from xinyong.security.audit import GENESIS, SubjectRef
 from xinyong.security.models import audit_head, audit_log
 from xinyong.security.principal import Principal
+from xinyong.store.engine import make_engine
 
 ACTOR = Principal(
     kind="user", role="government", actor="user:wuhan-gov", organisation_uscc="11420100Q010005XXX"
@@ -138,6 +140,90 @@ def test_anchors_catch_a_chain_rewritten_from_the_start(engine: sa.Engine, clock
     assert verify(engine).ok  # the chain alone cannot tell
     broken = verify(engine, anchors=anchor).broken
     assert broken is not None and broken.seq == 3 and broken.problem.code == "audit.anchor_mismatch"
+
+
+@contextmanager
+def emptying(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """What an owner who means it can do: lift every guard and empty the trail and its head together."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for table in ("audit_log", "audit_head"):
+                conn.exec_driver_sql(f"GRANT TRUNCATE ON {table} TO CURRENT_USER")
+                conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            yield conn
+            conn.exec_driver_sql("TRUNCATE audit_log, audit_head")
+            for table in ("audit_log", "audit_head"):
+                conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
+            yield conn
+            conn.execute(audit_log.delete())
+            conn.execute(audit_head.delete())
+
+
+def test_the_trail_cannot_be_emptied_with_truncate(engine: sa.Engine, clock: FixedClock) -> None:
+    append(engine, clock, 2)
+    if engine.dialect.name == "postgresql":
+        for table in ("audit_log", "audit_head"):
+            with pytest.raises(sa.exc.DBAPIError, match="permission denied"), engine.begin() as conn:
+                conn.exec_driver_sql(f"TRUNCATE {table}")
+            # Even with the privilege granted back, the statement-level trigger refuses it.
+            with pytest.raises(sa.exc.DBAPIError, match="cannot be emptied"), engine.begin() as conn:
+                conn.exec_driver_sql(f"GRANT TRUNCATE ON {table} TO CURRENT_USER")
+                conn.exec_driver_sql(f"TRUNCATE {table}")
+    else:  # SQLite has no TRUNCATE; a DELETE of every row is refused by the row trigger
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM audit_log")
+    append(engine, clock, 1)  # appending still works
+    result = verify(engine)
+    assert result.ok and result.entries == 3
+
+
+def test_an_intact_chain_verifies_against_its_anchor(
+    engine: sa.Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    kept = audit.keep_anchor(engine, tmp_path)
+    append(engine, clock, 5)
+    assert kept.read() is not None and kept.read()[0] == 4  # each append anchors the head it extends
+    result = verify(engine)
+    assert result.ok and result.entries == 5
+    with engine.connect() as conn:
+        kept.advance(conn, result.head_seq, result.head_hash)  # what `audit verify` does after a pass
+    assert kept.read() == (5, result.head_hash) and verify(engine).ok
+    append(engine, clock, 2)
+    assert kept.read()[0] == 6 and verify(engine).ok
+
+
+def test_an_emptied_trail_is_reported_as_missing_history(
+    engine: sa.Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    audit.keep_anchor(engine, tmp_path)
+    append(engine, clock, 5)
+    with emptying(engine):
+        pass
+    unanchored = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        alone = verify(unanchored)
+        assert alone.ok and alone.entries == 0  # the chain alone cannot tell
+    finally:
+        unanchored.dispose()
+    broken = verify(engine).broken
+    assert broken is not None and broken.problem.code == "audit.history_missing" and broken.seq == 1
+    assert "第 4 条" in broken.problem.message_zh and "entry 0" in broken.problem.message_en
+
+
+def test_a_refilled_trail_does_not_move_the_anchor(
+    engine: sa.Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    kept = audit.keep_anchor(engine, tmp_path)
+    append(engine, clock, 5)
+    before = kept.read()
+    with emptying(engine):
+        pass
+    append(engine, clock, 12)  # a forger fills the trail past the old head
+    assert kept.read() == before  # the anchor stays, as the evidence
+    broken = verify(engine).broken
+    assert broken is not None and broken.problem.code == "audit.anchor_mismatch" and broken.seq == before[0]
 
 
 def test_concurrent_appends_never_fork_the_chain(engine: sa.Engine, clock: FixedClock) -> None:

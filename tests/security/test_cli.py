@@ -13,7 +13,7 @@ from xinyong.config import Settings
 from xinyong.security.models import api_tokens, audit_log, users
 
 from .conftest import AGENCY, CREDIT_OFFICE, PASSWORD, PERSON_ID, PROVIDER
-from .test_audit import tampering
+from .test_audit import emptying, tampering
 
 
 @pytest.fixture
@@ -150,6 +150,22 @@ def test_audit_verify_passes_untouched_and_names_the_tampered_entry(xinyong, eng
         "第 2 条" in broken.stderr and "entry 2" in broken.stderr and "audit.entry_altered" in broken.stderr
     )
     assert xinyong("audit", "verify", "--anchor", anchor, ok=False).exit_code == 1
+
+
+def test_audit_verify_passes_an_intact_chain_and_keeps_its_head_outside_the_database(
+    xinyong, engine: sa.Engine, settings: Settings
+) -> None:
+    xinyong("org", "seed")
+    first = xinyong("audit", "verify")
+    anchor = first.stdout.strip()
+    again = xinyong("audit", "verify", "--anchor", anchor)  # an intact chain passes its own anchor
+    assert "审计链完整" in again.stderr and again.stdout.strip() == anchor
+    kept = list((settings.home / "audit").glob("anchor-*"))
+    assert len(kept) == 1 and kept[0].read_text().strip() == anchor
+    with emptying(engine):
+        pass
+    gone = xinyong("audit", "verify", ok=False)
+    assert gone.exit_code == 1 and "audit.history_missing" in gone.stderr and "清空或截断" in gone.stderr
 
 
 def test_audit_show_lists_who_looked_at_a_subject(xinyong, engine: sa.Engine) -> None:

@@ -84,6 +84,51 @@ def test_text_masking_catches_every_shape_of_id_number() -> None:
     )
 
 
+SPACED_ID = "420106199001011231"  # valid (GB 11643 check digit); typed below as people type it
+TYPED = {
+    "spaces": "4201 0619 9001 0112 31",
+    "hyphens": "420106-19900101-1231",
+    "full-width": "４２０１０６１９９００１０１１２３１",
+    "ideographic spaces": "420106\u300019900101\u30001231",
+    "zero-width": "420106\u200b19900101\u200b1231",
+    "spaced old 15-digit": "110105 491231 002",
+    "lower-case x in groups": "110105 19491231 002x",
+}
+
+
+@pytest.mark.parametrize("form", TYPED)
+def test_text_masking_catches_id_numbers_typed_in_groups_or_full_width(form: str) -> None:
+    typed = TYPED[form]
+    assert find_id_numbers([f"user {typed} signed in"]), "the log scanner must see this form in clear"
+    masked = mask_ids_in_text(f"user {typed} signed in")
+    assert not find_id_numbers([masked]) and typed not in masked
+    assert masked.startswith("user ") and masked.endswith(" signed in") and "*" in masked
+
+
+def test_numbers_that_only_look_grouped_stay_readable() -> None:
+    for text in (
+        "2026-06-15 10:00:00,123 INFO rows 1 2 3 4 5 6 7 8 9 10 11 12",
+        "card 6222 0212 3456 7890 123",  # 19 digits: not an ID number
+        "4201 0619 9001 0112 30",  # wrong check digit, typed in groups: nothing to mask
+    ):
+        assert mask_ids_in_text(text) == text
+    assert mask_ids_in_text(f"x {SPACED_ID} 2 y") == "x 4201**********1231 2 y"
+
+
+def test_a_spaced_id_number_typed_as_a_username_is_not_logged(suite_log: Path, world: World) -> None:
+    response = world.client().post(
+        "/api/v1/auth/login", json={"username": TYPED["spaces"], "password": "wrong-" + PASSWORD}
+    )
+    assert response.status_code == 401
+    logging.getLogger("xinyong.test").warning("typed %s and %s", TYPED["hyphens"], TYPED["full-width"])
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = suite_log.read_text(encoding="utf-8")
+    assert "failed sign-in for 4201**********1231" in text
+    assert "typed 4201**********1231 and 4201**********1231" in text
+    assert not find_id_numbers(text.splitlines())
+
+
 def test_log_records_are_masked_whatever_their_shape(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("xinyong.test")
     with caplog.at_level(logging.INFO):

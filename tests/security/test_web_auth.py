@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
+from xinyong.security.audit import entries
 from xinyong.security.tokens import issue_token
 from xinyong.web.app import create_app
 from xinyong.web.deps import CSRF_HEADER, SESSION_COOKIE
@@ -162,3 +163,74 @@ def test_refusals_of_pages_are_html_for_browsers(world: World) -> None:
 def test_api_documentation_is_served_through_the_permission_check(world: World, path: str) -> None:
     assert TestClient(world.app).get(path).status_code == 200
     assert "/api/v1/subjects/{code}" in TestClient(world.app).get("/openapi.json").text
+
+
+ATTACKER, OWNER, PROXY = ("203.0.113.66", 40000), ("198.51.100.7", 40000), ("10.0.0.5", 40000)
+
+
+def login_as(client: TestClient, username: str, password: str, **headers: str) -> object:
+    return client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}, headers=headers
+    )
+
+
+def test_a_name_alone_cannot_lock_its_owner_out_nor_tell_whether_it_exists(world: World) -> None:
+    attacker = TestClient(world.app, client=ATTACKER)
+    answers = [login_as(attacker, "admin", f"guess {i}") for i in range(6)]
+    assert {a.status_code for a in answers} == {401}
+    locked = login_as(attacker, "admin", PASSWORD)  # even the right password, from the locked-out client
+    unknown = login_as(attacker, "no-such-admin", PASSWORD)
+    assert locked.status_code == unknown.status_code == answers[0].status_code == 401
+    assert locked.json() == unknown.json() == answers[0].json()
+    assert "Retry-After" not in locked.headers
+    owner = login_as(TestClient(world.app, client=OWNER), "admin", PASSWORD)
+    assert owner.status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(world: World) -> None:
+    spoofing = TestClient(world.app, client=ATTACKER)
+    for i in range(5):
+        login_as(spoofing, "operator", "wrong", **{"X-Forwarded-For": f"192.0.2.{i}"})
+    # The header was not believed: the peer itself is locked out, whatever address it claims now.
+    assert login_as(spoofing, "operator", PASSWORD, **{"X-Forwarded-For": "192.0.2.99"}).status_code == 401
+
+    proxied = limited_app(world, XINYONG_TRUSTED_PROXIES="10.0.0.0/24")
+    via_proxy = TestClient(proxied, client=PROXY)
+    for _ in range(5):
+        login_as(via_proxy, "wuhan-gov", "wrong", **{"X-Forwarded-For": "1.1.1.1, 192.0.2.10"})
+    assert login_as(via_proxy, "wuhan-gov", PASSWORD, **{"X-Forwarded-For": "192.0.2.10"}).status_code == 401
+    other = login_as(via_proxy, "wuhan-gov", PASSWORD, **{"X-Forwarded-For": "192.0.2.11, 10.0.0.7"})
+    assert other.status_code == 200  # another client behind the same proxy
+    with world.runtime.engine.connect() as conn:
+        ips = [e["ip"] for e in entries(conn, actor="user:wuhan-gov", limit=20)]
+    assert set(ips) == {"192.0.2.10", "192.0.2.11"}  # the client's address, never the proxy's or a claim
+
+
+def test_wrong_tokens_are_rate_limited_per_client(world: World) -> None:
+    rt = world.runtime
+    with rt.engine.begin() as conn:
+        good = issue_token(
+            conn,
+            organisation_uscc=PROVIDER,
+            role="provider",
+            name="报送系统",
+            days=30,
+            created_by="test",
+            clock=rt.clock,
+            max_days=366,
+        ).token
+    app = limited_app(world, XINYONG_RATE_BAD_TOKEN="3/minute")
+    guesser, honest = TestClient(app, client=ATTACKER), TestClient(app, client=OWNER)
+    bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
+    for _ in range(10):  # valid tokens spend nothing of this bucket
+        assert honest.get("/api/v1/auth/me", headers=bearer(good)).status_code == 200
+    statuses = [guesser.get("/api/v1/auth/me", headers=bearer(f"xyt_guess{i}")).status_code for i in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    waiting = guesser.get("/api/v1/auth/me", headers=bearer(good))  # not even looked at now
+    assert waiting.status_code == 429 and waiting.headers["Retry-After"] == "20"
+    assert honest.get("/api/v1/auth/me", headers=bearer(good)).status_code == 200  # per client address
+    rt.clock.advance(seconds=20)  # type: ignore[attr-defined]
+    assert guesser.get("/api/v1/auth/me", headers=bearer(good)).status_code == 200
+    with rt.engine.connect() as conn:
+        failed = [e for e in entries(conn, limit=50) if e["action"] == "auth.token"]
+    assert len(failed) == 3 and all(e["ip"] == ATTACKER[0] and e["outcome"] == "failed" for e in failed)

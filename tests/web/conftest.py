@@ -35,7 +35,7 @@ CREDIT_OFFICE = make_uscc("1", "2", "420000", "Q0000002")
 GOVERNMENT = make_uscc("1", "1", "420100", "Q0100050")
 AGENCY = make_uscc("9", "1", "420100", "MA4K0001")
 PURPOSE = "贷款审批"
-RELAXED = {f"XINYONG_RATE_{k}": "off" for k in ("PUBLIC", "LOGIN", "USER", "TOKEN")}
+RELAXED = {f"XINYONG_RATE_{k}": "off" for k in ("PUBLIC", "LOGIN", "USER", "TOKEN", "BAD_TOKEN")}
 # audience -> (account, the level it asks at, the purpose it declares)
 AUDIENCES = {
     "public": (None, "public", None),

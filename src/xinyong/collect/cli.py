@@ -80,9 +80,9 @@ def ingest(
     now: NowOption = None,
 ) -> None:
     """Ingest a provider's file for one catalogue item / 归集一个报送文件."""
+    from xinyong.collect.auditing import record_submission
     from xinyong.collect.service import CHUNK_ROWS
     from xinyong.collect.service import ingest as run_ingest
-    from xinyong.security import audit
     from xinyong.security.principal import Principal
 
     chunk_rows = _chunk_rows(CHUNK_ROWS)
@@ -102,20 +102,12 @@ def ingest(
         except ProblemError as exc:
             _usage(exc)
         with runtime.engine.begin() as conn:
-            audit.record(
+            record_submission(
                 conn,
                 principal=Principal.system(f"cli:{getpass.getuser()}"),
-                action="batch.submit",
+                summary=summary,
+                submitter=provider,
                 clock=runtime.clock,
-                object_type="batch",
-                object_id=summary.batch_id,
-                detail={
-                    "item": summary.item,
-                    "submitter": provider,
-                    "status": summary.status,
-                    "received": summary.received,
-                    "rejected": summary.rejected,
-                },
             )
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))

@@ -22,35 +22,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.collect import feedback, queries
-from xinyong.collect.service import ingest
+from xinyong.collect.auditing import record_submission
+from xinyong.collect.service import BatchSummary, ingest
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import check, organisation_reach
+from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 _COPY_BLOCK = 1 << 20
-# A province's biggest monthly export is a few hundred MB; anything larger is a mistake or an attack.
-DEFAULT_UPLOAD_MAX_MB = 512
-
-
-def upload_limit() -> int:
-    return int(os.environ.get("XINYONG_UPLOAD_MAX_MB", DEFAULT_UPLOAD_MAX_MB)) << 20
-
-
-def _too_large(limit: int) -> HTTPException:
-    mb = limit >> 20
-    return HTTPException(
-        status_code=413,
-        detail={
-            "code": "batch.too_large",
-            "message_zh": f"上传文件超过 {mb} MB 上限：请按月份或地区拆分后分批报送",
-            "message_en": f"The upload exceeds the {mb} MB limit: "
-            "split it by month or region and send the parts",
-        },
-    )
 
 
 @router.post(
@@ -73,10 +57,8 @@ async def submit_batch(
     ] = None,
     principal: Principal = permission("batch.submit"),
 ) -> Any:
+    # Who may upload, and how much, was settled before the body was read (web.bodies.BodyGate).
     runtime = runtime_of(request)
-    limit = upload_limit()
-    if int(request.headers.get("content-length") or 0) > limit + _COPY_BLOCK:  # form fields add a little
-        raise _too_large(limit)
     uscc = (submitter or principal.organisation_uscc or "").strip().upper()
     check(principal, "batch.submit", owner=uscc or None)
     name = Path(file.filename or "upload").name or "upload"
@@ -86,12 +68,8 @@ async def submit_batch(
         suffix = ".unknown"  # refused by the reader, as a refused batch naming the format
     fd, tmp = tempfile.mkstemp(prefix="xinyong-upload-", suffix=suffix)
     try:
-        written = 0
         with os.fdopen(fd, "wb") as out:
             while block := await file.read(_COPY_BLOCK):  # streamed: never the whole upload in memory
-                written += len(block)
-                if written > limit:  # a client that lied about (or omitted) its length
-                    raise _too_large(limit)
                 await run_in_threadpool(out.write, block)
         try:
             summary = await run_in_threadpool(
@@ -109,7 +87,7 @@ async def submit_batch(
     finally:
         await file.close()
         Path(tmp).unlink(missing_ok=True)
-    await run_in_threadpool(_audit_submit, runtime, principal, summary.as_dict(), client_ip(request))
+    await run_in_threadpool(_audit_submit, runtime, principal, summary, uscc, client_ip(request))
     body = summary.as_dict()
     if summary.status == "refused":
         return _problems(summary.problems, body)
@@ -165,14 +143,27 @@ def list_batches(
 
 @router.get("/batches/{batch_id}", summary="A batch's status and counts / 批次状态与数量")
 def get_batch(
-    batch_id: int, request: Request, principal: Principal = permission("batch.status")
+    batch_id: RowId, request: Request, principal: Principal = permission("batch.status")
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
-    with runtime.engine.connect() as conn:
+    with runtime.engine.begin() as conn:
         view = queries.batch_view(conn, batch_id)
+        if view is not None:
+            _check_batch(principal, "batch.status", view["submitter"]["uscc"], batch_id)
+        # Every look at a batch is on the record, found or not (a refusal is recorded where it is answered).
+        audit.record(
+            conn,
+            principal=principal,
+            action="batch.status",
+            clock=runtime.clock,
+            object_type="batch",
+            object_id=batch_id,
+            ip=client_ip(request),
+            outcome="ok" if view is not None else "failed",
+            detail=None if view is not None else {"found": False},
+        )
     if view is None:
         raise _not_found(batch_id)
-    check(principal, "batch.status", owner=view["submitter"]["uscc"])
     return {
         **view,
         "created_at": view["created_at"].isoformat() if view["created_at"] else None,
@@ -186,7 +177,7 @@ def get_batch(
     response_class=Response,
 )
 def get_batch_errors(
-    batch_id: int,
+    batch_id: RowId,
     request: Request,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv | xlsx")] = "xlsx",
     lang: Annotated[
@@ -196,15 +187,15 @@ def get_batch_errors(
     principal: Principal = permission("batch.read"),
 ) -> Response:
     runtime = runtime_of(request)
+    built = None
     with runtime.engine.begin() as conn:
         owner = queries.batch_submitter(conn, batch_id)
-        if owner is None:
-            raise _not_found(batch_id)
-        check(principal, "batch.read", owner=owner)
-        built = feedback.build_feedback(
-            conn, batch_id, runtime, lang=lang, status="open" if open_only else None
-        )
-        # The file shows personal ID numbers in clear: who took it is on the record.
+        if owner is not None:
+            _check_batch(principal, "batch.read", owner, batch_id)
+            built = feedback.build_feedback(
+                conn, batch_id, runtime, lang=lang, status="open" if open_only else None
+            )
+        # The file shows personal ID numbers in clear: who took it is on the record (and who asked in vain).
         audit.record(
             conn,
             principal=principal,
@@ -213,8 +204,11 @@ def get_batch_errors(
             object_type="batch",
             object_id=batch_id,
             ip=client_ip(request),
-            detail={"format": format, "rows": len(built.rows)},
+            outcome="ok" if built is not None else "failed",
+            detail={"format": format, "rows": len(built.rows)} if built is not None else {"found": False},
         )
+    if built is None:
+        raise _not_found(batch_id)
     name = f"{built.filename_stem}.{format}"
     return Response(
         feedback.render(built, format),
@@ -223,23 +217,21 @@ def get_batch_errors(
     )
 
 
-def _audit_submit(runtime: Runtime, principal: Principal, summary: dict[str, Any], ip: str | None) -> None:
+def _audit_submit(
+    runtime: Runtime, principal: Principal, summary: BatchSummary, submitter: str, ip: str | None
+) -> None:
     with runtime.engine.begin() as conn:
-        audit.record(
-            conn,
-            principal=principal,
-            action="batch.submit",
-            clock=runtime.clock,
-            object_type="batch",
-            object_id=summary["batch_id"],
-            ip=ip,
-            detail={
-                "item": summary["item"],
-                "status": summary["status"],
-                "received": summary["received"],
-                "rejected": summary["rejected"],
-            },
+        record_submission(
+            conn, principal=principal, summary=summary, submitter=submitter, clock=runtime.clock, ip=ip
         )
+
+
+def _check_batch(principal: Principal, permission: str, owner: str, batch_id: int) -> None:
+    try:
+        check(principal, permission, owner=owner)
+    except SecurityError as refusal:
+        refusal.context.update(object_type="batch", object_id=batch_id)
+        raise
 
 
 def _problems(problems: list[Problem], body: dict[str, Any] | None = None) -> JSONResponse:

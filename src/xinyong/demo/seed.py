@@ -22,10 +22,12 @@ from rich.console import Console
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.clock import Clock
+from xinyong.collect.auditing import record_submission
 from xinyong.collect.service import BatchSummary, ingest
 from xinyong.demo.generate import licences, make_world, penalties, registrations
 from xinyong.disclose.search import rebuild as rebuild_search
 from xinyong.runtime import Runtime
+from xinyong.security import audit
 from xinyong.security.accounts import create_user
 from xinyong.security.organisations import (
     add_organisation,
@@ -33,6 +35,7 @@ from xinyong.security.organisations import (
     list_organisations,
     load_organisations,
 )
+from xinyong.security.principal import Principal
 from xinyong.security.roles import load_roles
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import upgrade
@@ -41,6 +44,7 @@ from xinyong.subjects.models import subjects as subjects_table
 ACCOUNTS_FILE = "demo-accounts.txt"
 CENTRE = "湖北省信用信息中心"  # runs the platform; loads the city departments' files in the demo
 MARKET_REGULATOR = "湖北省市场监督管理局"  # the registration authority: sends 企业登记基础信息 (QYJC)
+SEEDER = Principal.system("demo")  # who the audit trail says seeded the demo
 # Who signs in to the demo: username, display name, role, organisation (by name, from the Hubei tree).
 _DEMO_ACCOUNTS = (
     ("admin", "平台管理员", "platform_admin", CENTRE),
@@ -81,7 +85,14 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
         return DemoSummary(subjects=existing, batches=[], accounts_file=None, already_seeded=True)
 
     with runtime.engine.begin() as conn:
-        load_organisations(conn, runtime.clock)
+        loaded = load_organisations(conn, runtime.clock)
+        audit.record(
+            conn,
+            principal=SEEDER,
+            action="org.seed",
+            clock=runtime.clock,
+            detail={"created": loaded.created, "existing": loaded.existing},
+        )
         by_name = {o["name"]: o for o in list_organisations(conn)}
         accounts = _demo_accounts(conn, runtime, by_name)
 
@@ -116,15 +127,25 @@ def seed_demo(runtime: Runtime, *, subjects: int, seed: int, console: Console | 
         path = folder / f"{item_code}.csv"
         generated.frame.write_csv(path)
         with console.status(f"归集 {item_code} / ingesting {path.name} ..."):
-            batches.append(
-                ingest(
-                    runtime, path=path, item_code=item_code, submitter_uscc=submitter["uscc"], catalog=catalog
-                )
+            summary = ingest(
+                runtime, path=path, item_code=item_code, submitter_uscc=submitter["uscc"], catalog=catalog
+            )
+        batches.append(summary)
+        with runtime.engine.begin() as conn:
+            record_submission(
+                conn, principal=SEEDER, summary=summary, submitter=submitter["uscc"], clock=runtime.clock
             )
     with console.status("建立名称检索索引 / building the name search index ..."):
         rebuild_search(runtime.engine, clock=runtime.clock)
-    with runtime.engine.connect() as conn:
+    with runtime.engine.begin() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(subjects_table)).scalar_one()
+        audit.record(
+            conn,
+            principal=SEEDER,
+            action="demo.seed",
+            clock=runtime.clock,
+            detail={"subjects": count, "seed": seed, "batches": [b.batch_id for b in batches]},
+        )
     return DemoSummary(subjects=count, batches=batches, accounts_file=accounts)
 
 
@@ -178,6 +199,15 @@ def _demo_accounts(conn: sa.Connection, runtime: Runtime, by_name: dict[str, dic
             organisation_uscc=org["uscc"],
             clock=runtime.clock,
             settings=settings,
+        )
+        audit.record(
+            conn,
+            principal=SEEDER,
+            action="user.add",
+            clock=runtime.clock,
+            object_type="user",
+            object_id=username,
+            detail={"role": role, "organisation": org["uscc"]},
         )
         role_zh = roles.roles[role].zh
         lines.append(f"username: {username:<10}  role: {role}（{role_zh}）  organisation: {org['name']}")

@@ -24,6 +24,7 @@ from xinyong.policy import Policy, load_policy
 from xinyong.runtime import Runtime
 from xinyong.security import audit, querylog
 from xinyong.security.access import audience_for, check, consume_quota, declared_purpose
+from xinyong.security.errors import SecurityError
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 from xinyong.subjects.models import subjects
@@ -85,13 +86,34 @@ def look_up(
     """What `principal` may see about the subject `code` at levels up to `level`, recorded as it must be.
 
     Raises AccessDenied (403) when the audience may not see `level`, PurposeRequired (400) when a
-    non-public level comes without a purpose, QueryRefused (404) for an unknown code."""
+    non-public level comes without a purpose, QueryRefused (404) for an unknown code. Every non-public
+    look-up is audited, found or not, allowed or refused: a refusal carries the subject for the entry the
+    web layer writes once this transaction is rolled back (web.deps.refusal_response); a code that finds
+    nothing is recorded here, in a transaction of its own, since nothing will be committed on `conn`."""
     clock = runtime.clock
-    subject_id = resolve_code(conn, code, runtime)
+    try:
+        subject_id = resolve_code(conn, code, runtime)
+    except QueryRefused:
+        if level != "public":
+            record_not_found(
+                runtime,
+                principal,
+                code,
+                action="subject.read",
+                level=level,
+                purpose=purpose,
+                channel=channel,
+                ip=ip,
+            )
+        raise
     audience = audience_for(conn, principal, subject_id=subject_id, clock=clock, purpose=purpose)
-    check(principal, "subject.read", level=level, audience=audience)
-    check(principal, "record.read", level=level, audience=audience)
-    declared = declared_purpose(purpose, level=level, audience=audience)
+    try:
+        check(principal, "subject.read", level=level, audience=audience)
+        check(principal, "record.read", level=level, audience=audience)
+        declared = declared_purpose(purpose, level=level, audience=audience)
+    except SecurityError as refusal:
+        refusal.context.update(subject_id=subject_id, channel=channel)
+        raise
     # Asked at the public level, everyone gets the public answer: what more an audience may see (its own
     # information after publicity, government sharing, names unmasked) is shown only when asked for at a
     # higher level — with a purpose, and recorded.
@@ -108,7 +130,11 @@ def look_up(
         assert declared is not None  # declared_purpose raised otherwise
         authorisation_id = None
         if audience == "authorised":
-            consume_quota(conn, principal, clock)
+            try:
+                consume_quota(conn, principal, clock)
+            except SecurityError as refusal:
+                refusal.context.update(subject_id=subject_id, channel=channel)
+                raise
             assert principal.organisation_id is not None
             authorisation_id = querylog.find_authorisation(
                 conn,
@@ -144,3 +170,29 @@ def look_up(
             detail={"channel": channel, "audience": audience, "records": len(result.records)},
         )
     return Lookup(subject_id, audience, level, declared, result)
+
+
+def record_not_found(
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    *,
+    action: str,
+    level: str | None,
+    purpose: str | None,
+    channel: str,
+    ip: str | None,
+) -> None:
+    """A non-public look-up that found nothing: whom it was for (an ID number by its blind index)."""
+    with runtime.engine.begin() as own:
+        audit.record(
+            own,
+            principal=principal,
+            action=action,
+            clock=runtime.clock,
+            subject=audit.SubjectRef.from_code(code, runtime.protector),
+            purpose=purpose,
+            ip=ip,
+            outcome="failed",
+            detail={"channel": channel, "level": level, "found": False},
+        )

@@ -33,6 +33,7 @@ from xinyong.security.access import check
 from xinyong.security.principal import Principal
 from xinyong.security.roles import Level
 from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
@@ -238,7 +239,7 @@ def public_notice(request: Request, record_id: int) -> dict[str, Any]:
 
 @router.get("/records/{record_id}", summary="One record's public notice / 单条信用记录公示")
 def get_record(
-    record_id: int, request: Request, principal: Principal = permission("record.read")
+    record_id: RowId, request: Request, principal: Principal = permission("record.read")
 ) -> dict[str, Any]:
     check(principal, "record.read", level="public")
     return public_notice(request, record_id)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from xinyong.disclose.flows import resolve_code
+from xinyong.disclose.flows import record_not_found, resolve_code
 from xinyong.disclose.limits import QueryRefused
 from xinyong.problems import ProblemError
 from xinyong.rights import revocation, service
@@ -26,8 +26,10 @@ from xinyong.rights.errors import Refused
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import audience_for, check
+from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.params import MAX_ROW_ID, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
 
@@ -117,7 +119,7 @@ def grant_authorisation(
 
 @router.post("/me/authorisations/{authorisation_id}/revoke", summary="Revoke an authorisation / 撤回授权")
 def revoke_authorisation(
-    authorisation_id: int, request: Request, principal: Principal = permission("authorisation.grant")
+    authorisation_id: RowId, request: Request, principal: Principal = permission("authorisation.grant")
 ) -> Any:
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
@@ -148,7 +150,10 @@ def revoke_authorisation(
     return {"id": authorisation_id, "status": "revoked"}
 
 
-Before = Annotated[int | None, Query(description="翻页：上一页最后一条的 id / page: the last id seen")]
+Before = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ROW_ID, description="翻页：上一页最后一条的 id / page: the last id seen"),
+]
 
 
 @router.get("/me/queries", summary="Who queried my information / 我的信用信息被查询记录")
@@ -174,9 +179,26 @@ def subject_queries(
 ) -> Any:
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
-        subject_id = resolve_code(conn, code, runtime)
+        try:
+            subject_id = resolve_code(conn, code, runtime)
+        except QueryRefused:
+            record_not_found(
+                runtime,
+                principal,
+                code,
+                action="query_log.read",
+                level=None,
+                purpose=None,
+                channel="api",
+                ip=client_ip(request),
+            )
+            raise
         audience = audience_for(conn, principal, subject_id=subject_id, clock=runtime.clock)
-        check(principal, "query_log.read", audience=audience)
+        try:
+            check(principal, "query_log.read", audience=audience)
+        except SecurityError as refusal:
+            refusal.context.update(subject_id=subject_id)
+            raise
         if audience != "self":
             audit.record(
                 conn,

@@ -1,7 +1,10 @@
 """User accounts: an organisation's staff, an enterprise acting for its own USCC, a person for themself.
 
-The only writer of `users`. Sign-in counts failures and locks the account for a while after too many;
-the answer never says whether a username exists.
+The only writer of `users`. Sign-in counts failures per account *and client address*: too many from one
+address lock that address out of that account for a while, each further lock-out twice as long — never
+the account itself, so that whoever knows a username (say `admin`) cannot lock its owner out. Every failure
+gets the same answer after the same work (one argon2 verification, against a dummy hash for an unknown
+name), so the answer never tells whether a username exists, is disabled, or is locked.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from xinyong.clock import Clock
 from xinyong.codes import check_idcard, normalize_code
 from xinyong.problems import Problem, ProblemError
 from xinyong.security import audit
-from xinyong.security.errors import AccessDenied, AuthenticationFailed, SecurityError
+from xinyong.security.errors import AuthenticationFailed, SecurityError
 from xinyong.security.masking import mask_id_number, mask_ids_in_text, mask_person_name
-from xinyong.security.models import USER_STATES, user_sessions, users
+from xinyong.security.models import USER_STATES, login_throttle, user_sessions, users
 from xinyong.security.organisations import add_organisation, find_organisation, require_organisation
 from xinyong.security.passwords import (
     burn_time,
@@ -34,6 +37,7 @@ from xinyong.security.principal import Principal
 from xinyong.security.proofing import IdentityProofing, SubjectClaim
 from xinyong.security.roles import load_roles
 from xinyong.security.settings import SecuritySettings
+from xinyong.store.engine import dialect_insert
 from xinyong.store.tables import organisations
 
 log = logging.getLogger(__name__)
@@ -200,6 +204,11 @@ def _insert(
 
 
 def list_users(conn: sa.Connection, *, organisation_uscc: str | None = None) -> list[dict[str, Any]]:
+    lock = (
+        sa.select(sa.func.max(login_throttle.c.locked_until))
+        .where(login_throttle.c.user_id == users.c.id)
+        .scalar_subquery()
+    )
     query = (
         sa.select(
             users.c.id,
@@ -208,7 +217,7 @@ def list_users(conn: sa.Connection, *, organisation_uscc: str | None = None) -> 
             users.c.role,
             users.c.status,
             users.c.person_masked,
-            users.c.locked_until,
+            lock.label("locked_until"),  # the latest lock-out of any client address
             users.c.last_login_at,
             organisations.c.uscc.label("organisation_uscc"),
             organisations.c.name.label("organisation_name"),
@@ -228,10 +237,13 @@ def set_user_status(conn: sa.Connection, *, username: str, status: str, clock: C
     user_id = conn.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
     if user_id is None:
         raise ProblemError(Problem("security.user_missing", f"用户 {username} 不存在", f"no user {username}"))
-    values: dict[str, Any] = {"status": status}
-    if status == "active":
-        values |= {"failed_logins": 0, "locked_until": None}
-    conn.execute(users.update().where(users.c.id == user_id).values(**values))
+    conn.execute(users.update().where(users.c.id == user_id).values(status=status))
+    if status == "active":  # re-enabling also lifts every lock-out
+        conn.execute(
+            login_throttle.update()
+            .where(login_throttle.c.user_id == user_id)
+            .values(failures=0, lockouts=0, locked_until=None)
+        )
     if status == "disabled":
         conn.execute(
             user_sessions.update()
@@ -254,8 +266,8 @@ class SignIn:
 
 _BAD_CREDENTIALS = Problem(
     "auth.invalid_credentials",
-    "用户名或密码不正确。",
-    "The username or password is not correct.",
+    "用户名或密码不正确，或失败次数过多需稍后再试。",
+    "The username or password is not correct, or there were too many failed attempts: retry later.",
 )
 
 
@@ -270,40 +282,31 @@ def authenticate(
     ip: str | None = None,
 ) -> SignIn:
     now = clock.now()
+    client = (ip or "unknown")[:45]
     user = _find_login(conn, login, protector)
     shown = mask_ids_in_text(login.strip())[:64]
     if user is None or user["status"] != "active" or not _organisation_active(conn, user):
         burn_time(password)
         return _failed(conn, None, shown, clock=clock, ip=ip, reason="unknown_or_disabled")
     principal = principal_for_user(conn, user["id"], session_id=None) or Principal.anonymous()
-    locked_until = user["locked_until"]
-    if locked_until is not None and locked_until > now:
-        if not verify_password(user["password_hash"], password):
-            return _failed(conn, principal, shown, clock=clock, ip=ip, reason="locked")
-        return SignIn(None, _locked(max(1, int((locked_until - now).total_seconds()))))
-    if not verify_password(user["password_hash"], password):
-        failures = user["failed_logins"] + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= settings.login_max_failures:
-            values = {
-                "failed_logins": 0,
-                "locked_until": now + dt.timedelta(minutes=settings.lockout_minutes),
-            }
-            audit.record(
-                conn,
-                principal=principal,
-                action="auth.lock",
-                clock=clock,
-                ip=ip,
-                outcome="denied",
-                object_type="user",
-                object_id=user["username"],
-                detail={"failures": failures},
-            )
-            log.warning("account %s locked after %d failed sign-ins", user["username"], failures)
-        conn.execute(users.update().where(users.c.id == user["id"]).values(**values))
+    correct = verify_password(user["password_hash"], password)  # also when locked: the same time taken
+    throttle = conn.execute(
+        sa.select(login_throttle).where(
+            login_throttle.c.user_id == user["id"], login_throttle.c.client == client
+        )
+    ).first()
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        return _failed(conn, principal, shown, clock=clock, ip=ip, reason="locked")
+    if not correct:
+        _count_failure(conn, principal, user, client, clock=clock, settings=settings, ip=ip)
         return _failed(conn, principal, shown, clock=clock, ip=ip, reason="password")
-    values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+    if throttle is not None:
+        conn.execute(
+            login_throttle.update()
+            .where(login_throttle.c.id == throttle.id)
+            .values(failures=0, lockouts=0, locked_until=None)
+        )
+    values: dict[str, Any] = {"last_login_at": now}
     if needs_rehash(user["password_hash"]):
         values["password_hash"] = hash_password(password)
     conn.execute(users.update().where(users.c.id == user["id"]).values(**values))
@@ -317,6 +320,65 @@ def authenticate(
         object_id=user["username"],
     )
     return SignIn(user["id"])
+
+
+def _count_failure(
+    conn: sa.Connection,
+    principal: Principal,
+    user: dict[str, Any],
+    client: str,
+    *,
+    clock: Clock,
+    settings: SecuritySettings,
+    ip: str | None,
+) -> None:
+    """One more failure of this client on this account; at the limit, a lock-out of that client, twice as
+    long as its previous one (up to the maximum). A day without failures (the maximum lock-out) forgets."""
+    now = clock.now()
+    user_id, username = user["id"], user["username"]
+    t = login_throttle
+    conn.execute(
+        dialect_insert(conn)(t)
+        .values(user_id=user_id, client=client, failures=0, lockouts=0, last_failure_at=now)
+        .on_conflict_do_nothing()
+    )
+    quiet = t.c.last_failure_at < now - dt.timedelta(minutes=settings.lockout_max_minutes)
+    row = conn.execute(
+        t.update()
+        .where(t.c.user_id == user_id, t.c.client == client)
+        .values(
+            failures=sa.case((quiet, 1), else_=t.c.failures + 1),
+            lockouts=sa.case((quiet, 0), else_=t.c.lockouts),
+            last_failure_at=now,
+        )
+        .returning(t.c.id, t.c.failures, t.c.lockouts)
+    ).one()
+    if row.failures < settings.login_max_failures:
+        return
+    minutes = min(settings.lockout_minutes * 2**row.lockouts, settings.lockout_max_minutes)
+    conn.execute(
+        t.update()
+        .where(t.c.id == row.id)
+        .values(failures=0, lockouts=row.lockouts + 1, locked_until=now + dt.timedelta(minutes=minutes))
+    )
+    audit.record(
+        conn,
+        principal=principal,
+        action="auth.lock",
+        clock=clock,
+        ip=ip,
+        outcome="denied",
+        object_type="user",
+        object_id=username,
+        detail={"client": client, "lockout": row.lockouts + 1, "minutes": int(minutes)},
+    )
+    log.warning(
+        "sign-in to %s from %s locked for %d minutes (lock-out %d)",
+        username,
+        client,
+        minutes,
+        row.lockouts + 1,
+    )
 
 
 def _failed(
@@ -335,20 +397,6 @@ def _failed(
     )
     log.info("failed sign-in for %s from %s (%s)", shown, ip, reason)
     return SignIn(None, AuthenticationFailed(_BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"}))
-
-
-def _locked(wait: int) -> AccessDenied:
-    minutes = max(1, -(-wait // 60))
-    return AccessDenied(
-        Problem(
-            "auth.locked",
-            f"账户因多次登录失败被暂时锁定，请在 {minutes} 分钟后重试，或联系管理员。",
-            f"The account is locked after repeated failed sign-ins; retry in {minutes} minutes "
-            "or ask an administrator.",
-        ),
-        headers={"Retry-After": str(wait)},
-        retry_after=wait,
-    )
 
 
 def _find_login(conn: sa.Connection, login: str, protector: PersonalIdProtector) -> dict[str, Any] | None:

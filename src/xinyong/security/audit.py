@@ -9,6 +9,12 @@ Appends are serialised through the single `audit_head` row: the UPDATE that take
 takes the row lock (PostgreSQL) or the database write lock (SQLite), so two transactions can never both
 extend the chain from the same entry. Call `record()` late in a long transaction: other writers of the
 audit trail wait for it to commit.
+
+The chain alone cannot show that it was emptied whole (TRUNCATE, or a DELETE by someone who switched the
+triggers off and reset `audit_head`): an empty chain verifies. So its head is also kept outside the
+database, in an anchor file under XINYONG_HOME (`AnchorFile`, registered for an engine by the Runtime).
+Each append writes the head it extends — committed, since taking the next number waited for it — and
+`verify()` reports the history missing when the table ends before the anchor, or holds another entry there.
 """
 
 from __future__ import annotations
@@ -16,8 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import os
+import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +41,10 @@ from xinyong.security.masking import mask_ids_in_text, mask_person_name
 from xinyong.security.models import audit_head, audit_log
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.security.principal import Principal
+from xinyong.store.engine import dialect_insert
 from xinyong.subjects.models import subject_identifiers, subjects
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _HEAD = 1
@@ -120,6 +134,9 @@ def record(
     if level not in (None, "public") and (subject is None or not purpose):
         raise ValueError("non-public access is recorded with the subject looked at and the declared purpose")
     seq, prev_hash = _take_next(conn)
+    kept = _anchor_files.get(conn.engine)
+    if kept is not None and seq > 1:
+        kept.advance(conn, seq - 1, prev_hash)  # committed: taking `seq` waited for whoever wrote it
     entry: dict[str, Any] = {
         "seq": seq,
         "at": clock.now(),
@@ -139,6 +156,7 @@ def record(
         "detail": _clean_json(detail) if detail is not None else None,
         "prev_hash": prev_hash,
     }
+    entry = {name: _fit(name, value) for name, value in entry.items()}
     entry["hash"] = entry_hash(entry)
     conn.execute(audit_log.insert().values(**entry))
     conn.execute(audit_head.update().where(audit_head.c.id == _HEAD).values(hash=entry["hash"]))
@@ -156,19 +174,11 @@ def _take_next(conn: sa.Connection) -> tuple[int, str]:
     if row is None:
         # First entry ever (or an emptied database): create the head, tolerating a concurrent creator.
         insert = (
-            _dialect_insert(conn)(audit_head).values(id=_HEAD, seq=0, hash=GENESIS).on_conflict_do_nothing()
+            dialect_insert(conn)(audit_head).values(id=_HEAD, seq=0, hash=GENESIS).on_conflict_do_nothing()
         )
         conn.execute(insert)
         row = conn.execute(bump).one()
     return row.seq, row.hash
-
-
-def _dialect_insert(conn: sa.Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
@@ -176,6 +186,14 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
     content["at"] = content["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fit(name: str, value: Any) -> Any:
+    """Text cut to its column's length: an entry is never lost (nor a request failed) for a long value."""
+    length = getattr(audit_log.c[name].type, "length", None)
+    if isinstance(value, str) and length is not None and len(value) > length:
+        return value[: length - 1] + "…"
+    return value
 
 
 def _clean(text: str | None) -> str | None:
@@ -198,6 +216,62 @@ def _clean_json(value: Any) -> Any:
         return v
 
     return json.loads(json.dumps(walk(value), ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------------------------- anchor
+
+
+class AnchorFile:
+    """The last known head of the chain (seq and hash), in a small file outside the database.
+
+    Written on every append and by `audit verify`. It only moves forward, and only along the chain it
+    anchors: while the table no longer holds the anchored entry (emptied, then refilled), it stays where it
+    is, as the evidence. Replaced atomically, so a reader never sees half a line. If the database is
+    deliberately replaced by a new one, move this file away: verification would otherwise (rightly) report
+    the old history as missing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> tuple[int, str] | None:
+        try:
+            seq, _, digest = self.path.read_text(encoding="ascii").strip().partition(":")
+            return int(seq), digest
+        except (OSError, ValueError):
+            return None
+
+    def advance(self, conn: sa.Connection, seq: int, digest: str) -> None:
+        current = self.read()
+        if current is not None:
+            if current[0] >= seq:
+                return
+            held = conn.execute(sa.select(audit_log.c.hash).where(audit_log.c.seq == current[0])).scalar()
+            if held != current[1]:
+                log.error("audit entry %d no longer matches its anchor: anchor kept", current[0])
+                return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".anchor-", dir=self.path.parent)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(f"{seq}:{digest}\n")
+        os.replace(tmp, self.path)
+
+
+_anchor_files: weakref.WeakKeyDictionary[sa.Engine, AnchorFile] = weakref.WeakKeyDictionary()
+
+
+def keep_anchor(engine: sa.Engine, home: Path) -> AnchorFile:
+    """Keep the head of `engine`'s chain in XINYONG_HOME/audit/ (one file per database)."""
+    database = engine.url.render_as_string(hide_password=True)
+    name = f"anchor-{hashlib.sha256(database.encode()).hexdigest()[:16]}"
+    kept = _anchor_files.get(engine)
+    if kept is None or kept.path != home / "audit" / name:
+        kept = _anchor_files[engine] = AnchorFile(home / "audit" / name)
+    return kept
+
+
+def kept_anchor(engine: sa.Engine) -> AnchorFile | None:
+    return _anchor_files.get(engine)
 
 
 # --------------------------------------------------------------------------------------------- verify
@@ -228,9 +302,14 @@ def verify(conn: sa.Connection, *, anchors: Mapping[int, str] | None = None) -> 
     """Walk the chain from the first entry; report the first broken link, or none.
 
     `anchors` are (seq, hash) pairs recorded elsewhere earlier (printed by `xinyong audit verify`): they
-    catch a rewrite of the whole chain by someone who could also recompute every hash.
+    catch a rewrite of the whole chain by someone who could also recompute every hash. The anchor file kept
+    for this database (see AnchorFile) is one more: it catches a chain emptied or cut off whole.
     """
     anchors = dict(anchors or {})
+    kept = kept_anchor(conn.engine)
+    kept_head = kept.read() if kept is not None else None
+    if kept_head is not None:
+        anchors.setdefault(*kept_head)
     head = conn.execute(
         sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == _HEAD)
     ).first()
@@ -253,7 +332,7 @@ def verify(conn: sa.Connection, *, anchors: Mapping[int, str] | None = None) -> 
     if (head_seq, head_hash) != (last, prev_hash):
         return result(_head_break(head_seq, last))
     missing = sorted(s for s in anchors if s > last)
-    return result(_anchor_break(missing[0]) if missing else None)
+    return result(_history_missing(missing[-1], last) if missing else None)
 
 
 def _head_break(head_seq: int, last: int) -> AuditBreak:
@@ -304,6 +383,19 @@ def _link_problem(
     if seq in anchors and anchors[seq] != entry["hash"]:
         return _anchor_break(seq)
     return None
+
+
+def _history_missing(anchored: int, last: int) -> AuditBreak:
+    return AuditBreak(
+        last + 1,
+        Problem(
+            "audit.history_missing",
+            f"审计记录缺失：此前在库外保存的链头为第 {anchored} 条，而审计表只到第 {last} 条——"
+            "审计记录被清空或截断。",
+            f"audit history is missing: the head kept outside the database is entry {anchored}, "
+            f"but the table ends at entry {last}: the trail was emptied or cut off.",
+        ),
+    )
 
 
 def _anchor_break(seq: int) -> AuditBreak:

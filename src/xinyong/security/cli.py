@@ -443,6 +443,9 @@ def audit_verify(
         anchors[int(seq)] = digest
     with _session() as (_, conn, _actor):
         result = audit.verify(conn, anchors=anchors)
+        kept = audit.kept_anchor(conn.engine)
+        if result.ok and kept is not None:
+            kept.advance(conn, result.head_seq, result.head_hash)
     if result.broken is not None:
         err.print(
             f"[red]✗ 审计链在第 {result.broken.seq} 条断开 / "

@@ -19,6 +19,8 @@ class SecurityError(ProblemError):
         self.problem = problem
         self.headers = headers or {}
         self.extra = extra
+        # What the refusal concerned (e.g. subject_id, level), for the audit entry; never sent to the client.
+        self.context: dict[str, Any] = {}
 
     def body(self) -> dict[str, Any]:
         return {"detail": {**self.problem.as_dict(), **self.extra}}

@@ -43,6 +43,23 @@ users = sa.Table(
     sa.CheckConstraint("organisation_id IS NOT NULL OR person_key IS NOT NULL", name="belongs"),
 )
 
+# Failed sign-ins per account *and client address*. A lock-out shuts one address out of one account, with a
+# back-off that doubles at each lock-out — never the account as a whole, so knowing a username is not enough
+# to lock its owner out. (users.failed_logins / users.locked_until, the earlier account-wide lock, are no
+# longer written.)
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    pk(),
+    fk("user_id", "users.id", index=False),
+    sa.Column("client", sa.String(45), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lockouts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UTCDateTime()),
+    sa.Column("last_failure_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("user_id", "client"),
+)
+
 user_sessions = sa.Table(
     "user_sessions",
     metadata,

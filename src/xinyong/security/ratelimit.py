@@ -22,7 +22,13 @@ class Decision:
 
 
 class RateLimiter(Protocol):
-    def hit(self, key: str, rate: Rate, *, now: float) -> Decision: ...
+    def hit(self, key: str, rate: Rate, *, now: float) -> Decision:
+        """Spend one request of `key`'s bucket if it has one."""
+        ...
+
+    def peek(self, key: str, rate: Rate, *, now: float) -> Decision:
+        """Would a request of `key` be allowed now? Spends nothing (a bucket that only failures spend)."""
+        ...
 
 
 class InMemoryRateLimiter:
@@ -35,16 +41,28 @@ class InMemoryRateLimiter:
 
     def hit(self, key: str, rate: Rate, *, now: float) -> Decision:
         with self._lock:
-            tokens, at, _ = self._buckets.get(key, (float(rate.capacity), now, rate.period))
-            tokens = min(float(rate.capacity), tokens + max(now - at, 0.0) * rate.per_second)
+            tokens = self._refilled(key, rate, now)
             if tokens >= 1.0:
                 self._buckets[key] = (tokens - 1.0, now, rate.period)
                 if len(self._buckets) > self._max_keys:
                     self._prune(now)
                 return Decision(True)
             self._buckets[key] = (tokens, now, rate.period)
-            return Decision(False, max(1, math.ceil((1.0 - tokens) / rate.per_second)))
+            return _refused(tokens, rate)
+
+    def peek(self, key: str, rate: Rate, *, now: float) -> Decision:
+        with self._lock:
+            tokens = self._refilled(key, rate, now)
+            return Decision(True) if tokens >= 1.0 else _refused(tokens, rate)
+
+    def _refilled(self, key: str, rate: Rate, now: float) -> float:
+        tokens, at, _ = self._buckets.get(key, (float(rate.capacity), now, rate.period))
+        return min(float(rate.capacity), tokens + max(now - at, 0.0) * rate.per_second)
 
     def _prune(self, now: float) -> None:
         # A bucket idle for a whole period is full again, which is what a missing bucket means too.
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < v[2]}
+
+
+def _refused(tokens: float, rate: Rate) -> Decision:
+    return Decision(False, max(1, math.ceil((1.0 - tokens) / rate.per_second)))

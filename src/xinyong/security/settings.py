@@ -1,4 +1,4 @@
-"""Security settings: sessions, lock-out, rate limits, tokens, identity proofing.
+"""Security settings: sessions, lock-out, rate limits, request sizes, trusted proxies, tokens, proofing.
 
 Each is read from `Settings.extra` first (tests, embedding), then the environment, then the default
 below. docs/security.md lists them all; a test fails when one is missing there.
@@ -6,6 +6,7 @@ below. docs/security.md lists them all; a test fails when one is missing there.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, fields
@@ -46,11 +47,16 @@ ENV: dict[str, tuple[str, str]] = {
     "session_idle_minutes": ("XINYONG_SESSION_IDLE_MINUTES", "30"),
     "login_max_failures": ("XINYONG_LOGIN_MAX_FAILURES", "5"),
     "lockout_minutes": ("XINYONG_LOGIN_LOCKOUT_MINUTES", "15"),
+    "lockout_max_minutes": ("XINYONG_LOGIN_LOCKOUT_MAX_MINUTES", "1440"),
     "password_min_length": ("XINYONG_PASSWORD_MIN_LENGTH", "12"),
     "rate_public": ("XINYONG_RATE_PUBLIC", "60/minute"),
     "rate_login": ("XINYONG_RATE_LOGIN", "10/minute"),
     "rate_user": ("XINYONG_RATE_USER", "600/minute"),
     "rate_token": ("XINYONG_RATE_TOKEN", "1200/minute"),
+    "rate_bad_token": ("XINYONG_RATE_BAD_TOKEN", "20/minute"),
+    "upload_max_mb": ("XINYONG_UPLOAD_MAX_MB", "512"),
+    "request_max_kb": ("XINYONG_REQUEST_MAX_KB", "1024"),
+    "trusted_proxies": ("XINYONG_TRUSTED_PROXIES", "none"),
     "token_max_days": ("XINYONG_TOKEN_MAX_DAYS", "366"),
     "cookie_secure": ("XINYONG_COOKIE_SECURE", "auto"),
     "identity_proofing": ("XINYONG_IDENTITY_PROOFING", "counter"),
@@ -62,12 +68,17 @@ class SecuritySettings:
     session_hours: float
     session_idle_minutes: float
     login_max_failures: int
-    lockout_minutes: float
+    lockout_minutes: float  # the first lock-out of one account from one client address
+    lockout_max_minutes: float  # each further lock-out doubles, up to this
     password_min_length: int
     rate_public: Rate | None
     rate_login: Rate | None
     rate_user: Rate | None
     rate_token: Rate | None
+    rate_bad_token: Rate | None  # requests with an invalid API token, per client address
+    upload_max_mb: float  # the largest upload request (a provider's file)
+    request_max_kb: int  # the largest body of any other request
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # may set X-Forwarded-For
     token_max_days: int
     cookie_secure: str  # "auto" (secure when the request came over https), "true", "false"
     identity_proofing: str
@@ -92,20 +103,39 @@ class SecuritySettings:
                 ) from exc
         return cls(**values)
 
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.upload_max_mb * (1 << 20))
+
+    @property
+    def request_max_bytes(self) -> int:
+        return self.request_max_kb << 10
+
 
 def _convert(name: str, raw: str) -> Any:
     if name.startswith("rate_"):
         return Rate.parse(raw)
-    if name in {"login_max_failures", "password_min_length", "token_max_days"}:
+    if name in {"login_max_failures", "password_min_length", "token_max_days", "request_max_kb"}:
         value = int(raw)
         if value < 1:
             raise ValueError("must be at least 1")
         return value
-    if name in {"session_hours", "session_idle_minutes", "lockout_minutes"}:
+    if name in {"session_hours", "session_idle_minutes", "lockout_minutes", "lockout_max_minutes"}:
         value = float(raw)
         if value <= 0:
             raise ValueError("must be positive")
         return value
+    if name == "upload_max_mb":
+        value = float(raw)
+        if not 0 < value <= 1 << 20:
+            raise ValueError("a size in MB above 0")
+        return value
+    if name == "trusted_proxies":
+        # Addresses or networks of the reverse proxies in front of the platform, comma-separated.
+        if raw.strip().lower() in {"", "none", "off"}:
+            return ()
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
     if name == "cookie_secure":
         if raw.lower() not in {"auto", "true", "false"}:
             raise ValueError("auto, true or false")

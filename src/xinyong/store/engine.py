@@ -7,6 +7,7 @@ province. Both are migrated by the same Alembic scripts, shipped inside the pack
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -50,6 +51,15 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA cache_size=-262144")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+def dialect_insert(conn: sa.Connection) -> Any:
+    """The INSERT construct of the connection's dialect: the one that has `on_conflict_do_nothing()`."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def alembic_config(engine: sa.Engine) -> Config:

@@ -21,7 +21,9 @@ from xinyong.runtime import Runtime
 from xinyong.security.ratelimit import InMemoryRateLimiter, RateLimiter
 from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import is_current
+from xinyong.web import errors
 from xinyong.web.api import auth
+from xinyong.web.bodies import BodyGate
 from xinyong.web.deps import install_error_handlers, permission
 from xinyong.web.portal import views as portal_views
 from xinyong.web.schedule import deadlines_lifespan
@@ -49,6 +51,10 @@ def create_app(
     app.state.security = SecuritySettings.load(runtime.settings)
     app.state.rate_limiter = rate_limiter or InMemoryRateLimiter()
     install_error_handlers(app)
+    # Outermost last: any unexpected error becomes a problem; no body is read past its limit, and an
+    # upload's body not before its caller passed the permission check.
+    app.add_middleware(BodyGate, site=app)
+    errors.install(app)
 
     # Probes are exempt from rate limits: a load balancer polls them from one address all day.
     @app.get(
@@ -77,7 +83,7 @@ def create_app(
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[permission("api.docs")])
     def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        return JSONResponse(errors.document_problems(app.openapi()))
 
     @app.get("/docs", include_in_schema=False, dependencies=[permission("api.docs")])
     def docs() -> HTMLResponse:

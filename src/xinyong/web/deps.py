@@ -7,18 +7,21 @@
 `permission(name)` authenticates (API token, else session cookie, else the anonymous public), applies the
 rate limit, demands the CSRF token on state-changing requests made with a session cookie, and runs the
 route-stage `security.access.check`. Refusals are 401 (bad credentials), 403 (not allowed: the message
-says why), 429 (too many requests, with Retry-After). tests/security/test_route_matrix.py reads the
-permission each route declares and fails for a route that declares none or is missing from the matrix.
+says why), 429 (too many requests, with Retry-After). Every refusal of access (403, and 400 for a missing
+purpose) is written to the audit trail where it is answered, whichever stage refused. A request with an
+invalid API token counts against its client address's bucket (`XINYONG_RATE_BAD_TOKEN`): tokens cannot be
+guessed at speed. tests/security/test_route_matrix.py reads the permission each route declares and fails
+for a route that declares none or is missing from the matrix.
 """
 
 from __future__ import annotations
 
-import html
+import ipaddress
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import Response
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyCookie, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -28,13 +31,20 @@ from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import check
 from xinyong.security.accounts import principal_for_user
-from xinyong.security.errors import AccessDenied, AuthenticationFailed, RateLimited, SecurityError
+from xinyong.security.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    PurposeRequired,
+    RateLimited,
+    SecurityError,
+)
 from xinyong.security.principal import Principal
 from xinyong.security.ratelimit import RateLimiter
 from xinyong.security.roles import load_roles
 from xinyong.security.sessions import csrf_valid, resolve_session
 from xinyong.security.settings import Rate, SecuritySettings
 from xinyong.security.tokens import principal_for_token
+from xinyong.web.errors import problem_response
 
 SESSION_COOKIE = "xinyong_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -58,9 +68,35 @@ def security_settings(request: Request) -> SecuritySettings:
 
 
 def client_ip(request: Request) -> str | None:
-    """The client's address as the server sees it. Behind a reverse proxy, run uvicorn with
-    --proxy-headers --forwarded-allow-ips=<proxy> so that this is the real client."""
-    return request.client.host if request.client else None
+    """The client's address: the peer of the connection, unless that peer is a reverse proxy listed in
+    `XINYONG_TRUSTED_PROXIES` — then the address that proxy put in X-Forwarded-For (the right-most one
+    that is not itself a trusted proxy). Without the setting the header is ignored: anyone can write it.
+    """
+    peer = request.client.host if request.client else None
+    proxies = security_settings(request).trusted_proxies
+    if peer is None or not proxies or not _within(peer, proxies):
+        return peer
+    forwarded = [
+        part.strip() for value in request.headers.getlist("x-forwarded-for") for part in value.split(",")
+    ]
+    for address in reversed([a for a in forwarded if a]):
+        if _address(address) is None:
+            return peer  # a malformed chain is not evidence of anything
+        if not _within(address, proxies):
+            return address
+    return peer
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _within(text: str, networks: tuple[Any, ...]) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in networks)
 
 
 def permission(name: str, *, rate_limited: bool = True) -> Any:
@@ -79,12 +115,7 @@ def permission(name: str, *, rate_limited: bool = True) -> Any:
             _check_origin(request)
             if principal.session_id is not None:
                 await _check_csrf(request)
-        try:
-            check(principal, name, route=True)
-        except AccessDenied:
-            if principal.authenticated:
-                await run_in_threadpool(_record_denial, request, principal, name)
-            raise
+        check(principal, name, route=True)
         return principal
 
     setattr(require_permission, PERMISSION_ATTR, name)
@@ -98,17 +129,18 @@ def route_permissions(app: FastAPI) -> list[tuple[str, str, tuple[str, ...]]]:
     found = []
     for context in iter_route_contexts(app.routes):
         if isinstance(context.original_route, APIRoute):
-            declared = tuple(_declared_in(context.dependant))
+            declared = tuple(declared_permissions(context.dependant))
             found += [(method, context.path, declared) for method in sorted(context.methods)]
         else:
             found.append(("*", context.path or repr(context.original_route), ()))
     return found
 
 
-def _declared_in(dependant: Dependant) -> list[str]:
+def declared_permissions(dependant: Dependant) -> list[str]:
+    """The permissions a route (its dependant) declares through `permission(...)`."""
     names = [getattr(dependant.call, PERMISSION_ATTR)] if hasattr(dependant.call, PERMISSION_ATTR) else []
     for sub in dependant.dependencies:
-        names += _declared_in(sub)
+        names += declared_permissions(sub)
     return names
 
 
@@ -125,23 +157,7 @@ def _resolve(request: Request) -> Principal:
     runtime = runtime_of(request)
     authorization = request.headers.get("authorization")
     if authorization:
-        scheme, _, token = authorization.partition(" ")
-        with runtime.engine.begin() as conn:
-            found = (
-                principal_for_token(conn, token.strip(), clock=runtime.clock)
-                if scheme.lower() == "bearer"
-                else None
-            )
-        if found is None:
-            raise AuthenticationFailed(
-                Problem(
-                    "auth.invalid_token",
-                    "接口令牌无效、已过期或已撤销。",
-                    "The API token is invalid, expired or revoked.",
-                ),
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-        return found
+        return _resolve_token(request, runtime, authorization)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with runtime.engine.begin() as conn:
@@ -155,8 +171,51 @@ def _resolve(request: Request) -> Principal:
     return Principal.anonymous()
 
 
+def _resolve_token(request: Request, runtime: Runtime, authorization: str) -> Principal:
+    """The principal of a bearer token. Wrong tokens spend their client's bad-token bucket, and a client
+    whose bucket is empty is refused before its token is even looked at (so guessing gains nothing)."""
+    settings, ip = security_settings(request), client_ip(request)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    now = runtime.clock.now().timestamp()
+    key = f"bad-token:{ip}"
+    if settings.rate_bad_token is not None:
+        waiting = limiter.peek(key, settings.rate_bad_token, now=now)
+        if not waiting.allowed:
+            raise RateLimited(waiting.retry_after)
+    scheme, _, token = authorization.partition(" ")
+    with runtime.engine.begin() as conn:
+        bearer = scheme.lower() == "bearer"
+        found = principal_for_token(conn, token.strip(), clock=runtime.clock) if bearer else None
+        if found is None:
+            audit.record(
+                conn,
+                principal=Principal.anonymous(),
+                action="auth.token",
+                clock=runtime.clock,
+                ip=ip,
+                outcome="failed",
+                detail={"scheme": scheme[:16], "prefix": token.strip()[:12]},
+            )
+    if found is None:
+        if settings.rate_bad_token is not None:
+            limiter.hit(key, settings.rate_bad_token, now=now)
+        raise AuthenticationFailed(
+            Problem(
+                "auth.invalid_token",
+                "接口令牌无效、已过期或已撤销。",
+                "The API token is invalid, expired or revoked.",
+            ),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return found
+
+
 def enforce_rate_limit(request: Request, principal: Principal) -> None:
-    """Per API token, per user, or per client IP for the anonymous public."""
+    """Per API token, per user, or per client IP for the anonymous public; once per request (an upload is
+    counted where its caller is checked, before its body is read, and not again by the route)."""
+    if getattr(request.state, "rate_counted", False):
+        return
+    request.state.rate_counted = True
     settings = security_settings(request)
     if principal.kind == "token":
         hit_limit(request, f"token:{principal.token_id}", settings.rate_token)
@@ -206,32 +265,45 @@ async def _check_csrf(request: Request) -> None:
         )
 
 
-def _record_denial(request: Request, principal: Principal, name: str) -> None:
+async def refusal_response(request: Request, exc: SecurityError) -> Response:
+    """The answer to a security refusal; a refused access (403, or 400 for want of a purpose) is first
+    written to the audit trail, in its own transaction: the request's own work has been rolled back."""
+    if isinstance(exc, AccessDenied | PurposeRequired):
+        await run_in_threadpool(_record_refusal, request, exc)
+    return problem_response(request, exc.status, exc.problem, headers=exc.headers, extra=exc.extra)
+
+
+def _record_refusal(request: Request, exc: SecurityError) -> None:
     runtime = runtime_of(request)
+    principal: Principal = getattr(request.state, "principal", None) or Principal.anonymous()
+    context = dict(exc.context)
+    subject_id = context.pop("subject_id", None)
+    object_type = context.pop("object_type", "subject" if subject_id is not None else None)
+    object_id = context.pop("object_id", subject_id)
+    detail = {
+        "code": exc.problem.code,
+        "permission": exc.problem.field,
+        "method": request.method,
+        "path": request.url.path,
+        **({"level": request.query_params["level"]} if "level" in request.query_params else {}),
+        **context,
+    }
     with runtime.engine.begin() as conn:
         audit.record(
             conn,
             principal=principal,
             action="access.denied",
             clock=runtime.clock,
+            object_type=object_type,
+            object_id=object_id,
+            subject=audit.SubjectRef.of_subject(conn, subject_id) if subject_id is not None else None,
             ip=client_ip(request),
             outcome="denied",
-            detail={"permission": name, "method": request.method, "path": request.url.path},
+            detail=detail,
         )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SecurityError)
-    async def security_error(request: Request, exc: SecurityError) -> HTMLResponse | JSONResponse:
-        if _wants_html(request):
-            page = (
-                f"<!doctype html><meta charset=utf-8><title>{exc.status}</title>"
-                f"<h1>{exc.status}</h1><p lang=zh>{html.escape(exc.problem.message_zh)}</p>"
-                f"<p lang=en>{html.escape(exc.problem.message_en)}</p>"
-            )
-            return HTMLResponse(page, status_code=exc.status, headers=exc.headers)
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-
-
-def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    async def security_error(request: Request, exc: SecurityError) -> Response:
+        return await refusal_response(request, exc)

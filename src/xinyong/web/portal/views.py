@@ -37,6 +37,7 @@ from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 from xinyong.security.roles import LEVELS, Level, load_roles
 from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.web.params import RowId
 from xinyong.web.portal.i18n import LANG_COOKIE, Lang, language, t
 
 router = APIRouter(include_in_schema=False)
@@ -265,7 +266,7 @@ def _date(text: str | None) -> dt.date | None:
 
 @router.get("/notices/{record_id}")
 def notice_page(
-    record_id: int, request: Request, principal: Principal = permission("record.read")
+    record_id: RowId, request: Request, principal: Principal = permission("record.read")
 ) -> HTMLResponse:
     check(principal, "record.read", level="public")
     try:

@@ -1,0 +1,23 @@
+"""Emptying a PostgreSQL test database: the audit tables refuse TRUNCATE (migration 0005), so the owner
+lifts that guard for the one statement, as only an owner can, and puts it back in the same transaction."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+_GUARDS = ("audit_log_no_truncate", "audit_head_no_truncate")
+
+
+def truncate_tables(conn: sa.Connection, names: list[str]) -> None:
+    guarded = conn.exec_driver_sql(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname IN "
+        f"({', '.join(repr(g) for g in _GUARDS)})"
+    ).all()
+    for table, trigger in guarded:
+        conn.exec_driver_sql(f"GRANT TRUNCATE ON {table} TO CURRENT_USER")
+        conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+    quoted = ", ".join(f'"{name}"' for name in names)
+    conn.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    for table, trigger in guarded:
+        conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+        conn.exec_driver_sql(f"REVOKE TRUNCATE ON {table} FROM CURRENT_USER")
