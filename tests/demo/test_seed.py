@@ -31,7 +31,9 @@ def test_demo_seeds_through_the_real_pipeline_once(home):
     seeded = [(action, object_id) for action, actor, object_id in trail if actor == "system:demo"]
     assert seeded[0] == ("org.seed", None) and seeded[-1] == ("demo.seed", None)
     listed = [
-        line.split()[1] for line in accounts.read_text(encoding="utf-8").splitlines() if line.startswith("username:")
+        line.split()[1]
+        for line in accounts.read_text(encoding="utf-8").splitlines()
+        if line.startswith("username:")
     ]
     assert [o for a, o in seeded if a == "user.add"] == listed and "admin" in listed
     assert [o for a, o in seeded if a == "batch.submit"] == [str(b["id"]) for b in done]
