@@ -120,8 +120,8 @@ def clean(code: str) -> str:
 # NFKC restricted to what matters in codes, numbers and dates: full-width ASCII (Ａ１，) and the ideographic
 # space. Full NFKC over every cell costs several times more and would also rewrite Chinese punctuation in
 # free text (，→ ,), which must reach the record as the provider wrote it.
-_FULL_WIDTH = [chr(0xFF01 + i) for i in range(94)] + ["\u3000"]
-_HALF_WIDTH = [chr(0x21 + i) for i in range(94)] + [" "]
+FULL_WIDTH = [chr(0xFF01 + i) for i in range(94)] + ["\u3000"]
+HALF_WIDTH = [chr(0x21 + i) for i in range(94)] + [" "]
 _FREE_TEXT = (FieldType.STRING, FieldType.TEXT)
 # Invisible characters that carry nothing in Chinese names, codes, dates or facts, and only make two equal
 # values compare unequal ("华信" and "华\u200b信"): zero-width space, non-joiner and joiner, word joiner, the
@@ -145,7 +145,7 @@ def _clean(spec: FieldSpec) -> pl.Expr:
     if spec.type in _FREE_TEXT:
         text = text.str.replace_many(_INVISIBLE, [""] * len(_INVISIBLE))
     else:
-        text = text.str.replace_many(_FULL_WIDTH + _INVISIBLE, _HALF_WIDTH + [""] * len(_INVISIBLE))
+        text = text.str.replace_many(FULL_WIDTH + _INVISIBLE, HALF_WIDTH + [""] * len(_INVISIBLE))
     text = text.str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text)
 
