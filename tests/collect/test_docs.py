@@ -1,4 +1,4 @@
-"""docs/collect.md names every problem and warning code a clerk can meet (a test fails when one is missing)."""
+"""docs/collect.md names every problem and warning code a clerk can meet (a test fails when one is not)."""
 
 from __future__ import annotations
 
