@@ -246,7 +246,8 @@ class Condition(BaseModel):
             values = ("或" if zh else " or ").join(quoted(v) for v in self.in_)
             return f"{field}为{values}" if zh else f"{field} is {values}"
         if self.contains is not None:
-            return f"{field}包含{quoted(self.contains)}" if zh else f"{field} includes {quoted(self.contains)}"
+            wanted = quoted(self.contains)
+            return f"{field}包含{wanted}" if zh else f"{field} includes {wanted}"
         if zh:
             return f"{field}{'已填写' if self.present else '为空'}"
         return f"{field} is {'filled in' if self.present else 'empty'}"
