@@ -40,7 +40,5 @@ def mask_expr(value: pl.Expr, rule: MaskRule) -> pl.Expr:
     keep_first = pl.min_horizontal(first, pl.max_horizontal(pl.lit(0), n - 1 - keep_last))
     hidden = n - keep_first - keep_last
     stars = pl.lit("").str.pad_end(pl.lit(rule.mask_length) if rule.mask_length else hidden, rule.mask_char)
-    masked = pl.concat_str(
-        value.str.slice(0, keep_first), stars, value.str.slice(n - keep_last, keep_last)
-    )
+    masked = pl.concat_str(value.str.slice(0, keep_first), stars, value.str.slice(n - keep_last, keep_last))
     return pl.when(n > 0).then(masked).otherwise(value)
