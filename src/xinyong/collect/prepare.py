@@ -99,6 +99,7 @@ def prepare(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """`frame` has ROW plus one `raw:<code>` column per catalogue field (null where the file lacks it)."""
     item = ctx.item
     out = frame.with_columns([_clean(spec).alias(clean(spec.code)) for spec in item.fields])
+    out = _odd_characters(out, ctx)
     out = _id_numbers(out, ctx)
     out = out.with_columns([_normalised(spec).alias(norm(spec.code)) for spec in item.fields])
     out = out.with_columns(condition_columns(item))
@@ -136,6 +137,12 @@ BIDI_CONTROLS = r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 # CRLF); no other field may hold any, NUL least of all.
 _CONTROLS_IN_NARRATIVE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _CONTROLS = r"[\x00-\x1f\x7f-\x9f]"
+_ANY_ODD = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_JOINER = "\u2063"  # invisible separator: matched by no pattern here, so a row's cells can be scanned as one
+
+
+def chars(code: str) -> str:
+    return f"chars:{code}"
 
 
 def _clean(spec: FieldSpec) -> pl.Expr:
@@ -148,6 +155,33 @@ def _clean(spec: FieldSpec) -> pl.Expr:
         text = text.str.replace_many(FULL_WIDTH + _INVISIBLE, HALF_WIDTH + [""] * len(_INVISIBLE))
     text = text.str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def _odd_characters(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """`chars:<code>`: row.control_char or row.bidi_char for a cell holding such characters, else null.
+
+    Rows are scanned whole first (one pass instead of one per cell): almost none holds any, and only
+    those are then looked at cell by cell.
+    """
+    fields = ctx.item.fields
+    joined = pl.concat_str([pl.col(clean(f.code)).fill_null("") for f in fields], separator=_JOINER)
+    odd = frame.filter(joined.str.contains(_ANY_ODD))
+    if odd.height == 0:
+        return frame.with_columns([pl.lit(None, dtype=pl.String).alias(chars(f.code)) for f in fields])
+    exprs = []
+    for spec in fields:
+        cell = pl.col(clean(spec.code))
+        controls = _CONTROLS_IN_NARRATIVE if spec.type is FieldType.TEXT else _CONTROLS
+        exprs.append(
+            pl.when(cell.str.contains(controls).fill_null(False))
+            .then(pl.lit("row.control_char"))
+            .when(cell.str.contains(BIDI_CONTROLS).fill_null(False))
+            .then(pl.lit("row.bidi_char"))
+            .otherwise(None)
+            .alias(chars(spec.code))
+        )
+    found = odd.select(ROW, *exprs)
+    return frame.join(found, on=ROW, how="left", maintain_order="left")
 
 
 def _id_numbers(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
@@ -286,9 +320,7 @@ def _cell_problem(spec: FieldSpec, ctx: Context) -> pl.Expr:
     if spec.required_if is not None:
         condition = condition_expr(spec.required_if, ctx.item, column="cond:{code}")
         chain = chain.when(~present & condition).then(pl.lit("row.required_if"))
-    controls = _CONTROLS_IN_NARRATIVE if spec.type is FieldType.TEXT else _CONTROLS
-    chain = chain.when(cleaned.str.contains(controls).fill_null(False)).then(pl.lit("row.control_char"))
-    chain = chain.when(cleaned.str.contains(BIDI_CONTROLS).fill_null(False)).then(pl.lit("row.bidi_char"))
+    chain = chain.when(pl.col(chars(code)).is_not_null()).then(pl.col(chars(code)))
     if not is_personal_id(spec) and not ctx.masks_id_numbers(spec):
         # A value valid under the field's own standard (a 注册号 that also reads as an old ID number) stays.
         own_ok = _identifier_ok(spec, ctx) if spec.identifier is not None else pl.lit(False)

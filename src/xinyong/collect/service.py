@@ -25,7 +25,7 @@ from xinyong.catalog.models import Item
 from xinyong.collect import load, prepare
 from xinyong.collect.columns import ColumnMap, map_columns
 from xinyong.collect.feeds import load_feeds
-from xinyong.collect.messages import batch_warning, row_problem
+from xinyong.collect.messages import ROWS_LISTED, batch_warning, row_problem
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, is_personal_id, norm, pid, raw, warn
 from xinyong.collect.readers import ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
@@ -486,7 +486,7 @@ class _WarningTally:
 
     def add(self, code: str, field: str | None, rows: list[int], count: int) -> None:
         listed = self.rows.setdefault((code, field), [])
-        listed.extend(rows[: max(0, 20 - len(listed))])
+        listed.extend(rows[: max(0, ROWS_LISTED - len(listed))])
         self.counts[(code, field)] = self.counts.get((code, field), 0) + count
 
     def problems(self, item: Item, ctx: Context) -> list[Problem]:
@@ -526,7 +526,7 @@ def _store_warnings(
     )
     long = pl.concat([long, mismatched])
     for (code, column), group in long.sort(ROW).group_by(["code", "column"], maintain_order=True):
-        tally.add(str(code), str(column), group[ROW].head(20).to_list(), group.height)
+        tally.add(str(code), str(column), group[ROW].head(ROWS_LISTED).to_list(), group.height)
     originals = _originals_of(flagged, chunk, first_row)
     name_spec = ctx.item.field(name_field)
     rows = []
