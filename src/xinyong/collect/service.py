@@ -30,11 +30,11 @@ from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, is_personal_
 from xinyong.collect.readers import ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
 from xinyong.policy.loader import load_policy
+from xinyong.policy.masking import mask_expr
 from xinyong.policy.models import Policy
 from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
-from xinyong.security.masking import mask_id_number
 from xinyong.store.tables import batches, catalog_versions, organisations, rejected_rows, row_warnings
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.resolve import resolve_frame
@@ -632,12 +632,8 @@ def _record_rows(
     item = ctx.item
     subject_ids = _resolve_subjects(conn, good, item, runtime, batch_id)
     personal = [f.code for f in item.fields if is_personal_id(f)]
-    masked = [
-        pl.col(norm(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(norm(c))
-        for c in personal
-    ] + [
-        pl.col(raw(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(raw(c))
-        for c in personal
+    masked = [mask_expr(pl.col(norm(c)), ctx.id_mask).alias(norm(c)) for c in personal] + [
+        mask_expr(pl.col(raw(c)), ctx.id_mask).alias(raw(c)) for c in personal
     ]
     shown = good.with_columns(masked) if masked else good
     data = pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode()
