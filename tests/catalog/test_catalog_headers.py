@@ -124,3 +124,23 @@ def test_condition_describe(xzcf):
 
 def test_multi_enum_split_accepts_both_separators(xzcf):
     assert xzcf.field("cf_cflb").split("警告; 罚款；没收违法所得;") == ["警告", "罚款", "没收违法所得"]
+
+
+def test_condition_explain_names_fields_for_a_clerk(xzcf):
+    # A provider's clerk reads the template's headers, never field codes like cf_cflb.
+    fine = xzcf.field("cf_nr_fk").required_if
+    assert fine.explain(xzcf) == "“处罚类别”包含“罚款”"
+    assert fine.explain(xzcf, "en") == "'Penalty categories' includes '罚款'"
+    either = xzcf.field("cf_nr_wfff").required_if.explain(xzcf)
+    assert either == "“处罚类别”包含“没收违法所得”或“处罚类别”包含“没收非法财物”"
+    assert (
+        xzcf.field("xdr_dm1").required_if.explain(xzcf)
+        == "“行政相对人类别”为“法人及非法人组织”或“个体工商户”"
+    )
+    jyyc = load_catalog().item("JYYC")
+    for item in (xzcf, jyyc):
+        for spec in item.fields:
+            if spec.required_if is not None:
+                for lang in ("zh", "en"):
+                    text = spec.required_if.explain(item, lang)
+                    assert not any(code in text for code in item.field_codes), text

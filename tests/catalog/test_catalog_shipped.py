@@ -294,3 +294,28 @@ def test_subject_and_date_roles_point_at_real_fields(catalog):
         "自然人": (SubjectKind.NATURAL_PERSON,),
         "个体工商户": (SubjectKind.INDIVIDUAL_BUSINESS,),
     }
+
+
+def test_every_text_field_declares_its_length_limit(catalog):
+    # Issue 8 item 4: no unlimited text. The 双公示 standard's lengths where known ([C]/[U] marks beside
+    # each in the YAML), a platform value where it is silent.
+    missing = [
+        f"{item.code}.{spec.code}"
+        for item in catalog.file.items
+        for spec in item.fields
+        if spec.type.value in ("string", "text", "code") and not spec.max_length
+    ]
+    assert missing == []
+    xzcf = catalog.item("XZCF")
+    assert xzcf.field("cf_wsh").max_length == 128  # [C] DOMAIN §1.1
+    assert xzcf.field("xdr_dm1").max_length == 18  # GB 32100
+
+
+def test_every_amount_and_age_is_never_negative(catalog):
+    numbers = [
+        spec
+        for item in catalog.file.items
+        for spec in item.fields
+        if spec.type.value in ("decimal", "integer")
+    ]
+    assert numbers and all(spec.min_value == 0 for spec in numbers)

@@ -221,3 +221,12 @@ def test_the_new_edition_example_in_the_docs_loads(raw, load):
     raw["items"].append(example)
     item = load(raw).item("QXNMG")
     assert item.match_header("拖欠工资金额（元）").code == "qx_je"
+
+
+def test_min_value_only_on_numbers(raw, refuse, load):
+    field_of(item_of(raw, "XZCF"), "cf_sy")["min_value"] = 0
+    (problem,) = refuse(raw)
+    assert problem.code == "catalog.invalid" and "min_value" in problem.message_zh
+    del field_of(item_of(raw, "XZCF"), "cf_sy")["min_value"]
+    field_of(item_of(raw, "XZCF"), "cf_nr_fk")["min_value"] = "0.5"
+    assert str(load(raw).item("XZCF").field("cf_nr_fk").min_value) == "0.5"

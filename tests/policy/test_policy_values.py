@@ -200,3 +200,31 @@ def test_cache_rereads_an_edited_file(write_policy) -> None:
     text = path.read_text(encoding="utf-8").replace("value: 20\n", "value: 21\n", 1)
     path.write_text(text + "\n", encoding="utf-8")  # size changes even if mtime granularity is coarse
     assert load_policy(path).timeliness.samr_publish_within.working_days == 21
+
+
+def test_the_vectorised_mask_masks_exactly_as_the_scalar_one(policy: Policy) -> None:
+    import polars as pl
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xinyong.policy.masking import mask, mask_expr
+    from xinyong.policy.models import MaskRule
+
+    rules = st.builds(
+        MaskRule,
+        keep_first=st.integers(0, 6),
+        keep_last=st.integers(0, 6),
+        mask_char=st.sampled_from("*#"),
+        mask_length=st.one_of(st.none(), st.integers(1, 5)),
+        source=st.just("test"),
+        confirmed=st.just(True),
+    )
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None)
+    @given(rules, st.lists(st.text(max_size=20), max_size=20))
+    def agree(rule: MaskRule, values: list[str]) -> None:
+        got = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(mask_expr(pl.col("v"), rule))["v"]
+        assert got.to_list() == [mask(v, rule) for v in values]
+
+    agree()
+    assert policy.masking.id_number.keep_first == 4

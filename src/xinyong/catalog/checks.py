@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _ENUM_TYPES = {"enum", "multi_enum"}
 _TEXT_TYPES = {"string", "text", "code", "enum", "multi_enum"}
+_NUMBER_TYPES = {"decimal", "integer"}
 
 # The identifier standard a subject role's field must declare (None: any or none).
 _ROLE_IDENTIFIERS: dict[str, set[str]] = {
@@ -80,6 +81,8 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
             out.append(_invalid("scale 不能大于 precision", "scale cannot exceed precision"))
     elif spec.precision is not None or spec.scale is not None:
         out.append(_invalid("只有 decimal 可以设 precision/scale", "only a decimal takes precision/scale"))
+    if spec.min_value is not None and kind not in _NUMBER_TYPES:
+        out.append(_invalid(f"类型 {kind} 不能设 min_value", f"type {kind} cannot have min_value"))
     if spec.max_length is not None and kind not in _TEXT_TYPES:
         out.append(_invalid(f"类型 {kind} 不能设 max_length", f"type {kind} cannot have max_length"))
     if spec.identifier is not None and kind != "code":

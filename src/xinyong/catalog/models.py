@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -220,8 +221,40 @@ class Condition(BaseModel):
         needle = _clean_value(self.contains)
         return needle in values if as_list else needle in text
 
+    def explain(self, item: Item, lang: str = "zh") -> str:
+        """The condition in a clerk's words, naming fields as the template's headers do, never by code:
+        ``“处罚类别”包含“罚款”`` / ``'Penalty categories' includes '罚款'``."""
+        zh = lang != "en"
+        if self.any_of or self.all_of:
+            joiner = ("或" if zh else " or ") if self.any_of else ("且" if zh else " and ")
+            parts = []
+            for c in self.any_of or self.all_of or ():
+                text = c.explain(item, lang)
+                nested = c.any_of or c.all_of
+                parts.append((f"（{text}）" if zh else f"({text})") if nested else text)
+            return joiner.join(parts)
+        spec = item.get_field(self.field or "")
+        name = (spec.name_zh if zh else spec.name_en) if spec else (self.field or "")
+        field = f"“{name}”" if zh else f"'{name}'"
+
+        def quoted(value: str) -> str:
+            return f"“{value}”" if zh else f"'{value}'"
+
+        if self.equals is not None:
+            return f"{field}为{quoted(self.equals)}" if zh else f"{field} is {quoted(self.equals)}"
+        if self.in_ is not None:
+            values = ("或" if zh else " or ").join(quoted(v) for v in self.in_)
+            return f"{field}为{values}" if zh else f"{field} is {values}"
+        if self.contains is not None:
+            wanted = quoted(self.contains)
+            return f"{field}包含{wanted}" if zh else f"{field} includes {wanted}"
+        if zh:
+            return f"{field}{'已填写' if self.present else '为空'}"
+        return f"{field} is {'filled in' if self.present else 'empty'}"
+
     def describe(self) -> str:
-        """A one-line rendering for tables and messages: ``cf_cflb 含 罚款``."""
+        """A one-line rendering for catalogue authors (by field code): ``cf_cflb 含 罚款``. Messages to a
+        provider's clerk use `explain`, which names the fields."""
         if self.any_of:
             return " 或 ".join(f"({c.describe()})" for c in self.any_of)
         if self.all_of:
@@ -263,6 +296,8 @@ class FieldSpec(BaseModel):
     separator: str | None = None
     pattern: str | None = None
     max_length: int | None = Field(default=None, ge=1)
+    # The smallest value a number may take (amounts and ages: 0). Numbers only.
+    min_value: Decimal | None = None
     precision: int | None = Field(default=None, ge=1, le=38)
     scale: int | None = Field(default=None, ge=0, le=38)
     unit: str | None = None

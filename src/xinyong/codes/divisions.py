@@ -98,6 +98,11 @@ def lookup_division(code: str) -> Division | None:
     return _table().by_code.get(code)
 
 
+def province_prefixes() -> tuple[str, ...]:
+    """The first two digits of every province-level code (11 北京 ... 82 澳门)."""
+    return tuple(sorted(code[:2] for code, d in _table().by_code.items() if d.level == "province"))
+
+
 def province_of(code: str) -> Division | None:
     if len(code) < 2 or not code[:2].isdigit():
         return None

@@ -14,12 +14,12 @@ integer arithmetic; dates use polars' own parser with the scalar code's bounds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
 from xinyong.clock import SystemClock
-from xinyong.codes import idcard, orgcode, uscc
+from xinyong.codes import divisions, idcard, orgcode, uscc
 
 _USCC_SHAPE = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 _ORGCODE_SHAPE = r"^[0-9A-Z]{8}[0-9X]$"
@@ -125,4 +125,120 @@ def regno_valid(expr: pl.Expr) -> pl.Expr:
     return (expr.str.contains(_DIGITS15_SHAPE) & check_ok).fill_null(False)
 
 
-__all__ = ["idcard_valid", "orgcode_valid", "regno_valid", "uscc_embedded_orgcode", "uscc_valid"]
+# --- ID numbers written where they do not belong (free text, other codes) --------------------------------
+
+_DIGIT = "[0-9\uff10-\uff19]"  # half- and full-width digits: text fields are not made half-width
+_X = "[Xx\uff38\uff58]"
+_SEPARATOR = "[ \\-\u3000\uff0d]"
+# A run of at least 15 digits (an ID number may hide inside a longer run: an old 个体 税务登记号 is the
+# owner's ID number plus two digits), and a number written in groups ("110105 19491231 002X").
+ID_RUN = f"{_DIGIT}{{15,}}{_X}?"
+ID_GROUPED = f"{_DIGIT}{{1,8}}(?:{_SEPARATOR}{_DIGIT}{{1,8}}){{1,5}}(?:{_SEPARATOR}?{_X})?"
+# How far into a longer run an 18-digit number is looked for (offsets 0..7: runs of up to 25 characters).
+_RUN_OFFSETS = 8
+_FULL_DIGITS = [chr(0xFF10 + d) for d in range(10)] + ["\uff38", "\uff58", "x"]
+_HALF_DIGITS = [str(d) for d in range(10)] + ["X", "X", "X"]
+
+
+def _as_id(text: pl.Expr) -> pl.Expr:
+    """The digits of a candidate as an ID number is written: half-width, no separators, X upper-case."""
+    return text.str.replace_many(_FULL_DIGITS, _HALF_DIGITS).str.replace_all(_SEPARATOR, "")
+
+
+def _plausible_15(number: pl.Expr, today: dt.date) -> pl.Expr:
+    """An old 15-digit ID number found in text, where nothing says it is one.
+
+    The old form has no check character, so any 15 digits with a date in positions 7-12 would pass; in
+    text that flags 注册号 and 税务登记号 as often as ID numbers. So the area must be a province, and a
+    number that is a valid 注册号 (ISO 7064) or a division + 组织机构代码 (the old 税务登记号) is not taken
+    for an ID number.
+    """
+    provinces = pl.Series(divisions.province_prefixes(), dtype=pl.String).implode()
+    return (
+        idcard_valid(number, today=today)
+        & number.str.slice(0, 2).is_in(provinces)
+        & ~regno_valid(number)
+        & ~orgcode_valid(number.str.slice(6, 9))
+    )
+
+
+def idcard_numbers_in_text(
+    frame: pl.DataFrame, columns: Sequence[str], *, key: str, today: dt.date
+) -> pl.DataFrame:
+    """Every valid 公民身份号码 written anywhere in the text of `columns`: one row per (key, column, found).
+
+    `found` is the text as written (full-width digits, separators), for replacing it; `number` is the
+    normalised ID number (18 digits, or 15 for the old form). 18-digit numbers must pass GB 11643 (check
+    character, real birth date not after `today`); see `_plausible_15` for the old form. Vectorised: the
+    text is scanned by regular expressions, only the candidates are exploded and checked.
+
+    Rows are first scanned whole (their cells joined by a line break, which no number spans): almost no
+    row holds an ID number, and one scan of a row costs far less than one per cell. Only the rows found
+    are then scanned cell by cell, to name the cells.
+    """
+    schema = {key: frame.schema[key], "column": pl.String, "found": pl.String, "number": pl.String}
+    if not columns:
+        return pl.DataFrame(schema=schema)
+    whole_rows = pl.concat_str([pl.col(c).fill_null("") for c in columns], separator="\n")
+    hits = _valid_ids(
+        frame.select(key, whole_rows.alias("__whole_row_text")), ["__whole_row_text"], key=key, today=today
+    )
+    if hits.height == 0:
+        return pl.DataFrame(schema=schema)
+    found_rows = frame.filter(pl.col(key).is_in(hits[key].unique().implode()))
+    return _valid_ids(found_rows, columns, key=key, today=today).cast(schema)  # type: ignore[arg-type]
+
+
+def _valid_ids(frame: pl.DataFrame, columns: Sequence[str], *, key: str, today: dt.date) -> pl.DataFrame:
+    parts = []
+    for column in columns:
+        text = pl.col(column)
+        found = pl.concat_list(text.str.extract_all(ID_RUN), text.str.extract_all(ID_GROUPED))
+        parts.append(
+            frame.select(pl.col(key), pl.lit(column).alias("column"), found.alias("candidate"))
+            .filter(pl.col("candidate").list.len() > 0)
+            .explode("candidate")
+        )
+    candidates = pl.concat(parts).with_columns(
+        _as_id(pl.col("candidate")).alias("digits"),
+        pl.col("candidate").str.contains(_SEPARATOR).alias("grouped"),
+    )
+    # A grouped number must be exactly an ID number; a run may hold an 18-digit one at any of its first
+    # offsets, but an old 15-digit one only as the whole run (inside longer runs it is noise).
+    pieces = [
+        candidates.filter(~pl.col("grouped") & (pl.col("digits").str.len_chars() >= 18 + i)).select(
+            key,
+            "column",
+            pl.col("candidate").str.slice(i, 18).alias("found"),
+            pl.col("digits").str.slice(i, 18).alias("number"),
+            pl.lit(False).alias("whole"),
+        )
+        for i in range(_RUN_OFFSETS)
+    ]
+    pieces.append(
+        candidates.filter(pl.col("digits").str.len_chars().is_in([15, 18])).select(
+            key,
+            "column",
+            pl.col("candidate").alias("found"),
+            pl.col("digits").alias("number"),
+            pl.lit(True).alias("whole"),
+        )
+    )
+    every = pl.concat(pieces)
+    number = pl.col("number")
+    valid18 = (number.str.len_chars() == 18) & idcard_valid(number, today=today, allow_15=False)
+    valid15 = pl.col("whole") & (number.str.len_chars() == 15) & _plausible_15(number, today)
+    every = every.filter(valid18 | valid15).select(key, "column", "found", "number")
+    return every.unique(maintain_order=True)
+
+
+__all__ = [
+    "ID_GROUPED",
+    "ID_RUN",
+    "idcard_numbers_in_text",
+    "idcard_valid",
+    "orgcode_valid",
+    "regno_valid",
+    "uscc_embedded_orgcode",
+    "uscc_valid",
+]

@@ -200,7 +200,8 @@ def batch_errors(
     ] = False,
     now: NowOption = None,
 ) -> None:
-    """Write the 问题数据反馈 file of a batch (rejected rows and reasons) / 导出问题数据反馈."""
+    """Write the 问题数据反馈 file of a batch (rejected rows, rows loaded with a warning, and the reasons)
+    / 导出问题数据反馈."""
     from xinyong.collect.feedback import FORMATS, build_feedback, render
     from xinyong.security import audit
     from xinyong.security.principal import Principal
@@ -238,7 +239,10 @@ def batch_errors(
             detail={"format": fmt, "rows": len(feedback.rows)},
         )
     rows = len(feedback.rows)
-    err.print(f"[green]✓[/] 已写出 {rows} 行问题数据 / wrote {rows} rejected rows: {escape(str(out))}")
+    err.print(
+        f"[green]✓[/] 已写出 {rows} 行问题数据（退回及入库待核实）/ wrote {rows} rows (rejected, or loaded "
+        f"to be checked): {escape(str(out))}"
+    )
 
 
 @batch_app.command("timeliness")
@@ -341,7 +345,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     out.print("  ".join(extra))
     for w in s.get("warnings", []):
         out.print(f"[yellow]! {escape((Problem(**w) if isinstance(w, dict) else w).render())}[/]")
-    if s["rejected"] and s["status"] == "done":
+    row_warnings = any(str(w.get("code", "")).startswith("row.") for w in s.get("warnings", []))
+    if (s["rejected"] or row_warnings) and s["status"] == "done":
         out.print(
             f"问题数据反馈 / feedback: xinyong batch errors {s['batch_id']} --format xlsx "
             f"--out batch-{s['batch_id']}-feedback.xlsx"

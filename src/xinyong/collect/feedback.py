@@ -5,6 +5,10 @@ The file speaks the provider's language: its own column headers and cells exactl
 the original file) and 问题说明 (every reason, with what to do). The provider fixes those rows and sends
 only them back; a later batch that loads the same key marks the rejected row corrected.
 
+Rows that loaded with a warning (an implausible amount, a name unlike the registered one, an ID number
+masked in free text) come in the same table, their 问题说明 starting with 【已入库，请核实】: nothing to
+send again unless the check finds the value wrong.
+
 CSV is UTF-8 with a BOM so that Excel on a Chinese Windows opens it without mojibake; XLSX writes every
 cell as text, so that ID numbers and codes keep their leading zeros and never become 1.1E+17.
 """
@@ -19,7 +23,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.collect.queries import batch_view, rejected_for_batch
+from xinyong.collect.queries import batch_view, rejected_for_batch, warned_for_batch
 from xinyong.collect.service import reveal
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
@@ -28,6 +32,7 @@ Lang = Literal["zh", "en"]
 FORMATS = ("csv", "xlsx")
 ROW_HEADER = {"zh": "行号", "en": "Row"}
 REASON_HEADER = {"zh": "问题说明", "en": "Problems"}
+WARNED = {"zh": "【已入库，请核实】", "en": "[loaded — please check] "}
 _JOIN = {"zh": "；", "en": "; "}
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -55,18 +60,31 @@ def build_feedback(
     status: str | None = None,
     catalog: Catalog | None = None,
 ) -> Feedback:
-    """The feedback table of one batch; `status="open"` leaves out rows a later batch already corrected."""
+    """The feedback table of one batch, rejected and warned rows in file order; `status="open"` keeps only
+    the rejected rows no later batch has corrected yet (what is still to be sent)."""
     batch = batch_view(conn, batch_id)
     if batch is None:
         raise ProblemError(not_found(batch_id))
     rejected = rejected_for_batch(conn, batch_id, status=status)
-    columns = _provider_columns([r.raw for r in rejected], batch["item"], catalog)
+    warned = warned_for_batch(conn, batch_id) if status is None else []
+    columns = _provider_columns([r.raw for r in (*rejected, *warned)], batch["item"], catalog)
     join = _JOIN[lang]
-    rows = []
-    for r in rejected:
+    listed: list[tuple[int, int, list[str]]] = []
+    for order, r in enumerate(rejected):
         cells = reveal(r.raw, runtime)
         reasons = join.join(p["message_en"] if lang == "en" else p["message_zh"] for p in r.reasons)
-        rows.append([str(r.row_number), *(_text(cells.get(c)) for c in columns), reasons])
+        listed.append(
+            (r.row_number, order, [str(r.row_number), *(_text(cells.get(c)) for c in columns), reasons])
+        )
+    for order, w in enumerate(warned, start=len(rejected)):
+        cells = reveal(w.raw, runtime)
+        reasons = WARNED[lang] + join.join(
+            p["message_en"] if lang == "en" else p["message_zh"] for p in w.reasons
+        )
+        listed.append(
+            (w.row_number, order, [str(w.row_number), *(_text(cells.get(c)) for c in columns), reasons])
+        )
+    rows = [row for _, _, row in sorted(listed, key=lambda entry: entry[:2])]
     return Feedback(batch=batch, headers=[ROW_HEADER[lang], *columns, REASON_HEADER[lang]], rows=rows)
 
 

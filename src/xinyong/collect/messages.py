@@ -14,8 +14,35 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "'{en}' is required and empty in this row; fill it in",
     ),
     "row.required_if": (
-        "“{zh}”在{cond}时必填，本行为空，请补充后重报",
-        "'{en}' is required when {cond}; it is empty in this row",
+        "“{zh}”在{cond_zh}时必填，本行为空，请补充后重报",
+        "'{en}' is required when {cond_en}; it is empty in this row",
+    ),
+    "row.control_char": (
+        "“{zh}”含有不可见的控制字符（如 NUL 空字符{also_zh}），请删除后重报",
+        "'{en}' contains invisible control characters (such as NUL{also_en}); remove them and send again",
+    ),
+    "row.bidi_char": (
+        "“{zh}”含有改变文字显示方向的不可见字符（如 U+202E），显示出来的内容会与实际内容不同，请删除后重报",
+        "'{en}' contains invisible characters that change the direction of text (such as U+202E), so "
+        "what is shown differs from what is stored; remove them and send again",
+    ),
+    "row.id_number_in_field": (
+        "“{zh}”中含有公民身份号码，此处不应填写身份证号码（为保护个人信息，号码不在此重复）；请核对后重报",
+        "'{en}' holds a citizen ID number, which does not belong in this field (it is not repeated "
+        "here, to protect it); correct the cell and send again",
+    ),
+    "row.time": (
+        "“{zh}”的值“{raw}”中的时间不存在（时为 0–23，分、秒为 0–59），请改正或只填日期",
+        "'{en}' value '{raw}' has a time of day that does not exist (hours 0-23, minutes and seconds "
+        "0-59); correct it or give the date only",
+    ),
+    "row.date_too_early": (
+        "“{zh}”为 {value}，早于 {earliest}，不是可能的日期，请核对",
+        "'{en}' is {value}, before {earliest}, which is not a plausible date; check it",
+    ),
+    "row.min_value": (
+        "“{zh}”为 {value}，不能小于 {min}{unit_zh}，请核对",
+        "'{en}' is {value}; it cannot be less than {min}{unit_en}; check it",
     ),
     "row.date": (
         "“{zh}”的值“{raw}”不是有效日期，请使用 " + DATE_FORMATS_ZH,
@@ -39,8 +66,8 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "'{en}' value '{raw}' is not allowed; use one of: {values}",
     ),
     "row.max_length": (
-        "“{zh}”长度超过上限 {max} 个字符，请精简",
-        "'{en}' is longer than {max} characters; shorten it",
+        "“{zh}”有 {length} 个字符，超过上限 {max} 个字符，请精简",
+        "'{en}' has {length} characters, more than its limit of {max}; shorten it",
     ),
     "row.pattern": ("“{zh}”的值“{raw}”格式不正确", "'{en}' value '{raw}' has the wrong format"),
     "row.identifier": ("“{zh}”的值“{raw}”无效：{detail_zh}", "'{en}' value '{raw}' is invalid: {detail_en}"),
@@ -80,6 +107,64 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Warnings: the row is loaded as sent (an ID number masked), and the clerk is asked to check it.
+_TEMPLATES.update(
+    {
+        "row.id_number_masked": (
+            "“{zh}”中含有公民身份号码，已按规定脱敏（只保留前后几位）后入库；今后请勿在此填写身份证号码",
+            "'{en}' held a citizen ID number; it was masked (only a few leading and trailing digits kept) "
+            "before loading. Do not write ID numbers in this field",
+        ),
+        "row.amount_implausible": (
+            "“{zh}”为 {value} 万元（即 {yuan} 元），不小于 {limit} 万元；已按原值入库，请核实单位是否为万元"
+            "（如罚款 3 万元应填 3，而不是 30000）",
+            "'{en}' is {value} 万元 ({yuan} yuan), at least {limit} 万元; it was loaded as sent — check "
+            "that it is in 万元 (a fine of 30,000 yuan is written 3, not 30000)",
+        ),
+        "row.name_mismatch": (
+            "“{zh}”为“{name}”，与统一社会信用代码 {uscc} 在平台登记的名称“{registered}”不一致；"
+            "已按原值入库，请核实",
+            "'{en}' is '{name}', which differs from '{registered}', the name registered for the USCC {uscc}; "
+            "it was loaded as sent — check it",
+        ),
+    }
+)
+
+# A batch's summary of one warning over many rows (the rows themselves are in the feedback file).
+_BATCH_TEMPLATES: dict[str, tuple[str, str]] = {
+    "row.id_number_masked": (
+        "“{zh}”中含有公民身份号码，已脱敏后入库",
+        "'{en}' held a citizen ID number, masked before loading",
+    ),
+    "row.amount_implausible": (
+        "“{zh}”不小于 {limit} 万元，已按原值入库，请核实单位是否为万元",
+        "'{en}' is at least {limit} 万元, loaded as sent; check that it is in 万元",
+    ),
+    "row.name_mismatch": (
+        "“{zh}”与统一社会信用代码在平台登记的名称不一致，已按原值入库，请核实",
+        "'{en}' differs from the name registered for the USCC, loaded as sent; check it",
+    ),
+}
+ROWS_LISTED = 20  # a batch warning lists this many row numbers, then says how many more
+
+
+def batch_warning(
+    code: str, spec: FieldSpec | None, rows: list[int], count: int, **values: object
+) -> Problem:
+    """One warning for the batch: what, on which rows (the first ROWS_LISTED), and where the details are."""
+    zh, en = _BATCH_TEMPLATES[code]
+    fields = {"zh": spec.name_zh if spec else "", "en": spec.name_en if spec else "", **values}
+    listed = "、".join(str(r) for r in rows[:ROWS_LISTED])
+    listed_en = ", ".join(str(r) for r in rows[:ROWS_LISTED])
+    more_zh = f"等 {count} 行" if count > ROWS_LISTED else f"共 {count} 行"
+    more_en = f" and more, {count} in all" if count > ROWS_LISTED else f" ({count} in all)"
+    return Problem(
+        code,
+        f"第 {listed} 行（{more_zh}）：{zh.format(**fields)}；详见问题数据反馈文件",
+        f"Rows {listed_en}{more_en}: {en.format(**fields)}; see the feedback file",
+        spec.code if spec else None,
+    )
+
 
 def row_problem(code: str, spec: FieldSpec | None, **values: object) -> Problem:
     zh, en = _TEMPLATES[code]
@@ -91,4 +176,8 @@ def row_problem(code: str, spec: FieldSpec | None, **values: object) -> Problem:
         "scale": spec.scale if spec and spec.scale is not None else 6,
         **values,
     }
+    if code == "row.control_char":  # one-line fields may not break lines either
+        narrative = bool(values.get("narrative"))
+        fields["also_zh"] = "" if narrative else "、换行符、制表符"
+        fields["also_en"] = "" if narrative else ", line breaks or tabs"
     return Problem(code, zh.format(**fields), en.format(**fields), spec.code if spec else None)

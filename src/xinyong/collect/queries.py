@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinyong.clock import CHINA
-from xinyong.store.tables import batches, organisations, records, rejected_rows
+from xinyong.store.tables import batches, organisations, records, rejected_rows, row_warnings
 
 
 def batch_view(conn: sa.Connection, batch_id: int) -> dict[str, Any] | None:
@@ -52,6 +52,13 @@ def batch_view(conn: sa.Connection, batch_id: int) -> dict[str, Any] | None:
         "seconds": report.get("seconds"),
         "rejected_open": int(states.get("open", 0)),
         "rejected_corrected": int(states.get("corrected", 0)),
+        "warned_rows": int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(row_warnings)
+                .where(row_warnings.c.batch_id == batch_id)
+            ).scalar_one()
+        ),
         "problems": report.get("problems", []),
         "warnings": report.get("warnings", []),
         "unknown_columns": report.get("unknown_columns", []),
@@ -159,6 +166,26 @@ def rejected_for_batch(conn: sa.Connection, batch_id: int, *, status: str | None
             corrected_by_batch_id=r.corrected_by_batch_id,
         )
         for r in conn.execute(query.order_by(rejected_rows.c.row_number, rejected_rows.c.id))
+    ]
+
+
+@dataclass(frozen=True)
+class WarnedRow:
+    row_number: int
+    raw: dict[str, Any]  # the provider's own cells; cells holding an ID number still encrypted ("enc:…")
+    reasons: list[dict[str, str]]
+
+
+def warned_for_batch(conn: sa.Connection, batch_id: int) -> list[WarnedRow]:
+    """Rows of the batch that loaded with a warning for the clerk to check (row_warnings)."""
+    query = (
+        sa.select(row_warnings)
+        .where(row_warnings.c.batch_id == batch_id)
+        .order_by(row_warnings.c.row_number, row_warnings.c.id)
+    )
+    return [
+        WarnedRow(row_number=r.row_number, raw=dict(r.raw or {}), reasons=list(r.reasons or []))
+        for r in conn.execute(query)
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,22 +22,24 @@ import polars as pl
 import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.catalog.models import FieldSpec, Identifier, Item
+from xinyong.catalog.models import Item
 from xinyong.collect import load, ownership, prepare
 from xinyong.collect.columns import ColumnMap, map_columns
 from xinyong.collect.feeds import load_feeds
-from xinyong.collect.messages import row_problem
+from xinyong.collect.messages import ROWS_LISTED, batch_warning, row_problem
 from xinyong.collect.ownership import SOURCE_PROBLEM, SUBJECT_CHANGED, Submitter
-from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, norm, raw
+from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, is_personal_id, norm, pid, raw, warn
 from xinyong.collect.readers import ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
 from xinyong.policy.loader import load_policy
+from xinyong.policy.masking import mask_expr
+from xinyong.policy.models import Policy
 from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
-from xinyong.security.masking import mask_id_number
 from xinyong.store.concurrency import dialect_insert, in_transaction
-from xinyong.store.tables import batches, catalog_versions, rejected_rows
+from xinyong.store.tables import batches, catalog_versions, rejected_rows, row_warnings
+from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.resolve import resolve_frame
 
 CHUNK_ROWS = 200_000
@@ -133,12 +136,15 @@ def ingest(
         return _refuse(runtime, summary, refusal, sender, catalog, now, timer() - started)
     report("read", read.height, read.height)
 
+    policy = load_policy()
     ctx = Context(
         item=item,
         today=runtime.clock.today(),
         source_field=item.data_source.uscc if item.data_source else None,
         default_source=submitter_uscc,
-        deadline_working_days=_deadline(item),
+        collection=policy.collection,
+        id_mask=policy.masking.id_number,
+        deadline_working_days=_deadline(item, policy),
     )
     before = summary
 
@@ -211,6 +217,7 @@ def _load(
     summary.batch_id = batch_id
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
     row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
+    warned = _WarningTally()
     start = 0
     for chunk in read.batches(chunk_rows):
         shaped = _shape(chunk, columns, item, first_row=start + row_offset)
@@ -247,9 +254,15 @@ def _load(
             good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
         # Only the catalogue's columns are kept: an unknown column is reported, never stored.
         kept = chunk.select(list(columns.mapped))
-        _store_rejected(conn, bad, kept, ctx, sender, batch_id, runtime, first_row=start + row_offset)
+        _store_rejected(
+            conn, bad, kept, columns, ctx, sender, batch_id, runtime, first_row=start + row_offset
+        )
         summary.rejected += bad.height
         rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
+        good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
+        _store_warnings(
+            conn, good, kept, columns, ctx, batch_id, runtime, warned, first_row=start + row_offset
+        )
         summary.late += int(rows["late"].sum() or 0)
         counts = load.load_chunk(
             conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
@@ -260,15 +273,16 @@ def _load(
         _close_corrected(conn, item.code, batch_id, rows)
         start += chunk.height
         report("checked", start, read.height)
+    summary.warnings.extend(warned.problems(item, ctx))
     summary.status = "done"
     if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
         raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
 
 
-def _deadline(item: Item) -> int | None:
+def _deadline(item: Item, policy: Policy) -> int | None:
     if item.timeliness is None:
         return None
-    rule = getattr(load_policy().timeliness, item.timeliness, None)
+    rule = getattr(policy.timeliness, item.timeliness, None)
     if rule is None:
         raise ProblemError(
             Problem(
@@ -401,6 +415,7 @@ def _store_rejected(
     conn: sa.Connection,
     bad: pl.DataFrame,
     chunk: pl.DataFrame,
+    columns: ColumnMap,
     ctx: Context,
     sender: Submitter,
     batch_id: int,
@@ -410,14 +425,11 @@ def _store_rejected(
 ) -> None:
     if bad.height == 0:
         return
-    sensitive = _sensitive_headers(chunk.columns, ctx.item)
-    originals = chunk.with_row_index("__i").filter(pl.col("__i").is_in((bad[ROW] - first_row).implode()))
+    originals = _originals_of(bad, chunk, first_row)
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
-    for cells, original in zip(
-        bad.iter_rows(named=True), originals.drop("__i").iter_rows(named=True), strict=True
-    ):
+    for cells, original in zip(bad.iter_rows(named=True), originals, strict=True):
         reasons = prepare.explain(cells, ctx) + ownership.explain(cells, ctx, sender)
         if cells["__dup"]:
             reasons.append(
@@ -434,9 +446,9 @@ def _store_rejected(
                 "batch_id": batch_id,
                 "row_number": cells[ROW],
                 "item_code": ctx.item.code,
-                "source_uscc": (cells[SOURCE] or "")[:64] or None,
-                "source_key": cells[KEY] or None,
-                "raw": _protect(original, sensitive, runtime),
+                "source_uscc": _storable_key(cells, [ctx.source_field], cells[SOURCE], 64),
+                "source_key": _storable_key(cells, list(ctx.item.source_key), cells[KEY], 256),
+                "raw": _protect(original, _private_headers(cells, columns, ctx), runtime),
                 "reasons": [p.as_dict() for p in reasons],
                 "status": "open",
             }
@@ -444,28 +456,184 @@ def _store_rejected(
     conn.execute(rejected_rows.insert(), rows)
 
 
-def _sensitive_headers(headers: list[str], item: Item) -> set[str]:
-    out = set()
-    for header in headers:
-        spec = item.match_header(header)
-        if spec is not None and _is_personal_id(spec):
-            out.add(header)
-    return out
+def _originals_of(rows: pl.DataFrame, chunk: pl.DataFrame, first_row: int) -> list[dict[str, Any]]:
+    """The provider's own cells (catalogue columns only) of some rows of the chunk, in their order."""
+    picked = chunk.with_row_index("__i").filter(pl.col("__i").is_in((rows[ROW] - first_row).implode()))
+    return list(picked.drop("__i").iter_rows(named=True))
 
 
-def _is_personal_id(spec: FieldSpec) -> bool:
-    return spec.sensitive and spec.identifier in (Identifier.IDCARD, Identifier.ID_DOCUMENT)
+def _storable_key(
+    cells: dict[str, Any], fields: list[str | None], value: str | None, width: int
+) -> str | None:
+    """A rejected row's source or key as it may be stored in clear: not when it holds an ID number or a
+    control character (NUL cannot even be stored); the raw cells keep it, protected."""
+    if not value or any(cells.get(pid(f)) for f in fields if f):
+        return None
+    if _CONTROL.search(value):
+        return None
+    return value[:width]
 
 
-def _protect(original: dict[str, Any], sensitive: set[str], runtime: Runtime) -> dict[str, Any]:
-    """Personal ID numbers in a rejected row are kept encrypted; only the provider's feedback shows them."""
+def _private_headers(cells: dict[str, Any], columns: ColumnMap, ctx: Context) -> set[str]:
+    """The provider's headers whose cells must be kept encrypted in this row: the ID number fields, and
+    every cell where a citizen ID number was found."""
+    return {
+        header
+        for header, code in columns.mapped.items()
+        if (spec := ctx.item.get_field(code)) is not None and (is_personal_id(spec) or cells.get(pid(code)))
+    }
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _protect(original: dict[str, Any], private: set[str], runtime: Runtime) -> dict[str, Any]:
+    """A row's cells as they may be stored: cells holding an ID number encrypted (only the provider's
+    feedback shows them), and NUL — which no database column can hold — made visible as ␀."""
     out = {}
     for header, value in original.items():
-        if header in sensitive and value:
+        if header in private and value:
             out[header] = "enc:" + base64.b64encode(runtime.protector.encrypt(str(value))).decode()
+        elif isinstance(value, str) and "\x00" in value:
+            out[header] = value.replace("\x00", "\u2400")
         else:
             out[header] = value
     return out
+
+
+class _WarningTally:
+    """The batch's warnings over every chunk: per (code, field) how many rows, and the first row numbers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str | None], list[int]] = {}
+        self.counts: dict[tuple[str, str | None], int] = {}
+
+    def add(self, code: str, field: str | None, rows: list[int], count: int) -> None:
+        listed = self.rows.setdefault((code, field), [])
+        listed.extend(rows[: max(0, ROWS_LISTED - len(listed))])
+        self.counts[(code, field)] = self.counts.get((code, field), 0) + count
+
+    def problems(self, item: Item, ctx: Context) -> list[Problem]:
+        limit = ctx.collection.implausible_amount.warn_from
+        return [
+            batch_warning(code, item.get_field(field or ""), rows, self.counts[(code, field)], limit=limit)
+            for (code, field), rows in self.rows.items()
+        ]
+
+
+def _store_warnings(
+    conn: sa.Connection,
+    good: pl.DataFrame,
+    chunk: pl.DataFrame,
+    columns: ColumnMap,
+    ctx: Context,
+    batch_id: int,
+    runtime: Runtime,
+    tally: _WarningTally,
+    *,
+    first_row: int,
+) -> None:
+    """Rows that loaded with a warning: counted for the batch, kept for the feedback file."""
+    codes = [warn(f.code) for f in ctx.item.fields]
+    flagged = good.filter(
+        pl.any_horizontal(
+            [pl.col(c).is_not_null() for c in codes] + [pl.col("__name_registered").is_not_null()]
+        )
+    )
+    if flagged.height == 0:
+        return
+    long = flagged.select(ROW, *codes).unpivot(index=ROW, variable_name="column", value_name="code")
+    long = long.filter(pl.col("code").is_not_null()).with_columns(pl.col("column").str.strip_prefix("warn:"))
+    name_field = ctx.item.subject_fields.name
+    mismatched = flagged.filter(pl.col("__name_registered").is_not_null()).select(
+        ROW, pl.lit(name_field).alias("column"), pl.lit("row.name_mismatch").alias("code")
+    )
+    long = pl.concat([long, mismatched])
+    for (code, column), group in long.sort(ROW).group_by(["code", "column"], maintain_order=True):
+        tally.add(str(code), str(column), group[ROW].head(ROWS_LISTED).to_list(), group.height)
+    originals = _originals_of(flagged, chunk, first_row)
+    name_spec = ctx.item.field(name_field)
+    rows = []
+    for cells, original in zip(flagged.iter_rows(named=True), originals, strict=True):
+        reasons = prepare.explain_warnings(cells, ctx)
+        if cells["__name_registered"] is not None:
+            reasons.append(
+                row_problem(
+                    "row.name_mismatch",
+                    name_spec,
+                    name=cells[norm(name_field)],
+                    registered=cells["__name_registered"],
+                    uscc=cells["__name_uscc"],
+                )
+            )
+        rows.append(
+            {
+                "batch_id": batch_id,
+                "row_number": cells[ROW],
+                "item_code": ctx.item.code,
+                "source_key": cells[KEY],
+                "raw": _protect(original, _private_headers(cells, columns, ctx), runtime),
+                "reasons": [p.as_dict() for p in reasons],
+            }
+        )
+    conn.execute(row_warnings.insert(), rows)
+
+
+_NAME_LOOKUP = 5000
+
+
+def _name_mismatches(
+    conn: sa.Connection, good: pl.DataFrame, subject_ids: pl.Series, item: Item
+) -> list[pl.Expr]:
+    """For rows naming a subject by its USCC: the name registered for that USCC where the row's name is
+    neither it nor a former name (`__name_registered`, with the USCC in `__name_uscc`); null elsewhere.
+
+    Names are compared without spaces and with full-width brackets and letters made half-width, so
+    "华信（武汉）" and "华信(武汉)" are one name."""
+    roles = item.subject_fields.roles()
+    nothing = [
+        pl.lit(None, dtype=pl.String).alias("__name_registered"),
+        pl.lit(None, dtype=pl.String).alias("__name_uscc"),
+    ]
+    if "uscc" not in roles or "name" not in roles or good.height == 0:
+        return nothing
+    placeholders = [p for f in item.fields for p in f.placeholder]
+    rows = good.select(
+        ROW, pl.col(norm(roles["uscc"])).alias("uscc"), pl.col(norm(roles["name"])).alias("name")
+    ).with_columns(subject_ids.alias("subject_id"))
+    rows = rows.filter(
+        pl.col("uscc").is_not_null() & ~pl.col("uscc").is_in(placeholders) & pl.col("name").is_not_null()
+    )
+    ids = rows["subject_id"].drop_nulls().unique().to_list()
+    known: list[Any] = []
+    registered: list[Any] = []
+    for start in range(0, len(ids), _NAME_LOOKUP):
+        part = ids[start : start + _NAME_LOOKUP]
+        known += conn.execute(
+            sa.select(subject_names.c.subject_id, subject_names.c.name).where(
+                subject_names.c.subject_id.in_(part), subject_names.c.role.in_(("current", "former"))
+            )
+        ).all()
+        registered += conn.execute(
+            sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(part))
+        ).all()
+    known_frame = pl.DataFrame(known, schema={"subject_id": pl.Int64, "known": pl.String}, orient="row")
+    registered_frame = pl.DataFrame(
+        registered, schema={"subject_id": pl.Int64, "registered": pl.String}, orient="row"
+    )
+    comparable = rows.with_columns(_name_key(pl.col("name")).alias("key"))
+    known_keys = known_frame.select("subject_id", _name_key(pl.col("known")).alias("key"))
+    differs = comparable.join(known_keys, on=["subject_id", "key"], how="anti").join(
+        registered_frame, on="subject_id"
+    )
+    found = good.select(ROW).join(
+        differs.select(ROW, "registered", "uscc"), on=ROW, how="left", maintain_order="left"
+    )
+    return [found["registered"].alias("__name_registered"), found["uscc"].alias("__name_uscc")]
+
+
+def _name_key(name: pl.Expr) -> pl.Expr:
+    return name.str.replace_many(prepare.FULL_WIDTH, prepare.HALF_WIDTH).str.replace_all(r"\s", "")
 
 
 def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
@@ -489,13 +657,9 @@ def _record_rows(
 ) -> pl.DataFrame:
     item = ctx.item
     subject_ids = _resolve_subjects(conn, candidates, keep, runtime, batch_id)
-    personal = [f.code for f in item.fields if _is_personal_id(f)]
-    masked = [
-        pl.col(norm(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(norm(c))
-        for c in personal
-    ] + [
-        pl.col(raw(c)).map_elements(mask_id_number, return_dtype=pl.String, skip_nulls=True).alias(raw(c))
-        for c in personal
+    personal = [f.code for f in item.fields if is_personal_id(f)]
+    masked = [mask_expr(pl.col(norm(c)), ctx.id_mask).alias(norm(c)) for c in personal] + [
+        mask_expr(pl.col(raw(c)), ctx.id_mask).alias(raw(c)) for c in personal
     ]
     shown = good.with_columns(masked) if masked else good
     data = pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode()

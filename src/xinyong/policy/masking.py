@@ -5,6 +5,8 @@ The rule (how much to keep) is policy; this function only applies it, so every c
 
 from __future__ import annotations
 
+import polars as pl
+
 from xinyong.policy.models import MaskRule
 
 
@@ -25,3 +27,18 @@ def mask(value: str, rule: MaskRule) -> str:
     hidden = len(value) - first - last
     stars = rule.mask_char * (rule.mask_length or hidden)
     return value[:first] + stars + (value[len(value) - last :] if last else "")
+
+
+def mask_expr(value: pl.Expr, rule: MaskRule) -> pl.Expr:
+    """`mask` as a polars expression, for whole columns at once (same result for every string)."""
+    n = value.str.len_chars().cast(pl.Int64)  # signed: the arithmetic below goes below zero
+    first, last = pl.lit(rule.keep_first), pl.lit(rule.keep_last)
+    # The loop in `mask`, in closed form: give up the kept tail first, then the kept head, until at least
+    # one character is hidden.
+    excess = pl.max_horizontal(pl.lit(0), first + last - (n - 1))
+    keep_last = pl.max_horizontal(pl.lit(0), last - excess)
+    keep_first = pl.min_horizontal(first, pl.max_horizontal(pl.lit(0), n - 1 - keep_last))
+    hidden = n - keep_first - keep_last
+    stars = pl.lit("").str.pad_end(pl.lit(rule.mask_length) if rule.mask_length else hidden, rule.mask_char)
+    masked = pl.concat_str(value.str.slice(0, keep_first), stars, value.str.slice(n - keep_last, keep_last))
+    return pl.when(n > 0).then(masked).otherwise(value)

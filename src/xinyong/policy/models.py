@@ -660,11 +660,60 @@ class AmountFormat(Entry):
         return f"decimal({self.precision},{self.scale}) {self.unit}"
 
 
+# The catalogue's field types (xinyong.catalog.FieldType), named here without importing the catalogue.
+FieldTypeName = Literal["string", "text", "date", "decimal", "integer", "enum", "multi_enum", "code"]
+
+
+class DefaultMaxLength(Entry):
+    """The length limit of a text field whose catalogue entry declares none: every field has one."""
+
+    string: int = Field(ge=1)
+    text: int = Field(ge=1)
+    code: int = Field(ge=1)
+
+    def for_type(self, kind: str) -> int | None:
+        return {"string": self.string, "text": self.text, "code": self.code}.get(kind)
+
+    def describe_value(self) -> str:
+        return f"string {self.string}, text {self.text}, code {self.code} characters"
+
+
+class IdNumbersElsewhere(Entry):
+    """What a citizen ID number found outside the ID number fields does to its row."""
+
+    mask_in: tuple[FieldTypeName, ...]  # field types where it is masked and the row kept; elsewhere rejected
+    reject_in_subject_name: bool  # the subject's name field rejects it even when its type masks
+
+    def masks(self, kind: str, *, subject_name: bool) -> bool:
+        return kind in self.mask_in and not (subject_name and self.reject_in_subject_name)
+
+    def describe_value(self) -> str:
+        where = ", ".join(self.mask_in) or "nowhere"
+        return f"masked in {where}; rejected elsewhere" + (
+            " and in the subject's name" if self.reject_in_subject_name else ""
+        )
+
+
+class ImplausibleAmount(Entry):
+    """Amounts kept but reported to the clerk as a warning: probably written in 元 into a 万元 column."""
+
+    fields: tuple[str, ...] = Field(min_length=1)  # catalogue field codes
+    warn_from: Decimal = Field(gt=0)
+    unit: Literal["万元"]
+
+    def describe_value(self) -> str:
+        return f"≥ {self.warn_from} {self.unit} in {', '.join(self.fields)}"
+
+
 class CollectionPolicy(Model):
     decision_number_max_length: CountEntry
     amount_format: AmountFormat
     no_uscc_placeholder: TextEntry
     licence_status_codes: ItemsEntry
+    earliest_date: DateEntry
+    default_max_length: DefaultMaxLength
+    id_numbers_elsewhere: IdNumbersElsewhere
+    implausible_amount: ImplausibleAmount
 
 
 # --- the whole policy ---------------------------------------------------------------------------------

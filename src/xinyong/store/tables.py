@@ -82,6 +82,21 @@ rejected_rows = sa.Table(
     sa.Index("ix_rejected_rows_open_key", "item_code", "source_key", "status"),
 )
 
+# Rows that loaded but that the clerk should check (an implausible amount, a name unlike the registered one,
+# an ID number masked in free text): the provider's cells as sent (ID numbers encrypted) and the warnings,
+# for the batch's feedback file.
+row_warnings = sa.Table(
+    "row_warnings",
+    metadata,
+    pk(),
+    fk("batch_id", "batches.id"),
+    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("item_code", sa.String(16), nullable=False),
+    sa.Column("source_key", sa.String(256)),
+    sa.Column("raw", Json, nullable=False),
+    sa.Column("reasons", Json, nullable=False),
+)
+
 RECORD_STATES = ("active", "disputed", "corrected", "withdrawn", "repaired", "suspended", "expired")
 
 records = sa.Table(
