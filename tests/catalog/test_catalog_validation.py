@@ -221,3 +221,14 @@ def test_the_new_edition_example_in_the_docs_loads(raw, load):
     raw["items"].append(example)
     item = load(raw).item("QXNMG")
     assert item.match_header("拖欠工资金额（元）").code == "qx_je"
+
+
+def test_names_person_marks_text_fields_only(raw, refuse):
+    field_of(item_of(raw, "XZCF"), "cf_jdrq")["names_person"] = True
+    (problem,) = refuse(raw)
+    assert problem.code == "catalog.invalid" and "names_person" in problem.message_zh
+
+
+def test_names_person_on_the_shipped_person_fields() -> None:
+    marked = {(i.code, f.code) for i in load_catalog().items for f in i.fields if f.names_person}
+    assert {("XZCF", "fr"), ("XZXK", "fr"), ("SXBZX", "sx_fr"), ("QJSK", "qs_fr")} <= marked

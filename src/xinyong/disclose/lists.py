@@ -32,10 +32,10 @@ from xinyong.disclose.service import (
     public_code,
     record_facts,
     shown_record,
+    shown_subject_name,
     source_names,
 )
 from xinyong.policy import Policy
-from xinyong.security.masking import mask_person_name
 from xinyong.store.tables import records
 from xinyong.subjects.models import subjects
 
@@ -168,8 +168,10 @@ def publicity_list(
             )
             if not verdict.visible:
                 continue
-            shown = shown_record(row, item, facts, verdict, audience=audience)
-            name = mask_person_name(row.name) if facts_person and audience == "public" else row.name
+            shown = shown_record(
+                row, item, facts, verdict, audience=audience, subject_kind=row.kind, policy=policy
+            )
+            name = shown_subject_name(row.name, row.kind, audience, policy)
             code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})
             page.rows.append(ListRow(shown, code, name or "", row.kind))
             if len(page.rows) >= limit:
@@ -305,9 +307,11 @@ def notice(
             facts, item, row.state, audience="public", up_to="public", today=clock.today(), policy=policy
         )
         if verdict.visible:
-            shown = shown_record(row, item, facts, verdict, audience="public")
+            shown = shown_record(
+                row, item, facts, verdict, audience="public", subject_kind=row.kind, policy=policy
+            )
             code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})
-            name = mask_person_name(row.name) if person else row.name
+            name = shown_subject_name(row.name, row.kind, "public", policy)
             return ListRow(shown, code, name or "", row.kind).as_dict()
     raise QueryRefused(
         "record.not_public",

@@ -604,15 +604,38 @@ class MaskRule(Entry):
         return text + (f" (e.g. {self.example})" if self.example else "")
 
 
+SubjectKindName = Literal["legal_person", "other_org", "individual_business", "natural_person"]
+
+
+class PersonNameMasking(Entry):
+    """Where a natural person's name is masked for the public (with the `name` rule): the subject's own name
+    for the kinds in `subject_name`; an 个体工商户's name of at most `individual_business_name_up_to`
+    characters (a business registered under its operator's bare name); and, on the records of the kinds in
+    `named_person_fields`, every field the catalogue marks `names_person` (法定代表人, 负责人, 经营者)."""
+
+    subject_name: tuple[SubjectKindName, ...]
+    individual_business_name_up_to: int = Field(ge=0)
+    named_person_fields: tuple[SubjectKindName, ...]
+
+    def describe_value(self) -> str:
+        return (
+            f"names of {', '.join(self.subject_name)}; 个体工商户 names up to "
+            f"{self.individual_business_name_up_to} characters; names_person fields on records of "
+            f"{', '.join(self.named_person_fields)}"
+        )
+
+
 class MaskingPolicy(Model):
     id_number: MaskRule
     name: MaskRule
     phone: MaskRule
+    person_names: PersonNameMasking
 
     def rule(self, kind: str) -> MaskRule:
-        if kind not in type(self).model_fields:
+        found = getattr(self, kind, None) if kind in type(self).model_fields else None
+        if not isinstance(found, MaskRule):
             raise KeyError(f"no masking rule {kind!r}")
-        return getattr(self, kind)
+        return found
 
 
 # --- collection (the 双公示 data standard's numbers) ----------------------------------------------------
