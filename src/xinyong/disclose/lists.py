@@ -230,6 +230,7 @@ def _details(conn: sa.Connection, flt: ListFilter, item: Item | None, ids: list[
             r.c.decision_date,
             r.c.valid_until,
             r.c.act_end_date,
+            r.c.receipt_working_days,
             r.c.data,
             r.c.first_seen,
             r.c.updated_at,

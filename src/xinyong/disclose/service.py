@@ -249,6 +249,7 @@ def record_facts(row: Any, item: Item, *, natural_person: bool, source_name: str
         source_name=source_name,
         natural_person=natural_person,
         data=row.data or {},
+        receipt_working_days=row.receipt_working_days,
     )
 
 

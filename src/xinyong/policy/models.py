@@ -251,12 +251,17 @@ class SamrPenaltyRule(Entry):
     other_period: PositiveSpan
     small_fine: SmallFineThreshold
     providers: SamrProviders
+    # The timeliness rule (a name under `timeliness`) by which SAMR publishes its penalties: a penalty the
+    # platform first receives later than that was published — or should have been — before it arrived, so
+    # its period runs from the decision instead of the late upload.
+    published_within: Literal["samr_publish_within", "publish_within"] | None = None
 
     def describe_value(self) -> str:
+        late = f"; received after {self.published_within}: from the decision" if self.published_within else ""
         return (
             f"警告 alone {'published' if self.warning_only_published else 'not published'}; "
             f"通报批评/small fine {self.short_period.describe()}; other {self.other_period.describe()}; "
-            f"from {self.runs_from}"
+            f"from {self.runs_from}{late}"
         )
 
 
