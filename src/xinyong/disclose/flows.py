@@ -82,11 +82,13 @@ def look_up(
     ip: str | None = None,
     catalog: Catalog | None = None,
     policy: Policy | None = None,
+    text_limit: int | None = None,
 ) -> Lookup:
     """What `principal` may see about the subject `code` at levels up to `level`, recorded as it must be.
 
     Raises AccessDenied (403) when the audience may not see `level`, PurposeRequired (400) when a
-    non-public level comes without a purpose, QueryRefused (404) for an unknown code."""
+    non-public level comes without a purpose, QueryRefused (404) for an unknown code. At the public level,
+    text fields are cut at `text_limit` characters (each record's notice shows them whole)."""
     clock = runtime.clock
     subject_id = resolve_code(conn, code, runtime)
     audience = audience_for(conn, principal, subject_id=subject_id, clock=clock, purpose=purpose)
@@ -104,6 +106,7 @@ def look_up(
         catalog=catalog or load_catalog(),
         policy=policy or load_policy(),
         level=level,
+        text_limit=text_limit if level == "public" else None,
     )
     if level != "public":
         assert declared is not None  # declared_purpose raised otherwise

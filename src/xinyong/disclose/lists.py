@@ -137,7 +137,9 @@ def publicity_list(
     limit: int = 20,
     cursor: str | None = None,
     scan: int = 2000,
+    text_limit: int | None = None,
 ) -> Page:
+    """One page of the list; each text field cut at `text_limit` characters (the notice shows it whole)."""
     started = time.perf_counter()
     item = check_filter(flt, catalog, audience=audience)
     today = clock.today()
@@ -169,7 +171,14 @@ def publicity_list(
             if not verdict.visible:
                 continue
             shown = shown_record(
-                row, item, facts, verdict, audience=audience, subject_kind=row.kind, policy=policy
+                row,
+                item,
+                facts,
+                verdict,
+                audience=audience,
+                subject_kind=row.kind,
+                policy=policy,
+                text_limit=text_limit,
             )
             name = shown_subject_name(row.name, row.kind, audience, policy)
             code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})

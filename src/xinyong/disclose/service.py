@@ -190,9 +190,11 @@ def disclose(
     catalog: Catalog | None = None,
     policy: Policy | None = None,
     level: LevelName | None = None,
+    text_limit: int | None = None,
 ) -> Disclosure:
     """What `audience` may see about the subject today, at disclosure levels up to `level` (default: every
-    level the audience may see). Raises SubjectNotFound for an unknown id."""
+    level the audience may see), each text field cut at `text_limit` characters when one is given (a list
+    view). Raises SubjectNotFound for an unknown id."""
     catalog = catalog or load_catalog()
     policy = policy or load_policy()
     up_to = level or highest_level(audience)
@@ -218,7 +220,14 @@ def disclose(
         if verdict.visible:
             shown.append(
                 shown_record(
-                    row, item, facts, verdict, audience=audience, subject_kind=subject["kind"], policy=policy
+                    row,
+                    item,
+                    facts,
+                    verdict,
+                    audience=audience,
+                    subject_kind=subject["kind"],
+                    policy=policy,
+                    text_limit=text_limit,
                 )
             )
         else:
@@ -262,8 +271,12 @@ def shown_record(
     audience: Audience,
     subject_kind: str,
     policy: Policy,
+    text_limit: int | None = None,
 ) -> ShownRecord:
+    """One visible record as `audience` sees it; in a list view (`text_limit`), text longer than the limit is
+    cut and the field named in `truncated`."""
     data = shown_data(row.data or {}, item, audience=audience, subject_kind=subject_kind, policy=policy)
+    truncated = truncate_texts(data, text_limit) if text_limit is not None else ()
     return ShownRecord(
         id=row.id,
         item_code=item.code,
@@ -286,7 +299,22 @@ def shown_record(
         penalty_class=verdict.penalty_class,
         title=record_title(item, data),
         data=data,
+        truncated=truncated,
     )
+
+
+ELLIPSIS = "…"
+
+
+def truncate_texts(data: dict[str, Any], limit: int) -> tuple[str, ...]:
+    """Cut every text value of `data` longer than `limit` characters (in place), ending it with an ellipsis;
+    returns the fields cut. A list never carries a whole huge cell: the notice does."""
+    cut = []
+    for code, value in data.items():
+        if isinstance(value, str) and len(value) > limit:
+            data[code] = value[: max(limit - 1, 0)] + ELLIPSIS
+            cut.append(code)
+    return tuple(cut)
 
 
 def shown_data(

@@ -103,6 +103,7 @@ async def get_subject(
             ip=client_ip(request),
             catalog=catalog_of(request),
             policy=policy_of(request),
+            text_limit=limits.list_text_max_chars,
         )
     result = found.disclosure
     if format == "csv":
@@ -168,6 +169,7 @@ def run_list(request: Request, flt: ListFilter, *, cursor: str | None, limit: in
             limit=limit,
             cursor=cursor,
             scan=max(limits.list_scan_rows, limit),
+            text_limit=limits.list_text_max_chars,
         )
     return page, catalog.item(flt.item)
 

@@ -135,6 +135,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "print": ("打印", "Print"),
     "copy_link": ("复制链接", "Copy link"),
     "copied": ("已复制", "Copied"),
+    "truncated": ("较长的字段在此只显示开头。", "Long fields are cut short here."),
+    "full_text": ("查看全文", "Full text"),
 }
 
 

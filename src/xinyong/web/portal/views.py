@@ -173,6 +173,7 @@ def subject_page(
                 ip=client_ip(request),
                 catalog=catalog_of(request),
                 policy=policy_of(request),
+                text_limit=limits.list_text_max_chars,
             )
     except QueryRefused as exc:
         return refused(request, exc)
