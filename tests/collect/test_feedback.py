@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -147,3 +148,13 @@ def test_xlsx_writes_formula_like_cells_as_strings(send: Ingest, runtime: Runtim
     cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("问题数据").to_python()
     row = dict(zip(cells[0], cells[1], strict=True))
     assert row[H["cf_sy"]] == FORMULAS["cf_sy"]  # the provider's text exactly as sent, as a string
+
+
+def test_problem_texts_name_fields_by_their_headers_never_by_code(send: Ingest, runtime: Runtime) -> None:
+    batch_id = _batch(send)
+    for lang in ("zh", "en"):
+        with runtime.engine.connect() as conn:
+            table = build_feedback(conn, batch_id, runtime, lang=lang)  # type: ignore[arg-type]
+        reasons = " ".join(r[-1] for r in table.rows)
+        assert ("处罚类别" if lang == "zh" else "Penalty") in reasons
+        assert not re.search(r"\b(?:cf|xdr|xk|fr)_[a-z0-9_]+", reasons), reasons

@@ -220,19 +220,28 @@ class Condition(BaseModel):
         needle = _clean_value(self.contains)
         return needle in values if as_list else needle in text
 
-    def describe(self) -> str:
-        """A one-line rendering for tables and messages: ``cf_cflb 含 罚款``."""
-        if self.any_of:
-            return " 或 ".join(f"({c.describe()})" for c in self.any_of)
-        if self.all_of:
-            return " 且 ".join(f"({c.describe()})" for c in self.all_of)
+    def describe(self, item: Item | None = None, lang: str = "zh") -> str:
+        """A one-line rendering: ``cf_cflb 含 罚款`` for the catalogue's author (no item); with the item, the
+        fields by their header in the message's language, for a clerk or a visitor: ``处罚类别 含 罚款``,
+        ``Penalty category contains 罚款``. Field codes never reach a clerk."""
+        en = lang == "en"
+        if self.any_of or self.all_of:
+            joiner = (" or " if en else " 或 ") if self.any_of else (" and " if en else " 且 ")
+            return joiner.join(f"({c.describe(item, lang)})" for c in (self.any_of or self.all_of or ()))
+        name = self.field or ""
+        spec = item.get_field(name) if item is not None else None
+        if spec is not None:
+            name = spec.name_en if en else spec.name_zh
         if self.equals is not None:
-            return f"{self.field} = {self.equals}"
+            return f"{name} {'is' if en else '='} {self.equals}"
         if self.in_ is not None:
-            return f"{self.field} ∈ {{{', '.join(self.in_)}}}"
+            values = ", ".join(self.in_)
+            return f"{name} is one of {values}" if en else f"{name} ∈ {{{values}}}"
         if self.contains is not None:
-            return f"{self.field} 含 {self.contains}"
-        return f"{self.field} {'非空' if self.present else '为空'}"
+            return f"{name} {'contains' if en else '含'} {self.contains}"
+        if en:
+            return f"{name} {'is filled in' if self.present else 'is empty'}"
+        return f"{name} {'非空' if self.present else '为空'}"
 
 
 class UnknownCodeError(ProblemError, KeyError):

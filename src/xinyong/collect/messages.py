@@ -14,8 +14,8 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "'{en}' is required and empty in this row; fill it in",
     ),
     "row.required_if": (
-        "“{zh}”在{cond}时必填，本行为空，请补充后重报",
-        "'{en}' is required when {cond}; it is empty in this row",
+        "“{zh}”在{cond_zh}时必填，本行为空，请补充后重报",
+        "'{en}' is required when {cond_en}; it is empty in this row",
     ),
     "row.date": (
         "“{zh}”的值“{raw}”不是有效日期，请使用 " + DATE_FORMATS_ZH,

@@ -269,7 +269,9 @@ def _explain_cell(
     shown = "" if raw_value is None else str(raw_value)
     if code == "row.required_if":
         assert spec.required_if is not None
-        return row_problem(code, spec, cond=spec.required_if.describe())
+        # Named by the item's headers: a clerk reads 处罚类别, never the field code cf_cflb.
+        cond = spec.required_if
+        return row_problem(code, spec, cond_zh=cond.describe(ctx.item), cond_en=cond.describe(ctx.item, "en"))
     if code == "row.enum":
         return row_problem(code, spec, raw=shown, values="、".join(spec.enum or ()))
     if code == "row.max_length":

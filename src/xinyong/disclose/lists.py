@@ -41,7 +41,7 @@ from xinyong.subjects.models import subjects
 
 BATCH = 100
 _REGION = re.compile(r"^\d{2}(\d{2}){0,2}$")
-_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d+)$")
+_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{1,18})$")  # a record id fits a signed 64-bit integer
 
 
 @dataclass(frozen=True)
@@ -200,9 +200,16 @@ def _parse_cursor(cursor: str | None) -> tuple[dt.date, int] | None:
     if not cursor:
         return None
     match = _CURSOR.match(cursor)
-    if not match:
-        raise QueryRefused("list.cursor", "翻页参数无效", "the cursor is not valid")
-    return dt.date.fromisoformat(match.group(1)), int(match.group(2))
+    try:
+        if match:
+            return dt.date.fromisoformat(match.group(1)), int(match.group(2))
+    except ValueError:  # 2026-13-45, 0000-01-01: the shape of a date, not a date
+        pass
+    raise QueryRefused(
+        "list.cursor",
+        "翻页参数（cursor）无效：请从列表第一页重新翻页，使用上一页返回的“下一页”链接",
+        "The cursor is not valid: start again from the first page and follow the 'next' link it returns",
+    )
 
 
 def _ids(
