@@ -193,7 +193,7 @@ def test_phone_and_english(site: tuple[str, Timeline], browser: object) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, "no sideways scrolling on a phone"
     shot(phone, "09-phone-penalties")
-    phone.goto(f"{base}/subjects/xy-{timeline.company_id}")
+    phone.goto(f"{base}/subjects/{timeline.address(timeline.company_id)}")
     shot(phone, "10-phone-subject")
     phone.get_by_role("link", name="English").click()
     phone.wait_for_url("**lang=en*")

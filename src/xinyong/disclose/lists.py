@@ -181,7 +181,7 @@ def publicity_list(
                 text_limit=text_limit,
             )
             name = shown_subject_name(row.name, row.kind, audience, policy)
-            code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})
+            code = public_code({"uscc": row.uscc, "public_ref": row.public_ref})
             page.rows.append(ListRow(shown, code, name or "", row.kind))
             if len(page.rows) >= limit:
                 # Continue after this row: the rest of the batch is examined again by the next page.
@@ -254,6 +254,7 @@ def _details(conn: sa.Connection, flt: ListFilter, item: Item | None, ids: list[
             s.c.kind,
             s.c.name,
             s.c.uscc,
+            s.c.public_ref,
         )
         .join(s, s.c.id == r.c.subject_id)
         .where(r.c.id.in_(ids))
@@ -327,7 +328,7 @@ def notice(
             shown = shown_record(
                 row, item, facts, verdict, audience="public", subject_kind=row.kind, policy=policy
             )
-            code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})
+            code = public_code({"uscc": row.uscc, "public_ref": row.public_ref})
             name = shown_subject_name(row.name, row.kind, "public", policy)
             return ListRow(shown, code, name or "", row.kind).as_dict()
     raise QueryRefused(

@@ -47,6 +47,7 @@ from pypinyin import Style, lazy_pinyin, pinyin
 from xinyong.clock import Clock
 from xinyong.codes.divisions import lookup_division
 from xinyong.codes.normalize import normalize_code
+from xinyong.disclose.codes import typo
 from xinyong.disclose.limits import QueryRefused
 from xinyong.disclose.models import SLOTS, search_builds, search_gram_stats, search_grams
 from xinyong.disclose.service import SUBJECT_REF_PREFIX, is_person_name, public_code, shown_subject_name
@@ -223,6 +224,8 @@ def search(
         found = find_subject_id(conn, code, protector=protector)
         if found is not None:
             result.hits = _describe(conn, {found: ("identifier", None)}, policy)
+        elif problem := typo(code, check_char_only=True):  # a code with a typo, not a name to search for
+            raise QueryRefused(problem.code, problem.message_zh, problem.message_en, status=422)
     key = name_key(text)
     if not result.hits:
         if len(key) < 2:
@@ -364,7 +367,12 @@ def _describe(conn: sa.Connection, matches: dict[int, Any], policy: Policy) -> l
         return []
     rows = conn.execute(
         sa.select(
-            subjects.c.id, subjects.c.kind, subjects.c.name, subjects.c.uscc, subjects.c.division_code
+            subjects.c.id,
+            subjects.c.kind,
+            subjects.c.name,
+            subjects.c.uscc,
+            subjects.c.division_code,
+            subjects.c.public_ref,
         ).where(subjects.c.id.in_(list(matches)))
     ).all()
     hits = []
@@ -374,7 +382,7 @@ def _describe(conn: sa.Connection, matches: dict[int, Any], policy: Policy) -> l
         hits.append(
             Hit(
                 subject_id=row.id,
-                code=public_code({"id": row.id, "uscc": row.uscc, "identifiers": ()}),
+                code=public_code({"uscc": row.uscc, "public_ref": row.public_ref}),
                 name=shown_subject_name(row.name, row.kind, "public", policy),
                 kind=row.kind,
                 uscc=row.uscc,

@@ -400,14 +400,15 @@ SUBJECT_REF_PREFIX = "xy-"
 
 
 def public_code(subject: Mapping[str, Any]) -> str:
-    """The code a page or API link names the subject by: its USCC, else an organisation identifier, else a
-    platform reference (a person's ID number never goes into a URL)."""
+    """The code a page or API link names the subject by: its USCC, else an organisation identifier, else its
+    opaque platform reference, xy- and 24 random hex characters (subjects.public_ref). A person's ID number
+    never goes into a URL, and references cannot be counted through (the old xy-<id> could)."""
     if subject.get("uscc"):
         return str(subject["uscc"])
     for ident in subject.get("identifiers", ()):
         if ident["scheme"] not in ("idcard", "iddoc"):
             return str(ident["value"])
-    return f"{SUBJECT_REF_PREFIX}{subject['id']}"
+    return f"{SUBJECT_REF_PREFIX}{subject['public_ref']}"
 
 
 # ---------------------------------------------------------------------------------------------- helpers

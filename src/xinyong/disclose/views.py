@@ -76,7 +76,8 @@ def settings_of(request: Request) -> DisclosureSettings:
     "/subjects/{code}",
     summary="A subject and the records the caller may see / 信用主体及其可查询的信用信息",
     description=(
-        "按任一代码（统一社会信用代码、注册号、组织机构代码、身份证号码或平台编号 xy-N）查询。"
+        "按任一代码（统一社会信用代码、注册号、组织机构代码、身份证号码，或无代码主体的平台编号 xy-…）查询；"
+        "校验位等有误的代码答复 422 并指出错误。"
         "公开级别人人可查；更高级别须具备相应身份并声明查询目的，并记入审计日志和查询记录。"
     ),
 )
