@@ -23,6 +23,7 @@ from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import is_current
 from xinyong.web.api import auth
 from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.portal import errors as portal_errors
 from xinyong.web.portal import views as portal_views
 
 TITLE = "Xinyong 信用 — 公共信用信息平台 API"
@@ -91,4 +92,5 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
     app.include_router(rights_views.router)
     app.include_router(portal_views.router)
     app.include_router(collect_views.router)
+    portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app

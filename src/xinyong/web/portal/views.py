@@ -32,6 +32,7 @@ from xinyong.disclose.lists import departments
 from xinyong.disclose.search import search
 from xinyong.disclose.service import audience_levels, display_config
 from xinyong.disclose.views import catalog_of, list_filter, policy_of, public_notice, run_list, settings_of
+from xinyong.problems import Problem
 from xinyong.security.access import check
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
@@ -103,14 +104,38 @@ def _browse_links() -> list[tuple[str, str]]:
 
 
 def refused(request: Request, exc: QueryRefused) -> HTMLResponse:
+    return error_page(request, exc.status, exc.problem)
+
+
+ERROR_TITLES = {
+    400: "bad_request",
+    401: "sign_in_needed",
+    403: "forbidden",
+    404: "not_found",
+    429: "too_many",
+}
+
+
+def error_page(request: Request, status: int, problem: Problem) -> HTMLResponse:
+    """The portal's page for a refusal: the title and message in the visitor's language, the message in the
+    other language beneath it (errors are always bilingual)."""
     lang = language(request)
+    other: Lang = "zh" if lang == "en" else "en"
     return render(
         request,
         "portal/error.html",
-        status=exc.status,
-        title=t("not_found" if exc.status == 404 else "error", lang),
-        message=exc.problem.message(lang),
+        status=status,
+        title=t(ERROR_TITLES.get(status, "error"), lang),
+        message=problem.message(lang),
+        other_lang="zh-Hans" if other == "zh" else "en",
+        other_message=problem.message(other),
+        code=problem.code,
     )
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (outside /api/, whose clients always get JSON problems)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 # ---------------------------------------------------------------------------------------------- pages
