@@ -12,7 +12,7 @@ from xinyong.catalog.loader import load_catalog
 from xinyong.collect.service import ingest
 from xinyong.demo.generate import make_world, penalties
 from xinyong.disclose.limits import QueryRefused, time_limit
-from xinyong.disclose.lists import ListFilter, departments, publicity_list
+from xinyong.disclose.lists import ListFilter, Total, count_list, departments, publicity_list
 from xinyong.disclose.service import assess, record_facts, source_names
 from xinyong.policy import load_policy
 from xinyong.runtime import Runtime
@@ -171,3 +171,16 @@ def test_a_query_past_its_time_limit_is_stopped(runtime: Runtime) -> None:
     ):
         conn.exec_driver_sql(slow)
     assert refused.value.status == 503 and refused.value.problem.code == "query.time_limit"
+
+
+def test_the_total_counts_what_the_pages_list(crowd: Timeline) -> None:
+    runtime = crowd.runtime
+    flt = ListFilter(item="XZCF")
+    listed = all_pages(runtime, flt)
+    with runtime.engine.connect() as conn:
+        whole = count_list(conn, flt, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock)
+        cut = count_list(
+            conn, flt, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock, budget=100
+        )
+    assert whole == Total(len(listed), True) and len(listed) > 10
+    assert not cut.exact and 0 < cut.count < len(listed)  # "more than": the budget ran out first

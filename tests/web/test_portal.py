@@ -159,3 +159,17 @@ def test_subjects_without_a_public_code_have_opaque_addresses(portal: Portal) ->
     # The old sequential addresses are gone: xy-1, xy-2, … cannot be walked through.
     for old in (f"xy-{t.person_id}", f"xy-{t.company_id}", "xy-" + "0" * 24):
         assert client.get(f"/api/v1/subjects/{old}").status_code == 404
+
+
+def test_lists_show_their_total_and_say_whose_region_they_filter(portal: Portal) -> None:
+    client = portal.client("public")
+    body = client.get("/api/v1/records", params={"item": "XZCF", "limit": 1}).json()
+    assert (body["total"], body["total_exact"]) == (3, True)  # P2, P4 and the person: in publicity today
+    assert len(body["items"]) == 1  # the total counts the whole list, not the page
+    page = client.get("/publicity/penalties", headers=HTML).text
+    assert 'data-total="3"' in page and "共 3 条" in page
+    assert "数据来源单位所在地区" in page  # the region filter is the department's, and says so
+    filtered = client.get("/api/v1/records", params={"item": "XZCF", "category": "吊销许可证件"}).json()
+    assert filtered["total"] == 1 and [r["id"] for r in filtered["items"]] == [portal.timeline.ids["P2"]]
+    found = client.get("/search", params={"q": "华信"}, headers=HTML).text
+    assert "共找到 1 个信用主体" in found

@@ -196,6 +196,71 @@ def publicity_list(
     return page
 
 
+@dataclass(frozen=True)
+class Total:
+    """How many records a list holds today: `count` exactly, or at least `count` when `exact` is False (the
+    count stops after examining its budget of records)."""
+
+    count: int
+    exact: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.count, "total_exact": self.exact}
+
+
+_TOTALS: dict[tuple[Any, ...], tuple[float, Total]] = {}
+TOTALS_TTL = 60.0
+
+
+def count_list(
+    conn: sa.Connection,
+    flt: ListFilter,
+    *,
+    catalog: Catalog,
+    policy: Policy,
+    clock: Clock,
+    audience: Audience = "public",
+    budget: int = 10_000,
+) -> Total:
+    """The number of records in the list for this filter today, judged one by one as the pages are (so the
+    count and the pages agree), examining at most `budget` records; cached a minute per filter, day and
+    newest record."""
+    item = check_filter(flt, catalog, audience=audience)
+    today = clock.today()
+    newest = conn.execute(sa.select(sa.func.max(records.c.id))).scalar()
+    key = (str(conn.engine.url), tuple(sorted(flt.query_params().items())), audience, today, newest, budget)
+    cached = _TOTALS.get(key)
+    if cached and time.monotonic() - cached[0] < TOTALS_TTL:
+        return cached[1]
+    if len(_TOTALS) > 256:
+        _TOTALS.clear()
+    up_to = level_of(item)
+    position: tuple[dt.date, int] | None = None
+    count = examined = 0
+    exact = False
+    while True:
+        batch = _ids(conn, flt, position, BATCH)
+        examined += len(batch)
+        rows = _details(conn, flt, item, [i for _, i in batch]) if batch else []
+        names = source_names(conn, rows, catalog)
+        for row in rows:
+            person = row.kind == "natural_person"
+            facts = record_facts(row, item, natural_person=person, source_name=names.get(row.source_uscc))
+            verdict = assess(
+                facts, item, row.state, audience=audience, up_to=up_to, today=today, policy=policy
+            )
+            count += verdict.visible
+        if len(batch) < BATCH:
+            exact = True
+            break
+        if examined >= budget:
+            break
+        position = batch[-1]
+    total = Total(count, exact)
+    _TOTALS[key] = (time.monotonic(), total)
+    return total
+
+
 def _parse_cursor(cursor: str | None) -> tuple[dt.date, int] | None:
     if not cursor:
         return None

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.disclose import export, flows
 from xinyong.disclose.limits import DisclosureSettings, QueryRefused, time_limit
-from xinyong.disclose.lists import ListFilter, Page, notice, publicity_list
+from xinyong.disclose.lists import ListFilter, Page, Total, count_list, notice, publicity_list
 from xinyong.disclose.search import search
 from xinyong.policy import Policy, load_policy
 from xinyong.security.access import check
@@ -189,7 +189,10 @@ def list_records(
     category: Annotated[
         str | None, Query(description="处罚类别或许可类别 / penalty or licence class")
     ] = None,
-    region: Annotated[str | None, Query(description="地区（行政区划代码前 2/4/6 位）/ region")] = None,
+    region: Annotated[
+        str | None,
+        Query(description="数据来源单位所在地区（其行政区划代码前 2/4/6 位）/ the department's region"),
+    ] = None,
     cursor: Annotated[str | None, Query(description="上一页返回的 next / the previous page's next")] = None,
     limit: Annotated[int | None, Query(ge=1, description="每页条数 / rows per page")] = None,
     format: FormatQuery = "json",
@@ -212,9 +215,11 @@ def list_records(
         return Response(
             body, media_type="text/csv; charset=utf-8", headers={**export.attachment(name), **headers}
         )
+    total = list_total(request, flt)
     return JSONResponse(
         {
             "filter": flt.query_params(),
+            **(total.as_dict() if total else {"total": None, "total_exact": None}),
             "items": [row.as_dict() for row in page.rows],
             "next": page.next_cursor,
             "complete": page.complete,
@@ -222,6 +227,27 @@ def list_records(
         },
         headers=headers,
     )
+
+
+def list_total(request: Request, flt: ListFilter) -> Total | None:
+    """How many records the list holds (exact up to XINYONG_LIST_COUNT_MAX); None when counting ran past the
+    time limit: the page is answered without its total rather than not at all."""
+    runtime = runtime_of(request)
+    limits = settings_of(request)
+    try:
+        with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+            return count_list(
+                conn,
+                flt,
+                catalog=catalog_of(request),
+                policy=policy_of(request),
+                clock=runtime.clock,
+                budget=limits.list_count_max,
+            )
+    except QueryRefused as exc:
+        if exc.problem.code != "query.time_limit":
+            raise
+        return None
 
 
 def _query(params: dict[str, str]) -> str:

@@ -139,6 +139,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "print": ("打印", "Print"),
     "copy_link": ("复制链接", "Copy link"),
     "copied": ("已复制", "Copied"),
+    "list_total": ("共 {n} 条", "{n} records"),
+    "list_total_more": ("超过 {n} 条", "more than {n} records"),
+    "department_region": ("数据来源单位所在地区", "Department's region"),
+    "result_count": ("共找到 {n} 个信用主体。", "{n} credit subjects found."),
     "truncated": ("较长的字段在此只显示开头。", "Long fields are cut short here."),
     "full_text": ("查看全文", "Full text"),
 }

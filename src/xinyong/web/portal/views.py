@@ -31,7 +31,15 @@ from xinyong.disclose.limits import QueryRefused, time_limit
 from xinyong.disclose.lists import departments
 from xinyong.disclose.search import search
 from xinyong.disclose.service import audience_levels, display_config
-from xinyong.disclose.views import catalog_of, list_filter, policy_of, public_notice, run_list, settings_of
+from xinyong.disclose.views import (
+    catalog_of,
+    list_filter,
+    list_total,
+    policy_of,
+    public_notice,
+    run_list,
+    settings_of,
+)
 from xinyong.problems import Problem
 from xinyong.security.access import check
 from xinyong.security.masking import mask_ids_in_text
@@ -247,6 +255,7 @@ def publicity_page(
     try:
         flt = list_filter(code, provider, _date(date_from), _date(date_to), category, region)
         page, item = run_list(request, flt, cursor=cursor, limit=20)
+        total = list_total(request, flt)
         runtime = runtime_of(request)
         with runtime.engine.connect() as conn:
             depts = departments(conn, item, catalog_of(request))
@@ -262,6 +271,7 @@ def publicity_page(
         item=item,
         name=name,
         page=page,
+        total=total,
         flt=flt,
         columns=[item.field(c) for c in cfg.get("columns", [])],
         category_field=item.get_field(cfg.get("category", "")) if cfg.get("category") else None,
