@@ -294,8 +294,9 @@ def _date(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
+        shown = mask_ids_in_text(text[:40])  # what was typed, cut short, never an ID number in clear
         raise QueryRefused(
-            "list.date", f"日期格式应为 YYYY-MM-DD：{text}", f"dates are YYYY-MM-DD: {text}"
+            "list.date", f"日期格式应为 YYYY-MM-DD：{shown}", f"dates are YYYY-MM-DD: {shown}"
         ) from None
 
 
