@@ -203,7 +203,7 @@ def test_filter_and_export_the_penalty_list(site: tuple[str, Timeline], browser:
     page = browser.new_page(locale="zh-CN", accept_downloads=True)  # type: ignore[attr-defined]
     page.goto(f"{base}/publicity/penalties")
     shot(page, "06-penalties")
-    page.get_by_label("数据来源单位").select_option(label="武汉市生态环境局")
+    page.get_by_label("数据来源单位", exact=True).select_option(label="武汉市生态环境局")
     page.get_by_label("处罚类别").select_option("吊销许可证件")
     page.get_by_label("决定日期起").fill("2024-01-01")
     page.get_by_role("button", name="筛选").click()
