@@ -184,3 +184,12 @@ def test_the_total_counts_what_the_pages_list(crowd: Timeline) -> None:
         )
     assert whole == Total(len(listed), True) and len(listed) > 10
     assert not cut.exact and 0 < cut.count < len(listed)  # "more than": the budget ran out first
+
+
+def test_lists_never_read_the_archive_past_the_five_year_limit(timeline: Timeline) -> None:
+    runtime = timeline.runtime
+    old = ListFilter(item="XZCF", date_to=dt.date(2020, 12, 31))  # P5, decided 2019: archived since 2024
+    with runtime.engine.connect() as conn:
+        page = publicity_list(conn, old, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock)
+        total = count_list(conn, old, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock)
+    assert page.rows == [] and page.scanned == 0 and total == Total(0, True)

@@ -42,7 +42,7 @@ ENV: dict[str, tuple[str, str]] = {
     "export_max_rows": ("XINYONG_EXPORT_MAX_ROWS", "5000"),
     "search_scan": ("XINYONG_SEARCH_SCAN", "20000"),
     "list_text_max_chars": ("XINYONG_LIST_TEXT_MAX_CHARS", "1000"),
-    "list_count_max": ("XINYONG_LIST_COUNT_MAX", "10000"),
+    "list_count_max": ("XINYONG_LIST_COUNT_MAX", "2000"),
 }
 
 

@@ -35,7 +35,7 @@ from xinyong.disclose.service import (
     shown_subject_name,
     source_names,
 )
-from xinyong.policy import Policy
+from xinyong.policy import Policy, add_months
 from xinyong.store.tables import records
 from xinyong.subjects.models import subjects
 
@@ -143,6 +143,7 @@ def publicity_list(
     started = time.perf_counter()
     item = check_filter(flt, catalog, audience=audience)
     today = clock.today()
+    floor = public_floor(item, policy, today, audience)
     page = Page()
     position = _parse_cursor(cursor)
     up_to = level_of(item)
@@ -152,7 +153,7 @@ def publicity_list(
             page.complete = False
             break
         want = min(BATCH, scan - page.scanned)
-        batch = _ids(conn, flt, position, want)
+        batch = _ids(conn, flt, position, want, floor)
         exhausted = len(batch) < want
         if not batch:
             break
@@ -235,11 +236,12 @@ def count_list(
     if len(_TOTALS) > 256:
         _TOTALS.clear()
     up_to = level_of(item)
+    floor = public_floor(item, policy, today, audience)
     position: tuple[dt.date, int] | None = None
     count = examined = 0
     exact = False
     while True:
-        batch = _ids(conn, flt, position, BATCH)
+        batch = _ids(conn, flt, position, BATCH, floor)
         examined += len(batch)
         rows = _details(conn, flt, item, [i for _, i in batch]) if batch else []
         names = source_names(conn, rows, catalog)
@@ -277,14 +279,32 @@ def _parse_cursor(cursor: str | None) -> tuple[dt.date, int] | None:
     )
 
 
+def public_floor(item: Item, policy: Policy, today: dt.date, audience: Audience) -> dt.date | None:
+    """The earliest decision date a record the public sees can have: the 5-year adverse limit binds every
+    period rule (periods.py), so a penalty decided before it is archived whatever its rule — the list never
+    wades through years of archive. None where no such bound holds (an item whose act may go on)."""
+    if audience != "public" or not item.category.is_adverse or item.date_fields.act_end is not None:
+        return None
+    months = policy.disclosure.adverse_default_5y.months
+    if months is None:  # a limit in days
+        return today - dt.timedelta(days=policy.disclosure.adverse_default_5y.value + 1)
+    return add_months(today, -months) - dt.timedelta(days=1)  # a day early: the month-end clamp
+
+
 def _ids(
-    conn: sa.Connection, flt: ListFilter, after: tuple[dt.date, int] | None, n: int
+    conn: sa.Connection,
+    flt: ListFilter,
+    after: tuple[dt.date, int] | None,
+    n: int,
+    floor: dt.date | None = None,
 ) -> list[tuple[dt.date, int]]:
     """The next `n` record ids in list order, from an index alone (item or department, decision date)."""
     r = records
     query = sa.select(r.c.decision_date, r.c.id).where(
         r.c.item_code == flt.item, r.c.decision_date.is_not(None)
     )
+    if floor is not None:
+        query = query.where(r.c.decision_date >= floor)
     if flt.provider:
         query = query.where(r.c.source_uscc == normalize_code(flt.provider))
     if flt.date_from:
