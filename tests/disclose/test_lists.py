@@ -13,7 +13,7 @@ from xinyong.collect.service import ingest
 from xinyong.demo.generate import make_world, penalties
 from xinyong.demo.seed import register_departments
 from xinyong.disclose.limits import QueryRefused, time_limit
-from xinyong.disclose.lists import ListFilter, departments, publicity_list
+from xinyong.disclose.lists import ListFilter, Total, count_list, departments, publicity_list
 from xinyong.disclose.service import assess, record_facts, source_names
 from xinyong.policy import load_policy
 from xinyong.runtime import Runtime
@@ -174,3 +174,25 @@ def test_a_query_past_its_time_limit_is_stopped(runtime: Runtime) -> None:
     ):
         conn.exec_driver_sql(slow)
     assert refused.value.status == 503 and refused.value.problem.code == "query.time_limit"
+
+
+def test_the_total_counts_what_the_pages_list(crowd: Timeline) -> None:
+    runtime = crowd.runtime
+    flt = ListFilter(item="XZCF")
+    listed = all_pages(runtime, flt)
+    with runtime.engine.connect() as conn:
+        whole = count_list(conn, flt, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock)
+        cut = count_list(
+            conn, flt, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock, budget=100
+        )
+    assert whole == Total(len(listed), True) and len(listed) > 10
+    assert not cut.exact and 0 < cut.count < len(listed)  # "more than": the budget ran out first
+
+
+def test_lists_never_read_the_archive_past_the_five_year_limit(timeline: Timeline) -> None:
+    runtime = timeline.runtime
+    old = ListFilter(item="XZCF", date_to=dt.date(2020, 12, 31))  # P5, decided 2019: archived since 2024
+    with runtime.engine.connect() as conn:
+        page = publicity_list(conn, old, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock)
+        total = count_list(conn, old, catalog=load_catalog(), policy=load_policy(), clock=runtime.clock)
+    assert page.rows == [] and page.scanned == 0 and total == Total(0, True)

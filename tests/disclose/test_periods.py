@@ -26,6 +26,7 @@ def facts(item: str = "XZCF", **kw: Any) -> RecordFacts:
         "source_name": "武汉市生态环境局",
         "natural_person": False,
         "data": {},
+        "receipt_working_days": 2,  # first received 2 working days after the decision: on time
     }
     base.update(kw)
     return RecordFacts(**base)
@@ -67,9 +68,11 @@ def test_class_periods_from_the_decision_date() -> None:
     assert not minor.published and minor.public_until == D("2026-04-10")
 
 
-def test_provider_publish_until_is_kept_within_the_class_bounds() -> None:
+def test_provider_publish_until_ends_publicity_and_never_lengthens_it() -> None:
     shorter = win(facts(data={"cf_cflb": "通报批评", "cf_gsjzq": "2026-02-01"}))
-    assert shorter.public_until == D("2026-04-10")  # not before the 3-month minimum
+    # The deciding body's own end date binds, even before the class minimum (which still says when repair
+    # may be applied for).
+    assert shorter.public_until == D("2026-02-01") and shorter.minimum_until == D("2026-04-10")
     longer = win(facts(data={"cf_cflb": "通报批评", "cf_gsjzq": "2029-01-01"}))
     assert longer.public_until == D("2027-01-10")  # not after the 12-month maximum
     minor = win(facts(data={"cf_cflb": "警告", "cf_gsjzq": "2026-03-01"}))
@@ -113,3 +116,46 @@ def test_amounts_are_decimal() -> None:
         policy.classify({"罚款"}, fine_wan=Decimal("0.3"), confiscation_wan=None, natural_person=False)
         == "轻微"
     )
+
+
+SAMR = {"source_name": "武汉市市场监督管理局"}
+
+
+def test_samr_late_arrival_counts_from_the_decision() -> None:
+    """总局令第45号 counts from publication; a penalty first received after SAMR's 20 working days was
+    published (or should have been) before: the late upload does not restart its period."""
+    fine = {"cf_cflb": "罚款", "cf_nr_fk": "20"}  # 200,000 yuan: 3 years
+    on_time = win(facts(data=fine, receipt_working_days=20, first_seen=D("2026-02-06"), **SAMR))
+    assert on_time.public_until == D("2029-02-06")  # from publication (first collected)
+    late = win(facts(data=fine, receipt_working_days=21, first_seen=D("2026-06-15"), **SAMR))
+    assert late.public_until == D("2029-01-10")  # from the decision, not 2029-06-15
+    unmeasured = win(facts(data=fine, receipt_working_days=None, first_seen=D("2026-06-15"), **SAMR))
+    assert unmeasured.public_until == D("2029-01-10")
+
+
+def test_every_penalty_rule_is_bound_by_publish_until_and_the_five_years() -> None:
+    old = facts(
+        decision_date=D("2019-03-01"),
+        first_seen=D("2026-06-15"),
+        receipt_working_days=1800,
+        data={"cf_cflb": "罚款", "cf_nr_fk": "20", "cf_gsjzq": "2020-05-01"},
+        **SAMR,
+    )
+    w = win(old)
+    assert w.public_until == D("2020-05-01") and w.provided_until == D("2024-03-01")
+    general = win(facts(data={"cf_cflb": "通报批评", "cf_gsjzq": "2026-03-01"}))
+    assert general.public_until == D("2026-03-01")
+
+
+def test_the_five_year_limit_binds_a_longer_rule() -> None:
+    from xinyong.catalog.loader import load_catalog
+    from xinyong.policy.periods import Span
+
+    policy = load_policy()
+    samr = policy.disclosure.penalty_samr.model_copy(update={"other_period": Span(value=8, unit="years")})
+    longer = policy.model_copy(
+        update={"disclosure": policy.disclosure.model_copy(update={"penalty_samr": samr})}
+    )
+    f = facts(data={"cf_cflb": "罚款", "cf_nr_fk": "20"}, **SAMR)
+    w = window(f, load_catalog().item("XZCF"), longer)
+    assert w.public_until == D("2031-01-10")  # 5 years from the decision, not 8 years from publication

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from xinyong.codes import make_uscc
 from xinyong.disclose.limits import QueryRefused
 from xinyong.disclose.models import search_gram_stats, search_grams
-from xinyong.disclose.search import active_build, initials, name_key, rebuild, refresh, search
+from xinyong.disclose.search import (
+    PINYIN_VARIANTS,
+    active_build,
+    initials,
+    initials_variants,
+    name_key,
+    rebuild,
+    refresh,
+    search,
+)
 from xinyong.runtime import Runtime
 from xinyong.subjects.models import subjects
 from xinyong.subjects.service import Candidate, resolve_many
@@ -99,7 +110,13 @@ def test_persons_only_by_their_whole_id_number(runtime: Runtime, registry: dict[
     assert find(runtime, "张三丰") == []
     with runtime.engine.connect() as conn:
         (hit,) = search(conn, PERSON_ID, protector=runtime.protector).hits
-    assert hit.name == "张**" and hit.code == f"xy-{registry['PERSON']}" and hit.match == "identifier"
+    assert hit.name == "张**" and hit.match == "identifier"
+    # An opaque address, drawn by the database for the subject: not xy-<id>, which anyone could count through.
+    with runtime.engine.connect() as conn:
+        ref = conn.execute(
+            sa.select(subjects.c.public_ref).where(subjects.c.id == registry["PERSON"])
+        ).scalar_one()
+    assert hit.code == f"xy-{ref}" and re.fullmatch(r"[0-9a-f]{24}", ref)
 
 
 def test_former_names_are_found_and_said(runtime: Runtime, registry: dict[str, int]) -> None:
@@ -145,3 +162,20 @@ def test_new_subjects_are_found_before_a_refresh_and_rebuild_swaps_slots(
         "武汉华信电子有限公司",
         "武汉华信科技股份有限公司",
     ]
+
+
+def test_pinyin_initials_cover_polyphones(runtime: Runtime, registry: dict[str, int]) -> None:
+    assert initials_variants("恒长") == ("hz", "hc")  # 长 is zhang or chang; 恒长 is read either way
+    assert len(initials_variants("重庆长江行银行长乐分行都会")) <= PINYIN_VARIANTS  # bounded
+    with runtime.engine.begin() as conn:
+        resolve_many(
+            conn,
+            [Candidate({"uscc": make_uscc("9", "1", "420100", "MA4K0077")}, name="武汉恒长科技有限公司")],
+            clock=runtime.clock,
+            protector=runtime.protector,
+        )
+    for built in (False, True):  # scanned directly before a build, from the index after it
+        if built:
+            rebuild(runtime.engine, clock=runtime.clock)
+        for q in ("whhc", "whhz", "hckj", "hzkj"):
+            assert find(runtime, q) == ["武汉恒长科技有限公司"], (q, built)

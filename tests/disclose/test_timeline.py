@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from xinyong.collect.service import ingest
 from xinyong.disclose.models import Disclosure
 from xinyong.disclose.service import disclose
+from xinyong.store.tables import records
 
-from .builders import PERSON_NAME, Timeline, build_timeline, catalog_with_levels
+from .builders import (
+    PERSON_NAME,
+    SAMR_BUREAU,
+    SUBMITTER,
+    Timeline,
+    _penalty,
+    build_timeline,
+    catalog_with_levels,
+    write_file,
+)
 
 
 def seen(
@@ -167,3 +179,42 @@ def test_levels_decide_before_periods(runtime, tmp_path) -> None:  # type: ignor
     assert labels(t, seen(t, "government", "2026-06-15")) == {"P1", "P2", "P3", "P4", "L1", "L2"}
     capped = seen(t, "government", "2026-06-15", level="authorised")
     assert labels(t, capped) == {"L1", "L2"} and capped.hidden == {"level_not_requested": 5}
+
+
+def test_a_late_upload_never_restarts_publicity(timeline: Timeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A market regulator sends old penalties today (2026-06-15). SAMR counts from publication, but the
+    platform's first receipt is not the publication of a penalty decided years ago: its period runs from the
+    decision, within the 5-year limit and the provider's 公示截止期."""
+    t = timeline
+    late = {
+        # decided 2019, 公示截止期 2020-05-01: its publicity ended six years ago, archived since 2024-03-01
+        "Q1": _penalty(
+            "武市监罚〔2019〕7号", "2019-03-01", "罚款", fine="20", dept=SAMR_BUREAU, cf_gsjzq="2020-05-01"
+        ),
+        # decided 2024, 3 years: to 2027-03-01 from the decision — not 2029-06-15 from today
+        "Q2": _penalty("武市监罚〔2024〕8号", "2024-03-01", "罚款", fine="20", dept=SAMR_BUREAU),
+        # the same with a 公示截止期 before the rule's end: the provider's date binds
+        "Q3": _penalty(
+            "武市监罚〔2024〕9号", "2024-03-01", "罚款", fine="20", dept=SAMR_BUREAU, cf_gsjzq="2027-01-31"
+        ),
+    }
+    path = write_file(tmp_path / "late.csv", t.catalog, "XZCF", list(late.values()))
+    assert (
+        ingest(t.runtime, path=path, item_code="XZCF", submitter_uscc=SUBMITTER, catalog=t.catalog).rejected
+        == 0
+    )
+    with t.runtime.engine.connect() as conn:
+        for label, row in late.items():
+            t.ids[label] = conn.execute(
+                sa.select(records.c.id).where(records.c.source_key == row["cf_wsh"])
+            ).scalar_one()
+    today = by_label(t, seen(t, "public", "2026-06-15"))
+    assert "Q1" not in today and {"Q2", "Q3"} <= set(today)
+    assert str(today["Q2"].visible_until) == "2027-03-01"  # type: ignore[attr-defined]
+    assert str(today["Q3"].visible_until) == "2027-01-31"  # type: ignore[attr-defined]
+    assert {"Q2", "Q3"} <= labels(t, seen(t, "public", "2027-01-31"))
+    assert "Q3" not in labels(t, seen(t, "public", "2027-02-01"))
+    assert "Q2" in labels(t, seen(t, "public", "2027-03-01"))
+    assert "Q2" not in labels(t, seen(t, "public", "2027-03-02"))
+    assert "Q1" not in labels(t, seen(t, "government", "2026-06-15"))  # past the 5 years: archive only
+    assert "Q1" in labels(t, seen(t, "platform", "2026-06-15"))

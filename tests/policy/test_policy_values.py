@@ -147,6 +147,9 @@ def test_evaluation_masking_collection(policy: Policy) -> None:
     m = policy.masking
     assert (m.id_number.keep_first, m.id_number.keep_last) == (4, 4)
     assert (m.name.keep_first, m.name.keep_last) == (1, 0)
+    assert m.person_names.subject_name == ("natural_person",)
+    assert set(m.person_names.named_person_fields) == {"natural_person", "individual_business"}
+    assert m.person_names.individual_business_name_up_to == 4 and not m.person_names.confirmed
 
     c = policy.collection
     assert c.decision_number_max_length.value == 128

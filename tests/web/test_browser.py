@@ -21,7 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from disclose.builders import COMPANY_NAME, PENALTIES, SUBMITTER, Timeline, build_timeline
+from disclose.builders import (
+    COMPANY_NAME,
+    PENALTIES,
+    PERSON_ID,
+    PERSON_NAME,
+    SUBMITTER,
+    Timeline,
+    _penalty,
+    build_timeline,
+    write_file,
+)
 from xinyong.catalog.loader import load_catalog
 from xinyong.clock import FixedClock
 from xinyong.collect.service import ingest
@@ -61,10 +71,21 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
         clock=FixedClock("2026-06-15T10:00:00"),
     )
     timeline = build_timeline(runtime, home)
+    catalog = load_catalog()
+    # The person is also named as 法定代表人 in one more penalty: masked there too.
+    named = _penalty(
+        "武环罚〔2026〕41号",
+        "2026-05-21",
+        "罚款",
+        fine="0.5",
+        who=(PERSON_NAME, "自然人", PERSON_ID),
+        fr=PERSON_NAME,
+    )
+    path = write_file(home / "named.csv", catalog, "XZCF", [named])
+    assert ingest(runtime, path=path, item_code="XZCF", submitter_uscc=SUBMITTER).rejected == 0
     world = make_world(150, seed=11)
     with engine.begin() as conn:  # the system forwards for them: the tree must say so
         register_departments(conn, world.departments, parent_uscc=SUBMITTER, clock=runtime.clock)
-    catalog = load_catalog()
     for make, code in ((penalties, "XZCF"), (licences, "XZXK")):
         generated = make(world, 200, item=catalog.item(code), seed=11, end=dt.date(2026, 6, 14))
         path = home / f"{code}-crowd.csv"
@@ -154,7 +175,29 @@ def test_a_person_is_masked(site: tuple[str, Timeline], browser: object) -> None
     page.wait_for_url("**/subjects/xy-*")
     assert page.locator("h1").inner_text() == "张**"
     assert page.get_by_text("1101**********002X").first.is_visible()
+    for summary in page.locator(".record details summary").all():
+        summary.click()  # every field of every record open, 法定代表人 included
+    legal = page.locator("dl.fields div", has_text="法定代表人").first
+    assert legal.locator("dd").inner_text() == "张**"
+    assert PERSON_NAME not in page.content()
     shot(page, "05-person-masked")
+    page.close()
+
+
+def test_an_unknown_page_is_the_portals_own_page(site: tuple[str, Timeline], browser: object) -> None:
+    base, _ = site
+    page = browser.new_page(locale="zh-CN")  # type: ignore[attr-defined]
+    response = page.goto(f"{base}/no-such-page")
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() == "未找到"
+    assert page.get_by_role("link", name="返回首页").is_visible()
+    assert page.get_by_role("navigation", name="主导航").is_visible()  # the site's frame, styled
+    masthead = page.locator("header.masthead")
+    assert masthead.evaluate("e => getComputedStyle(e).backgroundColor") not in ("", "rgba(0, 0, 0, 0)")
+    shot(page, "12-not-found")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**lang=en*")
+    assert page.locator("h1").inner_text() == "Not found"
     page.close()
 
 
@@ -163,7 +206,7 @@ def test_filter_and_export_the_penalty_list(site: tuple[str, Timeline], browser:
     page = browser.new_page(locale="zh-CN", accept_downloads=True)  # type: ignore[attr-defined]
     page.goto(f"{base}/publicity/penalties")
     shot(page, "06-penalties")
-    page.get_by_label("数据来源单位").select_option(label="武汉市生态环境局")
+    page.get_by_label("数据来源单位", exact=True).select_option(label="武汉市生态环境局")
     page.get_by_label("处罚类别").select_option("吊销许可证件")
     page.get_by_label("决定日期起").fill("2024-01-01")
     page.get_by_role("button", name="筛选").click()
@@ -196,7 +239,7 @@ def test_phone_and_english(site: tuple[str, Timeline], browser: object) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, "no sideways scrolling on a phone"
     shot(phone, "09-phone-penalties")
-    phone.goto(f"{base}/subjects/xy-{timeline.company_id}")
+    phone.goto(f"{base}/subjects/{timeline.address(timeline.company_id)}")
     shot(phone, "10-phone-subject")
     phone.get_by_role("link", name="English").click()
     phone.wait_for_url("**lang=en*")

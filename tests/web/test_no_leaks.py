@@ -39,7 +39,7 @@ def secrets() -> list[str]:
 def test_no_route_shows_an_anonymous_visitor_a_non_public_record(closed: Portal) -> None:
     t = closed.timeline
     values = {
-        "code": [COMPANY, f"xy-{t.company_id}", PERSON_ID, f"xy-{t.person_id}", COMPANY[8:17]],
+        "code": [COMPANY, f"xy-{t.company_id}", PERSON_ID, t.address(t.person_id), COMPANY[8:17]],
         "record_id": [str(i) for i in t.ids.values()],
         "name": ["penalties", "licences", "portal.css"],
         "folder": ["swagger-ui"],

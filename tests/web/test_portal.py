@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from html.parser import HTMLParser
 
 from disclose.builders import COMPANY, PERSON_ID
+from xinyong.codes import make_uscc
 
 from .conftest import Portal
 
@@ -101,7 +103,7 @@ def test_subject_page_shows_provenance_and_masks_a_person(portal: Portal) -> Non
     ):
         assert text in page
     assert "违法行为武环罚〔2019〕5号" not in page  # P5: archived, not shown
-    person = client.get(f"/subjects/xy-{portal.timeline.person_id}", headers=HTML).text
+    person = client.get(f"/subjects/{portal.timeline.address(portal.timeline.person_id)}", headers=HTML).text
     assert "张**" in person and "张三丰" not in person and "1101**********002X" in person
 
 
@@ -130,6 +132,44 @@ def test_notice_page_and_refusals(portal: Portal) -> None:
     assert notice.status_code == 200 and "吊销许可证件" in notice.text and "武汉市生态环境局" in notice.text
     gone = client.get(f"/notices/{portal.timeline.ids['P5']}", headers=HTML)
     assert gone.status_code == 404 and "不在公示期内" in gone.text
-    missing = client.get("/subjects/91420100MA4K9999XX", headers=HTML)
+    unknown = make_uscc("9", "1", "420100", "MA4K9999")  # a valid code that no subject holds
+    missing = client.get(f"/subjects/{unknown}", headers=HTML)
     assert missing.status_code == 404 and "未找到" in missing.text
-    assert client.get("/api/v1/subjects/91420100MA4K9999XX").json()["detail"]["code"] == "subject.not_found"
+    assert client.get(f"/api/v1/subjects/{unknown}").json()["detail"]["code"] == "subject.not_found"
+    # A typo in the check character is named as such, not "not found": on the page, the API and the search.
+    typo = unknown[:-1] + ("X" if unknown[-1] != "X" else "Y")
+    page = client.get(f"/subjects/{typo}", headers=HTML)
+    shown = html.unescape(page.text)
+    assert page.status_code == 422 and "校验位应为'" + unknown[-1] + "'" in shown and "未找到" not in shown
+    api = client.get(f"/api/v1/subjects/{typo}")
+    assert api.status_code == 422 and api.json()["detail"]["code"] == "subject.invalid_code"
+    assert "check character should be" in api.json()["detail"]["message_en"]
+    searched = html.unescape(client.get("/search", params={"q": typo}, headers=HTML).text)
+    assert "校验位应为'" + unknown[-1] + "'" in searched and "未找到匹配" not in searched
+
+
+def test_subjects_without_a_public_code_have_opaque_addresses(portal: Portal) -> None:
+    t = portal.timeline
+    client = portal.client("public")
+    rows = client.get("/api/v1/records", params={"item": "XZCF"}).json()["items"]
+    code = next(r["subject"]["code"] for r in rows if r["id"] == t.ids["PERSON"])
+    assert re.fullmatch(r"xy-[0-9a-f]{24}", code) and code == t.address(t.person_id)
+    assert client.get(f"/api/v1/subjects/{code}").json()["name"] == "张**"
+    assert client.get(f"/subjects/{code.upper()}", headers=HTML).status_code == 200
+    # The old sequential addresses are gone: xy-1, xy-2, … cannot be walked through.
+    for old in (f"xy-{t.person_id}", f"xy-{t.company_id}", "xy-" + "0" * 24):
+        assert client.get(f"/api/v1/subjects/{old}").status_code == 404
+
+
+def test_lists_show_their_total_and_say_whose_region_they_filter(portal: Portal) -> None:
+    client = portal.client("public")
+    body = client.get("/api/v1/records", params={"item": "XZCF", "limit": 1}).json()
+    assert (body["total"], body["total_exact"]) == (3, True)  # P2, P4 and the person: in publicity today
+    assert len(body["items"]) == 1  # the total counts the whole list, not the page
+    page = client.get("/publicity/penalties", headers=HTML).text
+    assert 'data-total="3"' in page and "共 3 条" in page
+    assert "数据来源单位所在地区" in page  # the region filter is the department's, and says so
+    filtered = client.get("/api/v1/records", params={"item": "XZCF", "category": "吊销许可证件"}).json()
+    assert filtered["total"] == 1 and [r["id"] for r in filtered["items"]] == [portal.timeline.ids["P2"]]
+    found = client.get("/search", params={"q": "华信"}, headers=HTML).text
+    assert "共找到 1 个信用主体" in found

@@ -112,6 +112,13 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
                     f"pattern is not a valid regular expression: {exc}",
                 )
             )
+    if spec.names_person and kind not in ("string", "text"):
+        out.append(
+            _invalid(
+                f"names_person 只能用于 string 或 text 字段，不能用于 {kind}",
+                f"names_person applies to string or text fields, not {kind}",
+            )
+        )
     if spec.required and spec.required_if is not None:
         out.append(
             _invalid(

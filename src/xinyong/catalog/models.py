@@ -303,6 +303,9 @@ class FieldSpec(BaseModel):
     unit: str | None = None
     identifier: Identifier | None = None
     sensitive: bool = False
+    # The field holds a natural person's name (法定代表人, 负责人, 经营者): disclosure masks it for the public
+    # on the records of the subject kinds the policy names (masking.person_names).
+    names_person: bool = False
     placeholder: tuple[str, ...] = ()
     description: str | None = None
     source: str | None = None

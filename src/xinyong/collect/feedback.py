@@ -9,13 +9,14 @@ Rows that loaded with a warning (an implausible amount, a name unlike the regist
 masked in free text) come in the same table, their 问题说明 starting with 【已入库，请核实】: nothing to
 send again unless the check finds the value wrong.
 
-CSV is UTF-8 with a BOM so that Excel on a Chinese Windows opens it without mojibake; XLSX writes every
-cell as text, so that ID numbers and codes keep their leading zeros and never become 1.1E+17.
+CSV is UTF-8 with a BOM so that Excel on a Chinese Windows opens it without mojibake, and a cell that a
+spreadsheet would run as a formula (=, +, -, @ ...) gets a quote in front (xinyong.spreadsheet); XLSX writes
+every cell as a string, so that ID numbers and codes keep their leading zeros and never become 1.1E+17, and
+'=1+1' stays text.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from xinyong.collect.queries import batch_view, rejected_for_batch, warned_for_b
 from xinyong.collect.service import reveal
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
+from xinyong.spreadsheet import csv_text
 
 Lang = Literal["zh", "en"]
 FORMATS = ("csv", "xlsx")
@@ -104,11 +106,7 @@ def render(feedback: Feedback, fmt: str) -> bytes:
 
 
 def to_csv(feedback: Feedback) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(feedback.headers)
-    writer.writerows(feedback.rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_text(feedback.headers, feedback.rows).encode("utf-8")  # csv_text writes the BOM
 
 
 def to_xlsx(feedback: Feedback) -> bytes:

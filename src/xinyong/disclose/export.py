@@ -1,14 +1,13 @@
 """CSV renderings of what the pages and the JSON API show: the same rows, the same order, the same masking.
 
-CSV is written with a byte-order mark: the spreadsheet programs used in government offices read UTF-8
-without one as GBK and garble every Chinese character.
+CSV is written by `xinyong.spreadsheet.csv_text`: with a byte-order mark (the spreadsheet programs used in
+government offices read UTF-8 without one as GBK), and with every cell that a spreadsheet would run as a
+formula neutralised — record text comes from providers, and a public download must not execute it.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,8 +19,7 @@ from xinyong.disclose.lists import ListRow
 from xinyong.disclose.models import Disclosure, ShownRecord
 from xinyong.disclose.search import SearchResult
 from xinyong.disclose.service import display_config
-
-BOM = "\ufeff"
+from xinyong.spreadsheet import csv_text
 
 _RECORD_HEADERS = {
     "id": ("记录编号", "record id"),
@@ -131,12 +129,7 @@ def _cell(value: Any) -> str:
 
 
 def _write(headers: list[str], rows: Iterable[list[str]]) -> str:
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(headers, rows)
 
 
 def attachment(filename: str) -> dict[str, str]:

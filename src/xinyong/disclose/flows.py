@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.codes.normalize import normalize_code
+from xinyong.disclose.codes import typo
 from xinyong.disclose.limits import QueryRefused
 from xinyong.disclose.lookups import subject_id_for
 from xinyong.disclose.models import Audience, Disclosure, LevelName
@@ -30,7 +31,8 @@ from xinyong.security.principal import Principal
 from xinyong.subjects.models import subjects
 
 _STATUS = sa.select(subjects.c.status, subjects.c.merged_into_id).where(subjects.c.id == sa.bindparam("sid"))
-_REF = re.compile(rf"^{re.escape(SUBJECT_REF_PREFIX)}(\d{{1,18}})$", re.IGNORECASE)
+_BY_REF = sa.select(subjects.c.id).where(subjects.c.public_ref == sa.bindparam("ref"))
+_REF = re.compile(rf"^{re.escape(SUBJECT_REF_PREFIX)}([0-9a-f]{{24}})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,15 @@ class Lookup:
 
 
 def resolve_code(conn: sa.Connection, code: str, runtime: Runtime) -> int:
-    """Any identifier (USCC, 注册号, 组织机构代码, ID number…) or a platform reference (xy-123) to the
-    subject that holds it, merges followed; QueryRefused 404 when there is none."""
+    """Any identifier (USCC, 注册号, 组织机构代码, ID number…) or a platform reference (xy- and 24 hex
+    characters) to the subject that holds it, merges followed. QueryRefused 422 for a code that does not
+    check (its check character, length or characters: the typo is named), 404 when no subject holds it."""
     text = code.strip()
     subject_id: int | None
     if match := _REF.match(text):
-        subject_id = int(match.group(1))
+        subject_id = conn.execute(_BY_REF, {"ref": match.group(1).lower()}).scalar()
+    elif text.lower().startswith(SUBJECT_REF_PREFIX):
+        subject_id = None  # an old xy-<id> address or a mistyped reference: references cannot be guessed
     else:
         subject_id = subject_id_for(conn, text, protector=runtime.protector)
     for _ in range(8):  # follow merges (a chain longer than this is a data error)
@@ -62,6 +67,9 @@ def resolve_code(conn: sa.Connection, code: str, runtime: Runtime) -> int:
         else:
             return subject_id
     shown = mask_ids_in_text(normalize_code(text) or text)
+    problem = None if text.lower().startswith(SUBJECT_REF_PREFIX) else typo(text)
+    if problem is not None:
+        raise QueryRefused(problem.code, problem.message_zh, problem.message_en, status=422)
     raise QueryRefused(
         "subject.not_found",
         f"未找到代码为 {shown} 的信用主体",
@@ -82,6 +90,7 @@ def look_up(
     ip: str | None = None,
     catalog: Catalog | None = None,
     policy: Policy | None = None,
+    text_limit: int | None = None,
 ) -> Lookup:
     """What `principal` may see about the subject `code` at levels up to `level`, recorded as it must be.
 
@@ -89,7 +98,9 @@ def look_up(
     non-public level comes without a purpose, QueryRefused (404) for an unknown code. Every non-public
     look-up is audited, found or not, allowed or refused: a refusal carries the subject for the entry the
     web layer writes once this transaction is rolled back (web.deps.refusal_response); a code that finds
-    nothing is recorded here, in a transaction of its own, since nothing will be committed on `conn`."""
+    nothing is recorded here, in a transaction of its own, since nothing will be committed on `conn`.
+    At the public level, text fields are cut at `text_limit` characters (each record's notice shows them
+    whole)."""
     clock = runtime.clock
     try:
         subject_id = resolve_code(conn, code, runtime)
@@ -125,6 +136,7 @@ def look_up(
         catalog=catalog or load_catalog(),
         policy=policy or load_policy(),
         level=level,
+        text_limit=text_limit if level == "public" else None,
     )
     if level != "public":
         assert declared is not None  # declared_purpose raised otherwise

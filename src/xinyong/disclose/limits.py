@@ -41,6 +41,8 @@ ENV: dict[str, tuple[str, str]] = {
     "list_scan_rows": ("XINYONG_LIST_SCAN_ROWS", "2000"),
     "export_max_rows": ("XINYONG_EXPORT_MAX_ROWS", "5000"),
     "search_scan": ("XINYONG_SEARCH_SCAN", "20000"),
+    "list_text_max_chars": ("XINYONG_LIST_TEXT_MAX_CHARS", "1000"),
+    "list_count_max": ("XINYONG_LIST_COUNT_MAX", "2000"),
 }
 
 
@@ -50,6 +52,11 @@ class DisclosureSettings:
     list_scan_rows: int  # records one page of a 双公示 list may examine before answering with what it has
     export_max_rows: int  # rows one CSV/JSON export returns (then a cursor continues)
     search_scan: int  # index entries one name search may read for its rarest gram
+    # characters of one field shown in a list (the 双公示 lists, a subject's public records, their exports);
+    # the record's notice (detail page, GET /api/v1/records/{id}) shows the whole text
+    list_text_max_chars: int
+    # records a list's total count may examine; past it the list says "more than N"
+    list_count_max: int
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> DisclosureSettings:

@@ -32,16 +32,16 @@ from xinyong.disclose.service import (
     public_code,
     record_facts,
     shown_record,
+    shown_subject_name,
     source_names,
 )
-from xinyong.policy import Policy
-from xinyong.security.masking import mask_person_name
+from xinyong.policy import Policy, add_months
 from xinyong.store.tables import records
 from xinyong.subjects.models import subjects
 
 BATCH = 100
 _REGION = re.compile(r"^\d{2}(\d{2}){0,2}$")
-_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d+)$")
+_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{1,18})$")  # a record id fits a signed 64-bit integer
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,13 @@ def publicity_list(
     limit: int = 20,
     cursor: str | None = None,
     scan: int = 2000,
+    text_limit: int | None = None,
 ) -> Page:
+    """One page of the list; each text field cut at `text_limit` characters (the notice shows it whole)."""
     started = time.perf_counter()
     item = check_filter(flt, catalog, audience=audience)
     today = clock.today()
+    floor = public_floor(item, policy, today, audience)
     page = Page()
     position = _parse_cursor(cursor)
     up_to = level_of(item)
@@ -150,7 +153,7 @@ def publicity_list(
             page.complete = False
             break
         want = min(BATCH, scan - page.scanned)
-        batch = _ids(conn, flt, position, want)
+        batch = _ids(conn, flt, position, want, floor)
         exhausted = len(batch) < want
         if not batch:
             break
@@ -168,9 +171,18 @@ def publicity_list(
             )
             if not verdict.visible:
                 continue
-            shown = shown_record(row, item, facts, verdict, audience=audience)
-            name = mask_person_name(row.name) if facts_person and audience == "public" else row.name
-            code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})
+            shown = shown_record(
+                row,
+                item,
+                facts,
+                verdict,
+                audience=audience,
+                subject_kind=row.kind,
+                policy=policy,
+                text_limit=text_limit,
+            )
+            name = shown_subject_name(row.name, row.kind, audience, policy)
+            code = public_code({"uscc": row.uscc, "public_ref": row.public_ref})
             page.rows.append(ListRow(shown, code, name or "", row.kind))
             if len(page.rows) >= limit:
                 # Continue after this row: the rest of the batch is examined again by the next page.
@@ -185,23 +197,114 @@ def publicity_list(
     return page
 
 
+@dataclass(frozen=True)
+class Total:
+    """How many records a list holds today: `count` exactly, or at least `count` when `exact` is False (the
+    count stops after examining its budget of records)."""
+
+    count: int
+    exact: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.count, "total_exact": self.exact}
+
+
+_TOTALS: dict[tuple[Any, ...], tuple[float, Total]] = {}
+TOTALS_TTL = 60.0
+
+
+def count_list(
+    conn: sa.Connection,
+    flt: ListFilter,
+    *,
+    catalog: Catalog,
+    policy: Policy,
+    clock: Clock,
+    audience: Audience = "public",
+    budget: int = 10_000,
+) -> Total:
+    """The number of records in the list for this filter today, judged one by one as the pages are (so the
+    count and the pages agree), examining at most `budget` records; cached a minute per filter, day and
+    newest record."""
+    item = check_filter(flt, catalog, audience=audience)
+    today = clock.today()
+    newest = conn.execute(sa.select(sa.func.max(records.c.id))).scalar()
+    key = (str(conn.engine.url), tuple(sorted(flt.query_params().items())), audience, today, newest, budget)
+    cached = _TOTALS.get(key)
+    if cached and time.monotonic() - cached[0] < TOTALS_TTL:
+        return cached[1]
+    if len(_TOTALS) > 256:
+        _TOTALS.clear()
+    up_to = level_of(item)
+    floor = public_floor(item, policy, today, audience)
+    position: tuple[dt.date, int] | None = None
+    count = examined = 0
+    exact = False
+    while True:
+        batch = _ids(conn, flt, position, BATCH, floor)
+        examined += len(batch)
+        rows = _details(conn, flt, item, [i for _, i in batch]) if batch else []
+        names = source_names(conn, rows, catalog)
+        for row in rows:
+            person = row.kind == "natural_person"
+            facts = record_facts(row, item, natural_person=person, source_name=names.get(row.source_uscc))
+            verdict = assess(
+                facts, item, row.state, audience=audience, up_to=up_to, today=today, policy=policy
+            )
+            count += verdict.visible
+        if len(batch) < BATCH:
+            exact = True
+            break
+        if examined >= budget:
+            break
+        position = batch[-1]
+    total = Total(count, exact)
+    _TOTALS[key] = (time.monotonic(), total)
+    return total
+
+
 def _parse_cursor(cursor: str | None) -> tuple[dt.date, int] | None:
     if not cursor:
         return None
     match = _CURSOR.match(cursor)
-    if not match:
-        raise QueryRefused("list.cursor", "翻页参数无效", "the cursor is not valid")
-    return dt.date.fromisoformat(match.group(1)), int(match.group(2))
+    try:
+        if match:
+            return dt.date.fromisoformat(match.group(1)), int(match.group(2))
+    except ValueError:  # 2026-13-45, 0000-01-01: the shape of a date, not a date
+        pass
+    raise QueryRefused(
+        "list.cursor",
+        "翻页参数（cursor）无效：请从列表第一页重新翻页，使用上一页返回的“下一页”链接",
+        "The cursor is not valid: start again from the first page and follow the 'next' link it returns",
+    )
+
+
+def public_floor(item: Item, policy: Policy, today: dt.date, audience: Audience) -> dt.date | None:
+    """The earliest decision date a record the public sees can have: the 5-year adverse limit binds every
+    period rule (periods.py), so a penalty decided before it is archived whatever its rule — the list never
+    wades through years of archive. None where no such bound holds (an item whose act may go on)."""
+    if audience != "public" or not item.category.is_adverse or item.date_fields.act_end is not None:
+        return None
+    months = policy.disclosure.adverse_default_5y.months
+    if months is None:  # a limit in days
+        return today - dt.timedelta(days=policy.disclosure.adverse_default_5y.value + 1)
+    return add_months(today, -months) - dt.timedelta(days=1)  # a day early: the month-end clamp
 
 
 def _ids(
-    conn: sa.Connection, flt: ListFilter, after: tuple[dt.date, int] | None, n: int
+    conn: sa.Connection,
+    flt: ListFilter,
+    after: tuple[dt.date, int] | None,
+    n: int,
+    floor: dt.date | None = None,
 ) -> list[tuple[dt.date, int]]:
     """The next `n` record ids in list order, from an index alone (item or department, decision date)."""
     r = records
     query = sa.select(r.c.decision_date, r.c.id).where(
         r.c.item_code == flt.item, r.c.decision_date.is_not(None)
     )
+    if floor is not None:
+        query = query.where(r.c.decision_date >= floor)
     if flt.provider:
         query = query.where(r.c.source_uscc == normalize_code(flt.provider))
     if flt.date_from:
@@ -228,6 +331,7 @@ def _details(conn: sa.Connection, flt: ListFilter, item: Item | None, ids: list[
             r.c.decision_date,
             r.c.valid_until,
             r.c.act_end_date,
+            r.c.receipt_working_days,
             r.c.data,
             r.c.first_seen,
             r.c.updated_at,
@@ -235,6 +339,7 @@ def _details(conn: sa.Connection, flt: ListFilter, item: Item | None, ids: list[
             s.c.kind,
             s.c.name,
             s.c.uscc,
+            s.c.public_ref,
         )
         .join(s, s.c.id == r.c.subject_id)
         .where(r.c.id.in_(ids))
@@ -305,9 +410,11 @@ def notice(
             facts, item, row.state, audience="public", up_to="public", today=clock.today(), policy=policy
         )
         if verdict.visible:
-            shown = shown_record(row, item, facts, verdict, audience="public")
-            code = public_code({"id": row.subject_id, "uscc": row.uscc, "identifiers": ()})
-            name = mask_person_name(row.name) if person else row.name
+            shown = shown_record(
+                row, item, facts, verdict, audience="public", subject_kind=row.kind, policy=policy
+            )
+            code = public_code({"uscc": row.uscc, "public_ref": row.public_ref})
+            name = shown_subject_name(row.name, row.kind, "public", policy)
             return ListRow(shown, code, name or "", row.kind).as_dict()
     raise QueryRefused(
         "record.not_public",

@@ -26,6 +26,7 @@ RECORD_COLUMNS = (
     records.c.decision_date,
     records.c.valid_until,
     records.c.act_end_date,
+    records.c.receipt_working_days,
     records.c.data,
     records.c.first_seen,
     records.c.updated_at,

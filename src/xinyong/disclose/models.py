@@ -136,6 +136,7 @@ class ShownRecord:
     penalty_class: str | None
     title: str  # one line saying what it is (违法行为类型 / 许可证书名称 ...)
     data: dict[str, Any]
+    truncated: tuple[str, ...] = ()  # fields cut short in this list view (the notice shows them whole)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +158,7 @@ class ShownRecord:
             "penalty_class": self.penalty_class,
             "title": self.title,
             "data": self.data,
+            "truncated": list(self.truncated),
         }
 
 

@@ -7,21 +7,27 @@ sees. Every number comes from the policy file; this module only knows which numb
     adverse_default_5y   5 years from the end of the act; an item that records the end of the act and has
                          none yet (a debtor still listed, arrears not paid) is ongoing and has no end
     penalty_by_class     令第36号: 轻微/一般/严重 from the decision date; publication stops at the class's
-                         maximum, or at the provider's 公示截止期 kept within [minimum, maximum]; 轻微 is not
-                         published unless the provider set a 公示截止期. Then provided until the adverse
-                         period ends.
+                         maximum; 轻微 is not published unless the provider set a 公示截止期. Then
+                         provided until the adverse period ends.
     penalty_samr         总局令第45号 for a market regulator's own penalties, from publication (first
                          collected): 警告 alone not published, 通报批评 or a small fine 3 months,
-                         the rest 3 years
+                         the rest 3 years. A penalty first received after SAMR's publication deadline
+                         (policy `penalty_samr.published_within`, in working days at first receipt)
+                         counts from its decision: a late upload never restarts publicity.
     licence_validity     while 有效期至 has not passed (the long-term sentinel means no end), and never when
                          the licence's status says it is invalid
     permanent_basic      no end while the subject exists
+
+Two limits bind every rule's publicity, whatever the rule computed: for adverse information, the 5-year
+period of `adverse_default_5y` (from the end of the act, else the decision); and the provider's own
+公示截止期 where the item has one (the deciding body says when its publication ends; the platform never
+shows a record publicly past that day, nor lengthens it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -58,9 +64,36 @@ class RecordFacts:
     source_name: str | None
     natural_person: bool
     data: dict[str, Any]
+    # Working days from the decision to the first receipt (collection measures it once); None: not measured
+    receipt_working_days: int | None = None
 
 
 def window(facts: RecordFacts, item: Item, policy: Policy) -> Window:
+    """The record's window under its item's rule, within the limits that bind every rule."""
+    return _bounded(_rule_window(facts, item, policy), facts, item, policy)
+
+
+def _bounded(w: Window, facts: RecordFacts, item: Item, policy: Policy) -> Window:
+    """Publicity ends by the 5-year adverse limit and by the provider's 公示截止期, whichever comes first."""
+    limits = [publish_until(facts, item)]
+    if item.category.is_adverse:
+        limits.append(adverse_end(facts, item, policy))
+    public_until = w.public_until
+    for limit in limits:
+        if limit is not None:
+            public_until = limit if public_until is None else min(public_until, limit)
+    if public_until == w.public_until:
+        return w
+    return replace(w, public_until=public_until)
+
+
+def publish_until(facts: RecordFacts, item: Item) -> dt.date | None:
+    """The provider's 公示截止期, where the item has one and the record fills it."""
+    field = item.date_fields.publish_until
+    return _date(facts.data.get(field)) if field else None
+
+
+def _rule_window(facts: RecordFacts, item: Item, policy: Policy) -> Window:
     rule = item.disclosure_period
     if rule == "penalty_by_class":
         samr = policy.disclosure.penalty_samr
@@ -128,11 +161,8 @@ def _by_class(facts: RecordFacts, item: Item, policy: Policy) -> Window:
             penalty_class=name,
         )
     minimum = add_period(start, klass.min_period) if klass.min_months else start
-    maximum = add_period(start, klass.max_period)
-    asked = _date(facts.data.get(item.date_fields.publish_until)) if item.date_fields.publish_until else None
-    # The provider's 公示截止期 can shorten publicity to no less than the minimum, never lengthen it.
-    public_until = min(max(asked, minimum), maximum) if asked else maximum
-    published = klass.published_by_default or asked is not None
+    public_until = add_period(start, klass.max_period)  # window() then applies the provider's 公示截止期
+    published = klass.published_by_default or publish_until(facts, item) is not None
     return Window(
         rule="penalty_by_class",
         published=published,
@@ -148,6 +178,8 @@ def _samr(facts: RecordFacts, item: Item, policy: Policy) -> Window:
     rule = policy.disclosure.penalty_samr
     kinds = categories(facts.data.get(policy.disclosure.penalty_class_inference.fields.categories))
     start = facts.first_seen if rule.runs_from == "publication" else facts.decision_date
+    if rule.runs_from == "publication" and facts.decision_date is not None and _late(facts, policy):
+        start = facts.decision_date
     name = penalty_class(facts, policy)
     if start is None:
         return Window(
@@ -169,6 +201,17 @@ def _samr(facts: RecordFacts, item: Item, policy: Policy) -> Window:
         starts=start,
         penalty_class=name,
     )
+
+
+def _late(facts: RecordFacts, policy: Policy) -> bool:
+    """First received after SAMR's publication deadline — or when that was never measured (no calendar for
+    the year): then the decision is the only day known not to lengthen publicity."""
+    deadline = policy.disclosure.penalty_samr.published_within
+    if deadline is None:
+        return False
+    if facts.receipt_working_days is None:
+        return True
+    return facts.receipt_working_days > getattr(policy.timeliness, deadline).value
 
 
 def _licence(facts: RecordFacts, policy: Policy) -> Window:

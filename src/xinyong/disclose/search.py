@@ -8,8 +8,9 @@ a plain table of (gram, subject_id) with a document-frequency table beside it, i
 PostgreSQL, so the same query finds the same subjects on both:
 
 - every bigram of each organisation's normalised current and former names (武汉华信 → 武汉 汉华 华信);
-- every 3-letter n-gram of the pinyin initials of its current name (whhxkj → whh hhx hxk xkj), which the
-  build also writes to `subjects.name_pinyin`.
+- every 3-letter n-gram of the pinyin initials of its current name (whhxkj → whh hhx hxk xkj), under the
+  usual reading (pypinyin's phrase dictionary, written to `subjects.name_pinyin`) and under each other
+  reading of one polyphone at a time (恒长 → hz and hc; 银行 → yh and yx), at most `PINYIN_VARIANTS`.
 
 A query starts from its rarest gram (read from the frequency table), probes the index for the others,
 and checks each candidate's name for the whole query, so the answer is exact: substring match, not "shares
@@ -17,7 +18,9 @@ some grams". The number of index entries one query may read is capped (`XINYONG_
 would need more is answered with what was found and says so, rather than running long.
 
 Natural persons are not in the name index: a person is found by the exact ID number only (the public sees
-persons' names masked, and a masked name is no key).
+persons' names masked, and a masked name is no key). Nor is an 个体工商户 whose name the public sees masked
+(registered under its operator's bare name, policy `masking.person_names`): otherwise a search for a
+person's full name would confirm what the masked page hides. It is found by its code.
 
 The index is rebuilt without downtime into the slot not in use (models.py), then switched in one
 transaction. Subjects created after the last build (a larger id than the build's high-water mark) are
@@ -44,10 +47,11 @@ from pypinyin import Style, lazy_pinyin, pinyin
 from xinyong.clock import Clock
 from xinyong.codes.divisions import lookup_division
 from xinyong.codes.normalize import normalize_code
+from xinyong.disclose.codes import typo
 from xinyong.disclose.limits import QueryRefused
 from xinyong.disclose.models import SLOTS, search_builds, search_gram_stats, search_grams
-from xinyong.disclose.service import SUBJECT_REF_PREFIX, public_code
-from xinyong.security.masking import mask_person_name
+from xinyong.disclose.service import SUBJECT_REF_PREFIX, is_person_name, public_code, shown_subject_name
+from xinyong.policy import Policy, load_policy
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.bulk import insert_frame
 from xinyong.subjects.models import subject_names, subjects
@@ -57,6 +61,10 @@ log = logging.getLogger(__name__)
 
 PERSON = "natural_person"
 PINYIN_MAX = 64  # subjects.name_pinyin is String(64)
+# Readings of a name indexed: the usual one, then one polyphone read otherwise at a time. A visitor types
+# the reading they know, which differs from the dictionary's in one character far more often than in two;
+# each variant adds at most three new trigrams, and the cap bounds a name full of polyphones.
+PINYIN_VARIANTS = 16
 WANT = 200  # verified candidates gathered before ranking
 DELTA_CAP = 20_000  # subjects past the index's high-water mark scanned directly
 _IDENTIFIER = re.compile(r"^[0-9A-Z]{8,20}$")
@@ -64,7 +72,7 @@ _ASCII_LETTERS = re.compile(r"^[a-z]+$")
 
 
 Match = tuple[str, str | None, str, str]  # how it matched, the former name that did, name, pinyin
-_CANDIDATES = sa.select(subjects.c.id, subjects.c.name, subjects.c.name_pinyin).where(
+_CANDIDATES = sa.select(subjects.c.id, subjects.c.name, subjects.c.name_pinyin, subjects.c.kind).where(
     subjects.c.id.in_(sa.bindparam("ids", expanding=True)),
     subjects.c.status == "active",
     subjects.c.kind != PERSON,
@@ -91,15 +99,19 @@ def trigrams(key: str) -> set[str]:
 
 
 @lru_cache(maxsize=65536)
+def _char_initials(ch: str) -> tuple[str, ...]:
+    """Every initial a character's readings start with (行 → h, x), sorted; ("",) for what has none."""
+    if ch.isascii():
+        return (ch.lower() if ch.isalnum() else "",)
+    readings = {r[0].lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True)[0] if r}
+    found = sorted(r for r in readings if r.isascii() and r.isalnum())
+    return tuple(found) or ("",)
+
+
 def _char_initial(ch: str) -> str | None:
     """A character's pinyin initial, or None when its readings start with different letters (行 x/h)."""
-    if ch.isascii():
-        return ch.lower() if ch.isalnum() else ""
-    readings = {r[0].lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True)[0] if r}
-    if len(readings) == 1:
-        initial = readings.pop()
-        return initial if initial.isascii() and initial.isalnum() else ""
-    return None
+    found = _char_initials(ch)
+    return found[0] if len(found) == 1 else None
 
 
 def initials(name: str | None) -> str:
@@ -115,8 +127,35 @@ def initials(name: str | None) -> str:
     return "".join(p.lower() for p in parts if p and p.isascii() and p.isalnum())
 
 
+@lru_cache(maxsize=65536)
+def initials_variants(name: str | None) -> tuple[str, ...]:
+    """The pinyin initials of a name: the usual reading first (`initials`), then the usual reading with one
+    polyphone read otherwise, character by character, at most PINYIN_VARIANTS in all. 恒长 → (hz, hc)."""
+    usual = initials(name)
+    key = name_key(name)
+    choices = [_char_initials(ch) for ch in key]
+    if all(len(c) == 1 for c in choices):
+        return (usual,)
+    # The usual reading per character, where it lines up with the name (it does unless a character has no
+    # initial at all; then vary the first reading of each character instead).
+    base = list(usual) if len(usual) == len(key) else [c[0] for c in choices]
+    variants = dict.fromkeys([usual])
+    for at, options in enumerate(choices):
+        for option in options:
+            if len(variants) >= PINYIN_VARIANTS:
+                return tuple(variants)
+            if option != base[at]:
+                variants.setdefault("".join([*base[:at], option, *base[at + 1 :]]))
+    return tuple(variants)
+
+
 def pinyin_grams(code: str) -> set[str]:
     return trigrams(code)
+
+
+def _pinyin_match(name: str, key: str) -> str | None:
+    """The reading of `name` whose initials contain `key`, or None."""
+    return next((code for code in initials_variants(name) if key in code), None)
 
 
 # ------------------------------------------------------------------------------------------- queries
@@ -171,9 +210,11 @@ def search(
     protector: PersonalIdProtector,
     limit: int = 20,
     scan: int = 20_000,
+    policy: Policy | None = None,
 ) -> SearchResult:
     """Subjects whose identifier is `query`, or whose name contains it, or whose pinyin initials do."""
     started = time.perf_counter()
+    policy = policy or load_policy()
     text = (query or "").strip()
     result = SearchResult(query=text)
     code = normalize_code(text)
@@ -182,7 +223,9 @@ def search(
     if code and _IDENTIFIER.match(code) and any(c.isdigit() for c in code):
         found = find_subject_id(conn, code, protector=protector)
         if found is not None:
-            result.hits = _describe(conn, {found: ("identifier", None)})
+            result.hits = _describe(conn, {found: ("identifier", None)}, policy)
+        elif problem := typo(code, check_char_only=True):  # a code with a typo, not a name to search for
+            raise QueryRefused(problem.code, problem.message_zh, problem.message_en, status=422)
     key = name_key(text)
     if not result.hits:
         if len(key) < 2:
@@ -203,15 +246,15 @@ def search(
                 pids, cut = _probe(conn, active["slot"], sorted(pinyin_grams(key)), scan=scan)
                 partial |= cut
                 ids = list(dict.fromkeys([*ids, *pids]))
-            matches.update(_verify(conn, ids, key))
+            matches.update(_verify(conn, ids, key, policy))
         high_water = active["max_subject_id"] if active else 0
-        delta, cut = _scan_delta(conn, high_water, key)
+        delta, cut = _scan_delta(conn, high_water, key, policy)
         partial |= cut
         matches.update({k: v for k, v in delta.items() if k not in matches})
         ranked = sorted(matches, key=lambda sid: _rank(sid, matches[sid], key))
         result.more = len(ranked) > limit
         top = ranked[:limit]
-        hits = {h.subject_id: h for h in _describe(conn, {sid: matches[sid] for sid in top})}
+        hits = {h.subject_id: h for h in _describe(conn, {sid: matches[sid] for sid in top}, policy)}
         result.hits = [hits[sid] for sid in top if sid in hits]
         result.partial = partial
     result.took_ms = (time.perf_counter() - started) * 1000
@@ -261,20 +304,25 @@ def _probe(conn: sa.Connection, slot: str, grams: Sequence[str], *, scan: int) -
     return ids, df[rarest] > scan and len(ids) < WANT
 
 
-def _verify(conn: sa.Connection, ids: Sequence[int], key: str) -> dict[int, Match]:
-    """The candidates whose current name, former name or pinyin initials really contain the query."""
+def _verify(conn: sa.Connection, ids: Sequence[int], key: str, policy: Policy) -> dict[int, Match]:
+    """The candidates whose current name, former name or pinyin initials really contain the query (never
+    by a name the public sees masked)."""
     if not ids:
         return {}
     found: dict[int, Match] = {}
     rows = conn.execute(_CANDIDATES, {"ids": list(ids)}).all()
     rest: dict[int, tuple[str, str]] = {}
+    kinds: dict[int, str] = {}
     ascii_query = bool(_ASCII_LETTERS.match(key))
-    for sid, name, code in rows:
+    for sid, name, code, kind in rows:
+        if is_person_name(name, kind, policy):
+            continue
+        kinds[sid] = kind
         code = code or initials(name)
         if key in name_key(name):
             found[sid] = ("name", None, name, code)
-        elif ascii_query and key in code:
-            found[sid] = ("pinyin", None, name, code)
+        elif ascii_query and (reading := _pinyin_match(name, key)):
+            found[sid] = ("pinyin", None, name, reading)
         else:
             rest[sid] = (name, code)
     if rest:
@@ -284,17 +332,17 @@ def _verify(conn: sa.Connection, ids: Sequence[int], key: str) -> dict[int, Matc
             )
         )
         for sid, name in former:
-            if sid not in found and key in name_key(name):
+            if sid not in found and key in name_key(name) and not is_person_name(name, kinds[sid], policy):
                 found[sid] = ("former_name", name, *rest[sid])
     return found
 
 
 def _scan_delta(
-    conn: sa.Connection, high_water: int, key: str
-) -> tuple[dict[int, tuple[str, str | None]], bool]:
+    conn: sa.Connection, high_water: int, key: str, policy: Policy
+) -> tuple[dict[int, Match], bool]:
     """Subjects created after the index was built, checked one by one (a bounded number of them)."""
     rows = conn.execute(
-        sa.select(subjects.c.id, subjects.c.name)
+        sa.select(subjects.c.id, subjects.c.name, subjects.c.kind)
         .where(subjects.c.id > high_water, subjects.c.status == "active", subjects.c.kind != PERSON)
         .order_by(subjects.c.id)
         .limit(DELTA_CAP + 1)
@@ -304,37 +352,43 @@ def _scan_delta(
         log.warning("search index is stale: more than %s subjects are not indexed; run a refresh", DELTA_CAP)
     ascii_query = bool(_ASCII_LETTERS.match(key)) and len(key) >= 3
     found: dict[int, Match] = {}
-    for sid, name in rows[:DELTA_CAP]:
+    for sid, name, kind in rows[:DELTA_CAP]:
+        if is_person_name(name, kind, policy):
+            continue
         if key in name_key(name):
             found[sid] = ("name", None, name, "")
-        elif ascii_query and key in (code := initials(name)):
-            found[sid] = ("pinyin", None, name, code)
+        elif ascii_query and (reading := _pinyin_match(name, key)):
+            found[sid] = ("pinyin", None, name, reading)
     return found, cut
 
 
-def _describe(conn: sa.Connection, matches: dict[int, Any]) -> list[Hit]:
+def _describe(conn: sa.Connection, matches: dict[int, Any], policy: Policy) -> list[Hit]:
     if not matches:
         return []
     rows = conn.execute(
         sa.select(
-            subjects.c.id, subjects.c.kind, subjects.c.name, subjects.c.uscc, subjects.c.division_code
+            subjects.c.id,
+            subjects.c.kind,
+            subjects.c.name,
+            subjects.c.uscc,
+            subjects.c.division_code,
+            subjects.c.public_ref,
         ).where(subjects.c.id.in_(list(matches)))
     ).all()
     hits = []
     for row in rows:
         match, matched_name = matches[row.id][:2]
         division = lookup_division(row.division_code) if row.division_code else None
-        person = row.kind == PERSON
         hits.append(
             Hit(
                 subject_id=row.id,
-                code=public_code({"id": row.id, "uscc": row.uscc, "identifiers": ()}),
-                name=mask_person_name(row.name) if person else row.name,  # type: ignore[arg-type]
+                code=public_code({"uscc": row.uscc, "public_ref": row.public_ref}),
+                name=shown_subject_name(row.name, row.kind, "public", policy),
                 kind=row.kind,
                 uscc=row.uscc,
                 division_name=division.full_name if division else None,
                 match=match,
-                matched_name=matched_name,
+                matched_name=shown_subject_name(matched_name, row.kind, "public", policy),
             )
         )
     return hits
@@ -369,13 +423,19 @@ Progress = Callable[[str, int], None]
 
 
 def rebuild(
-    engine: sa.Engine, *, clock: Clock, chunk: int = 100_000, progress: Progress | None = None
+    engine: sa.Engine,
+    *,
+    clock: Clock,
+    chunk: int = 100_000,
+    progress: Progress | None = None,
+    policy: Policy | None = None,
 ) -> BuildSummary:
     """Build the whole index into the free slot, then switch searches over to it in one transaction.
 
     Searches keep using the active slot throughout; writes go in chunked transactions so that a long
     build never holds the database's write lock for long (collection batches keep loading)."""
     started = time.perf_counter()
+    policy = policy or load_policy()
     report = progress or (lambda stage, n: None)
     with engine.begin() as conn:
         active = active_build(conn)
@@ -403,7 +463,7 @@ def rebuild(
                 break
             after = rows[-1][0]
             high_water = max(high_water, after)
-            frame, pinyins = _grams_of(conn, rows)
+            frame, pinyins = _grams_of(conn, rows, policy)
             _store_pinyin(conn, pinyins)
         frames.append(frame)
         counted += len(rows)
@@ -443,7 +503,7 @@ def rebuild(
     return BuildSummary(build_id, slot, counted, grams.height, time.perf_counter() - started)
 
 
-def refresh(engine: sa.Engine, *, clock: Clock) -> int:
+def refresh(engine: sa.Engine, *, clock: Clock, policy: Policy | None = None) -> int:
     """Add subjects created since the active build to it (no rebuild); returns how many were added.
 
     Renamed subjects keep their old name's grams until the next rebuild; the name check at query time
@@ -456,7 +516,7 @@ def refresh(engine: sa.Engine, *, clock: Clock) -> int:
         rows = _subject_chunk(conn, active["max_subject_id"], None)
         if not rows:
             return 0
-        frame, pinyins = _grams_of(conn, rows)
+        frame, pinyins = _grams_of(conn, rows, policy or load_policy())
         _store_pinyin(conn, pinyins)
         frame = frame.unique()
         grams_table, stats_table = search_grams[slot], search_gram_stats[slot]
@@ -491,9 +551,12 @@ def refresh(engine: sa.Engine, *, clock: Clock) -> int:
         return len(rows)
 
 
-def _subject_chunk(conn: sa.Connection, after: int, limit: int | None) -> list[tuple[int, str, str | None]]:
+Row = tuple[int, str, str | None, str]  # id, name, stored pinyin, kind
+
+
+def _subject_chunk(conn: sa.Connection, after: int, limit: int | None) -> list[Row]:
     query = (
-        sa.select(subjects.c.id, subjects.c.name, subjects.c.name_pinyin)
+        sa.select(subjects.c.id, subjects.c.name, subjects.c.name_pinyin, subjects.c.kind)
         .where(subjects.c.id > after, subjects.c.status == "active", subjects.c.kind != PERSON)
         .order_by(subjects.c.id)
     )
@@ -503,25 +566,31 @@ def _subject_chunk(conn: sa.Connection, after: int, limit: int | None) -> list[t
 
 
 def _grams_of(
-    conn: sa.Connection, rows: Sequence[tuple[int, str, str | None]]
+    conn: sa.Connection, rows: Sequence[Row], policy: Policy
 ) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
-    """The (subject_id, gram) pairs of these subjects, and the pinyin codes that changed."""
+    """The (subject_id, gram) pairs of these subjects, and the pinyin codes that changed. A name the public
+    sees masked (an 个体工商户 under its operator's bare name) is not indexed."""
     ids = [r[0] for r in rows]
     former = conn.execute(
         sa.select(subject_names.c.subject_id, subject_names.c.name).where(
             subject_names.c.subject_id.between(ids[0], ids[-1]), subject_names.c.role == "former"
         )
     ).all()
-    wanted = set(ids)
-    names: list[tuple[int, str]] = [(sid, name_key(name)) for sid, name, _ in rows]
-    names += [(sid, name_key(name)) for sid, name in former if sid in wanted]
+    kinds = {sid: kind for sid, name, _, kind in rows if not is_person_name(name, kind, policy)}
+    names: list[tuple[int, str]] = [(sid, name_key(name)) for sid, name, _, _ in rows if sid in kinds]
+    names += [
+        (sid, name_key(name))
+        for sid, name in former
+        if sid in kinds and not is_person_name(name, kinds[sid], policy)
+    ]
     pinyins: list[tuple[int, str]] = []
     codes: list[tuple[int, str]] = []
-    for sid, name, stored in rows:
+    for sid, name, stored, _ in rows:
         code = initials(name)[:PINYIN_MAX]
-        codes.append((sid, code))
         if code != stored:
             pinyins.append((sid, code))
+        if sid in kinds:
+            codes += [(sid, variant) for variant in initials_variants(name)]
     keyed = pl.DataFrame(names, schema={"subject_id": pl.Int64, "key": pl.String}, orient="row")
     coded = pl.DataFrame(codes, schema={"subject_id": pl.Int64, "key": pl.String}, orient="row")
     frame = pl.concat([_ngrams(keyed, 2), _ngrams(coded, 3)])

@@ -13,7 +13,11 @@ For each record it applies, in order:
    repaired ones leave public view; expired ones are the platform's archive);
 3. the period of the item's policy rule (periods.py), on the clock's day: in publicity, after publicity
    (policy `disclosure.after_publicity`: the subject itself and government bodies), archived;
-4. masking of personal data for the public (a natural person's name, every `sensitive` field).
+4. masking of personal data: every `sensitive` field for everyone (only masked copies are stored), and for
+   the public every natural person's name — the subject's own where policy `masking.person_names` says it
+   is a person's name, and every `names_person` field (法定代表人, 负责人, 经营者) on a person's or an
+   个体工商户's records. The subject page, the lists, the notices, the exports and the search results all
+   mask through `shown_subject_name` and `shown_data`.
 
 It reads and never writes: recording who looked (audit trail, query log) is the caller's flow (flows.py).
 """
@@ -37,7 +41,7 @@ from xinyong.disclose.lookups import record_rows, subject_row
 from xinyong.disclose.models import Audience, Disclosure, Label, LevelName, ShownRecord, Verdict
 from xinyong.disclose.periods import RecordFacts, window
 from xinyong.policy import Policy, load_policy
-from xinyong.security.masking import mask_id_number, mask_person_name, mask_subject_names
+from xinyong.security.masking import mask_id_number, mask_person_name
 from xinyong.security.roles import LEVELS, load_roles
 from xinyong.store.tables import organisations
 from xinyong.subjects.service import SubjectNotFound
@@ -186,9 +190,11 @@ def disclose(
     catalog: Catalog | None = None,
     policy: Policy | None = None,
     level: LevelName | None = None,
+    text_limit: int | None = None,
 ) -> Disclosure:
     """What `audience` may see about the subject today, at disclosure levels up to `level` (default: every
-    level the audience may see). Raises SubjectNotFound for an unknown id."""
+    level the audience may see), each text field cut at `text_limit` characters when one is given (a list
+    view). Raises SubjectNotFound for an unknown id."""
     catalog = catalog or load_catalog()
     policy = policy or load_policy()
     up_to = level or highest_level(audience)
@@ -212,7 +218,18 @@ def disclose(
         facts = record_facts(row, item, natural_person=natural_person, source_name=names.get(row.source_uscc))
         verdict = assess(facts, item, row.state, audience=audience, up_to=up_to, today=today, policy=policy)
         if verdict.visible:
-            shown.append(shown_record(row, item, facts, verdict, audience=audience))
+            shown.append(
+                shown_record(
+                    row,
+                    item,
+                    facts,
+                    verdict,
+                    audience=audience,
+                    subject_kind=subject["kind"],
+                    policy=policy,
+                    text_limit=text_limit,
+                )
+            )
         else:
             hidden[verdict.reason.code] = hidden.get(verdict.reason.code, 0) + 1
 
@@ -220,7 +237,7 @@ def disclose(
     shown.sort(key=lambda r: (order.get(r.item_code, len(order)), _desc_date(r.decision_date), -r.id))
     counts = hidden if audience in HIDDEN_COUNTS_FOR else None
     return Disclosure(
-        subject=subject_view(subject, audience),
+        subject=subject_view(subject, audience, policy),
         audience=audience,
         level=up_to,
         as_of=today,
@@ -241,13 +258,25 @@ def record_facts(row: Any, item: Item, *, natural_person: bool, source_name: str
         source_name=source_name,
         natural_person=natural_person,
         data=row.data or {},
+        receipt_working_days=row.receipt_working_days,
     )
 
 
 def shown_record(
-    row: Any, item: Item, facts: RecordFacts, verdict: Verdict, *, audience: Audience
+    row: Any,
+    item: Item,
+    facts: RecordFacts,
+    verdict: Verdict,
+    *,
+    audience: Audience,
+    subject_kind: str,
+    policy: Policy,
+    text_limit: int | None = None,
 ) -> ShownRecord:
-    data = shown_data(row.data or {}, item, audience=audience, natural_person=facts.natural_person)
+    """One visible record as `audience` sees it; in a list view (`text_limit`), text longer than the limit is
+    cut and the field named in `truncated`."""
+    data = shown_data(row.data or {}, item, audience=audience, subject_kind=subject_kind, policy=policy)
+    truncated = truncate_texts(data, text_limit) if text_limit is not None else ()
     return ShownRecord(
         id=row.id,
         item_code=item.code,
@@ -270,28 +299,77 @@ def shown_record(
         penalty_class=verdict.penalty_class,
         title=record_title(item, data),
         data=data,
+        truncated=truncated,
     )
 
 
+ELLIPSIS = "…"
+
+
+def truncate_texts(data: dict[str, Any], limit: int) -> tuple[str, ...]:
+    """Cut every text value of `data` longer than `limit` characters (in place), ending it with an ellipsis;
+    returns the fields cut. A list never carries a whole huge cell: the notice does."""
+    cut = []
+    for code, value in data.items():
+        if isinstance(value, str) and len(value) > limit:
+            data[code] = value[: max(limit - 1, 0)] + ELLIPSIS
+            cut.append(code)
+    return tuple(cut)
+
+
 def shown_data(
-    data: Mapping[str, Any], item: Item, *, audience: Audience, natural_person: bool
+    data: Mapping[str, Any], item: Item, *, audience: Audience, subject_kind: str, policy: Policy
 ) -> dict[str, Any]:
     """The record's fields as this audience may see them: sensitive fields masked for everyone (only masked
-    copies are stored anyway), a natural person's name masked for the public."""
+    copies are stored anyway); for the public, the subject's name where it is a person's name and, on a
+    person's or an 个体工商户's record, every field that names a person (catalogue `names_person`)."""
     out = dict(data)
     for spec in item.fields:
         value = out.get(spec.code)
         if spec.sensitive and isinstance(value, str):
             out[spec.code] = mask_id_number(value)
+    if audience not in MASKED_NAMES_FOR:
+        return out
     name_field = item.subject_fields.name
-    if natural_person and audience in MASKED_NAMES_FOR and isinstance(out.get(name_field), str):
-        out[name_field] = mask_person_name(out[name_field])
+    if name_field in out:
+        out[name_field] = shown_subject_name(out[name_field], subject_kind, audience, policy)
+    if subject_kind in policy.masking.person_names.named_person_fields:
+        for spec in item.fields:
+            value = out.get(spec.code)
+            if spec.names_person and isinstance(value, str) and value:
+                out[spec.code] = mask_person_name(value, rule=policy.masking.name)
     return out
 
 
-def subject_view(subject: dict[str, Any], audience: Audience) -> dict[str, Any]:
+def is_person_name(name: str | None, subject_kind: str, policy: Policy) -> bool:
+    """Whether a subject's name is a natural person's name (policy `masking.person_names`): a natural
+    person's always; an 个体工商户's when it is no longer than a personal name (registered under its
+    operator's bare name)."""
+    rule = policy.masking.person_names
+    if subject_kind in rule.subject_name:
+        return True
+    if subject_kind == "individual_business" and name:
+        return len("".join(name.split())) <= rule.individual_business_name_up_to
+    return False
+
+
+def shown_subject_name(name: Any, subject_kind: str, audience: str, policy: Policy) -> Any:
+    """A subject's name as `audience` may see it: masked for the public when it is a person's name."""
+    if audience in MASKED_NAMES_FOR and isinstance(name, str) and is_person_name(name, subject_kind, policy):
+        return mask_person_name(name, rule=policy.masking.name)
+    return name
+
+
+def subject_view(subject: dict[str, Any], audience: Audience, policy: Policy) -> dict[str, Any]:
     """The subject's identity as the audience may see it (a person's names masked for the public)."""
-    shown = mask_subject_names(subject) if audience in MASKED_NAMES_FOR else subject
+    kind = subject["kind"]
+    shown = {
+        **subject,
+        "name": shown_subject_name(subject["name"], kind, audience, policy),
+        "names": [
+            {**n, "name": shown_subject_name(n["name"], kind, audience, policy)} for n in subject["names"]
+        ],
+    }
     names = shown["names"]
     if audience not in ("government", "platform"):
         # Names a provider used that differ from the registered one are evidence for the platform's staff.
@@ -322,14 +400,15 @@ SUBJECT_REF_PREFIX = "xy-"
 
 
 def public_code(subject: Mapping[str, Any]) -> str:
-    """The code a page or API link names the subject by: its USCC, else an organisation identifier, else a
-    platform reference (a person's ID number never goes into a URL)."""
+    """The code a page or API link names the subject by: its USCC, else an organisation identifier, else its
+    opaque platform reference, xy- and 24 random hex characters (subjects.public_ref). A person's ID number
+    never goes into a URL, and references cannot be counted through (the old xy-<id> could)."""
     if subject.get("uscc"):
         return str(subject["uscc"])
     for ident in subject.get("identifiers", ()):
         if ident["scheme"] not in ("idcard", "iddoc"):
             return str(ident["value"])
-    return f"{SUBJECT_REF_PREFIX}{subject['id']}"
+    return f"{SUBJECT_REF_PREFIX}{subject['public_ref']}"
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.disclose import export, flows
 from xinyong.disclose.limits import DisclosureSettings, QueryRefused, time_limit
-from xinyong.disclose.lists import ListFilter, Page, notice, publicity_list
+from xinyong.disclose.lists import ListFilter, Page, Total, count_list, notice, publicity_list
 from xinyong.disclose.search import search
 from xinyong.policy import Policy, load_policy
 from xinyong.security.access import check
@@ -77,7 +77,8 @@ def settings_of(request: Request) -> DisclosureSettings:
     "/subjects/{code}",
     summary="A subject and the records the caller may see / 信用主体及其可查询的信用信息",
     description=(
-        "按任一代码（统一社会信用代码、注册号、组织机构代码、身份证号码或平台编号 xy-N）查询。"
+        "按任一代码（统一社会信用代码、注册号、组织机构代码、身份证号码，或无代码主体的平台编号 xy-…）查询；"
+        "校验位等有误的代码答复 422 并指出错误。"
         "公开级别人人可查；更高级别须具备相应身份并声明查询目的，并记入审计日志和查询记录。"
     ),
 )
@@ -104,6 +105,7 @@ async def get_subject(
             ip=client_ip(request),
             catalog=catalog_of(request),
             policy=policy_of(request),
+            text_limit=limits.list_text_max_chars,
         )
     result = found.disclosure
     if format == "csv":
@@ -169,6 +171,7 @@ def run_list(request: Request, flt: ListFilter, *, cursor: str | None, limit: in
             limit=limit,
             cursor=cursor,
             scan=max(limits.list_scan_rows, limit),
+            text_limit=limits.list_text_max_chars,
         )
     return page, catalog.item(flt.item)
 
@@ -187,7 +190,10 @@ def list_records(
     category: Annotated[
         str | None, Query(description="处罚类别或许可类别 / penalty or licence class")
     ] = None,
-    region: Annotated[str | None, Query(description="地区（行政区划代码前 2/4/6 位）/ region")] = None,
+    region: Annotated[
+        str | None,
+        Query(description="数据来源单位所在地区（其行政区划代码前 2/4/6 位）/ the department's region"),
+    ] = None,
     cursor: Annotated[str | None, Query(description="上一页返回的 next / the previous page's next")] = None,
     limit: Annotated[int | None, Query(ge=1, description="每页条数 / rows per page")] = None,
     format: FormatQuery = "json",
@@ -210,9 +216,11 @@ def list_records(
         return Response(
             body, media_type="text/csv; charset=utf-8", headers={**export.attachment(name), **headers}
         )
+    total = list_total(request, flt)
     return JSONResponse(
         {
             "filter": flt.query_params(),
+            **(total.as_dict() if total else {"total": None, "total_exact": None}),
             "items": [row.as_dict() for row in page.rows],
             "next": page.next_cursor,
             "complete": page.complete,
@@ -220,6 +228,27 @@ def list_records(
         },
         headers=headers,
     )
+
+
+def list_total(request: Request, flt: ListFilter) -> Total | None:
+    """How many records the list holds (exact up to XINYONG_LIST_COUNT_MAX); None when counting ran past the
+    time limit: the page is answered without its total rather than not at all."""
+    runtime = runtime_of(request)
+    limits = settings_of(request)
+    try:
+        with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+            return count_list(
+                conn,
+                flt,
+                catalog=catalog_of(request),
+                policy=policy_of(request),
+                clock=runtime.clock,
+                budget=limits.list_count_max,
+            )
+    except QueryRefused as exc:
+        if exc.problem.code != "query.time_limit":
+            raise
+        return None
 
 
 def _query(params: dict[str, str]) -> str:

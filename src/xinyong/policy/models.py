@@ -272,12 +272,17 @@ class SamrPenaltyRule(Entry):
     other_period: PositiveSpan
     small_fine: SmallFineThreshold
     providers: SamrProviders
+    # The timeliness rule (a name under `timeliness`) by which SAMR publishes its penalties: a penalty the
+    # platform first receives later than that was published — or should have been — before it arrived, so
+    # its period runs from the decision instead of the late upload.
+    published_within: Literal["samr_publish_within", "publish_within"] | None = None
 
     def describe_value(self) -> str:
+        late = f"; received after {self.published_within}: from the decision" if self.published_within else ""
         return (
             f"警告 alone {'published' if self.warning_only_published else 'not published'}; "
             f"通报批评/small fine {self.short_period.describe()}; other {self.other_period.describe()}; "
-            f"from {self.runs_from}"
+            f"from {self.runs_from}{late}"
         )
 
 
@@ -631,15 +636,38 @@ class MaskRule(Entry):
         return text + (f" (e.g. {self.example})" if self.example else "")
 
 
+SubjectKindName = Literal["legal_person", "other_org", "individual_business", "natural_person"]
+
+
+class PersonNameMasking(Entry):
+    """Where a natural person's name is masked for the public (with the `name` rule): the subject's own name
+    for the kinds in `subject_name`; an 个体工商户's name of at most `individual_business_name_up_to`
+    characters (a business registered under its operator's bare name); and, on the records of the kinds in
+    `named_person_fields`, every field the catalogue marks `names_person` (法定代表人, 负责人, 经营者)."""
+
+    subject_name: tuple[SubjectKindName, ...]
+    individual_business_name_up_to: int = Field(ge=0)
+    named_person_fields: tuple[SubjectKindName, ...]
+
+    def describe_value(self) -> str:
+        return (
+            f"names of {', '.join(self.subject_name)}; 个体工商户 names up to "
+            f"{self.individual_business_name_up_to} characters; names_person fields on records of "
+            f"{', '.join(self.named_person_fields)}"
+        )
+
+
 class MaskingPolicy(Model):
     id_number: MaskRule
     name: MaskRule
     phone: MaskRule
+    person_names: PersonNameMasking
 
     def rule(self, kind: str) -> MaskRule:
-        if kind not in type(self).model_fields:
+        found = getattr(self, kind, None) if kind in type(self).model_fields else None
+        if not isinstance(found, MaskRule):
             raise KeyError(f"no masking rule {kind!r}")
-        return getattr(self, kind)
+        return found
 
 
 # --- collection (the 双公示 data standard's numbers) ----------------------------------------------------

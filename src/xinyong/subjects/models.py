@@ -29,6 +29,10 @@ subjects = sa.Table(
     fk("merged_into_id", "subjects.id", nullable=True, index=False),
     created_at(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # An opaque page address (24 random hex characters) for a subject without a public code; the database
+    # draws it for every inserted row (migration 0005_disclose: a default on PostgreSQL, a trigger on SQLite).
+    sa.Column("public_ref", sa.String(24)),
+    sa.Index("uq_subjects_public_ref", "public_ref", unique=True),
     sa.CheckConstraint(f"kind IN {SUBJECT_KINDS!r}", name="kind"),
     sa.CheckConstraint(f"status IN {SUBJECT_STATES!r}", name="status"),
 )

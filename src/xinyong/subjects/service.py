@@ -181,6 +181,7 @@ def subject_view(conn: sa.Connection, subject_id: int) -> dict[str, Any] | None:
         "division_code": row["division_code"],
         "status": row["status"],
         "merged_into_id": row["merged_into_id"],
+        "public_ref": row["public_ref"],
         "identifiers": [
             {
                 "scheme": i["scheme"],

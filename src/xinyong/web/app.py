@@ -25,6 +25,7 @@ from xinyong.web import errors
 from xinyong.web.api import auth
 from xinyong.web.bodies import BodyGate
 from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.portal import errors as portal_errors
 from xinyong.web.portal import views as portal_views
 from xinyong.web.schedule import deadlines_lifespan
 
@@ -103,4 +104,5 @@ def create_app(
     app.include_router(rights_views.router)
     app.include_router(portal_views.router)
     app.include_router(collect_views.router)
+    portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app

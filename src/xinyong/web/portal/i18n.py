@@ -120,6 +120,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "not_found": ("未找到", "Not found"),
     "error": ("无法完成查询", "The query could not be completed"),
+    "bad_request": ("请求有误", "Bad request"),
+    "sign_in_needed": ("需要登录", "Sign-in needed"),
+    "forbidden": ("无权查看", "Not allowed"),
+    "too_many": ("请求过于频繁", "Too many requests"),
     "back_home": ("返回首页", "Back to the home page"),
     "penalty_class": ("处罚分级", "Penalty class"),
     "subject_page": ("主体信用信息", "Subject"),
@@ -135,6 +139,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "print": ("打印", "Print"),
     "copy_link": ("复制链接", "Copy link"),
     "copied": ("已复制", "Copied"),
+    "list_total": ("共 {n} 条", "{n} records"),
+    "list_total_more": ("超过 {n} 条", "more than {n} records"),
+    "department_region": ("数据来源单位所在地区", "Department's region"),
+    "result_count": ("共找到 {n} 个信用主体。", "{n} credit subjects found."),
+    "truncated": ("较长的字段在此只显示开头。", "Long fields are cut short here."),
+    "full_text": ("查看全文", "Full text"),
 }
 
 

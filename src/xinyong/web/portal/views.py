@@ -31,7 +31,16 @@ from xinyong.disclose.limits import QueryRefused, time_limit
 from xinyong.disclose.lists import departments
 from xinyong.disclose.search import search
 from xinyong.disclose.service import audience_levels, display_config
-from xinyong.disclose.views import catalog_of, list_filter, policy_of, public_notice, run_list, settings_of
+from xinyong.disclose.views import (
+    catalog_of,
+    list_filter,
+    list_total,
+    policy_of,
+    public_notice,
+    run_list,
+    settings_of,
+)
+from xinyong.problems import Problem
 from xinyong.security.access import check
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
@@ -104,14 +113,38 @@ def _browse_links() -> list[tuple[str, str]]:
 
 
 def refused(request: Request, exc: QueryRefused) -> HTMLResponse:
+    return error_page(request, exc.status, exc.problem)
+
+
+ERROR_TITLES = {
+    400: "bad_request",
+    401: "sign_in_needed",
+    403: "forbidden",
+    404: "not_found",
+    429: "too_many",
+}
+
+
+def error_page(request: Request, status: int, problem: Problem) -> HTMLResponse:
+    """The portal's page for a refusal: the title and message in the visitor's language, the message in the
+    other language beneath it (errors are always bilingual)."""
     lang = language(request)
+    other: Lang = "zh" if lang == "en" else "en"
     return render(
         request,
         "portal/error.html",
-        status=exc.status,
-        title=t("not_found" if exc.status == 404 else "error", lang),
-        message=exc.problem.message(lang),
+        status=status,
+        title=t(ERROR_TITLES.get(status, "error"), lang),
+        message=problem.message(lang),
+        other_lang="zh-Hans" if other == "zh" else "en",
+        other_message=problem.message(other),
+        code=problem.code,
     )
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (outside /api/, whose clients always get JSON problems)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 # ---------------------------------------------------------------------------------------------- pages
@@ -174,6 +207,7 @@ def subject_page(
                 ip=client_ip(request),
                 catalog=catalog_of(request),
                 policy=policy_of(request),
+                text_limit=limits.list_text_max_chars,
             )
     except QueryRefused as exc:
         return refused(request, exc)
@@ -222,6 +256,7 @@ def publicity_page(
     try:
         flt = list_filter(code, provider, _date(date_from), _date(date_to), category, region)
         page, item = run_list(request, flt, cursor=cursor, limit=20)
+        total = list_total(request, flt)
         runtime = runtime_of(request)
         with runtime.engine.connect() as conn:
             depts = departments(conn, item, catalog_of(request))
@@ -237,6 +272,7 @@ def publicity_page(
         item=item,
         name=name,
         page=page,
+        total=total,
         flt=flt,
         columns=[item.field(c) for c in cfg.get("columns", [])],
         category_field=item.get_field(cfg.get("category", "")) if cfg.get("category") else None,
@@ -259,8 +295,9 @@ def _date(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
+        shown = mask_ids_in_text(text[:40])  # what was typed, cut short, never an ID number in clear
         raise QueryRefused(
-            "list.date", f"日期格式应为 YYYY-MM-DD：{text}", f"dates are YYYY-MM-DD: {text}"
+            "list.date", f"日期格式应为 YYYY-MM-DD：{shown}", f"dates are YYYY-MM-DD: {shown}"
         ) from None
 
 
