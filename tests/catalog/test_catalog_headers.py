@@ -120,9 +120,9 @@ def test_present_condition():
 def test_condition_describe(xzcf):
     assert xzcf.field("cf_nr_fk").required_if.describe() == "cf_cflb 含 罚款"
     # For a clerk or a visitor, by the item's headers in their language: never a field code.
-    assert xzcf.field("cf_nr_fk").required_if.describe(xzcf) == "处罚类别 含 罚款"
-    assert xzcf.field("cf_nr_fk").required_if.describe(xzcf, "en").endswith("contains 罚款")
-    assert "cf_" not in xzcf.field("cf_nr_wfff").required_if.describe(xzcf, "en")
+    assert xzcf.field("cf_nr_fk").required_if.explain(xzcf) == "“处罚类别”包含“罚款”"
+    assert xzcf.field("cf_nr_fk").required_if.explain(xzcf, "en").endswith("includes '罚款'")
+    assert "cf_" not in xzcf.field("cf_nr_wfff").required_if.explain(xzcf, "en")
     assert "或" in xzcf.field("cf_nr_wfff").required_if.describe()
 
 

@@ -15,7 +15,7 @@ from xinyong.config import Settings
 from xinyong.events import events_after
 from xinyong.runtime import Runtime
 from xinyong.security.accounts import create_user
-from xinyong.security.organisations import add_organisation
+from xinyong.security.organisations import add_organisation, find_organisation
 from xinyong.security.settings import SecuritySettings
 
 from .builders import Rights, add_extra_records
@@ -33,7 +33,10 @@ def world(runtime: Runtime, tmp_path: Path) -> tuple[Portal, Rights]:
     rights = add_extra_records(portal.timeline, tmp_path)
     sec = SecuritySettings.load(runtime.settings)
     with runtime.engine.begin() as conn:
-        add_organisation(conn, name=SAMR_BUREAU[1], uscc=SAMR_BUREAU[0], kind="provider", clock=runtime.clock)
+        if find_organisation(conn, SAMR_BUREAU[0]) is None:  # the timeline registers its departments
+            add_organisation(
+                conn, name=SAMR_BUREAU[1], uscc=SAMR_BUREAU[0], kind="provider", clock=runtime.clock
+            )
         for username, org in (("env", ENV_BUREAU[0]), ("samr", SAMR_BUREAU[0]), ("collector", SUBMITTER)):
             create_user(
                 conn,

@@ -44,8 +44,7 @@ def test_a_malformed_request_is_a_bilingual_page(client: TestClient) -> None:
     bad = client.get("/notices/not-a-number", headers=BROWSER)
     assert bad.status_code == 422 and STYLED in bad.text
     text = page_text(bad)
-    assert "请求有误" in text or "无效" in text
-    assert "not valid" in text or "must be" in text  # both languages on one page
+    assert "应为整数" in text and "must be an integer" in text  # both languages on one page
     assert client.get("/api/v1/records/not-a-number").headers["content-type"].startswith("application/json")
 
 

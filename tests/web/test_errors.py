@@ -109,3 +109,15 @@ def test_an_unexpected_error_is_a_500_problem_with_a_reference_in_the_log(
     assert logged and logged[0].exc_info is not None
     assert "11010519491231002X" not in caplog.text  # the log is masked like every log
     assert client.get("/healthz").status_code == 200  # the app carries on
+
+
+def test_a_value_the_database_cannot_store_is_4xx_not_500(portal: Portal) -> None:
+    """PostgreSQL refuses a NUL in text (a DataError no validator caught): the caller hears a 4xx problem."""
+    client = portal.client("platform")
+    body = {"item": "XZCF", "source": "11420100Q01002015R", "key": "武环罚\x00〔2026〕1号"}
+    refused = client.post("/api/v1/records/revocations", json=body)
+    assert 400 <= refused.status_code < 500, refused.text
+    detail = problem(refused)
+    assert "\x00" not in refused.text and detail["code"] in ("request.unstorable_value", "record.not_found")
+    plain = client.post("/api/v1/records/revocations", json={**body, "key": "武环罚〔2026〕1号"})
+    assert plain.status_code in (200, 201, 404), plain.text  # the same request without the NUL is heard

@@ -20,6 +20,7 @@ import polars as pl
 from xinyong.catalog.models import Identifier, Item
 from xinyong.collect import load, prepare
 from xinyong.collect.prepare import ROW, Context, norm, raw
+from xinyong.policy.loader import load_policy
 from xinyong.problems import Problem
 from xinyong.rights.errors import Refused
 
@@ -57,11 +58,14 @@ def correct(item: Item, record: Any, values: Mapping[str, str | None], *, today:
         {ROW: [1], **{raw(code): [cells.get(code)] for code in (f.code for f in item.fields)}},
         schema={ROW: pl.Int64, **{raw(f.code): pl.String for f in item.fields}},
     )
+    policy = load_policy()
     ctx = Context(
         item=item,
         today=today,
         source_field=item.data_source.uscc if item.data_source else None,
         default_source=record.source_uscc,
+        collection=policy.collection,
+        id_mask=policy.masking.id_number,
     )
     checked = prepare.prepare(frame, ctx)
     row = checked.row(0, named=True)

@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -200,10 +201,23 @@ def install(app: FastAPI) -> None:
             return JSONResponse({"detail": dict(detail)}, status_code=exc.status_code, headers=exc.headers)
         return problem_response(request, exc.status_code, status_problem(exc), headers=exc.headers)
 
+    @app.exception_handler(sa.exc.DataError)
+    async def unstorable_value(request: Request, exc: sa.exc.DataError) -> Response:
+        # The database refused a value the request carried (a NUL character, a number out of its column's
+        # range) that no validator caught: the caller's input, so a 422 — never echoing the value.
+        log.warning("a request value the database cannot store on %s %s", request.method, request.url.path)
+        return problem_response(request, 422, Problem("request.unstorable_value", *UNSTORABLE))
+
     app.add_middleware(UnexpectedErrors)
 
 
 # ------------------------------------------------------------------------------------------ last resort
+
+UNSTORABLE = (
+    "请求中含有无法保存的值（如不可见的控制字符或超出范围的数字），请检查后重试。",
+    "The request holds a value that cannot be stored (such as an invisible control character or a number "
+    "out of range); check it and try again.",
+)
 
 UNEXPECTED = (
     "服务器内部错误，请稍后重试；如仍出错，请向平台报告参考编号 {ref}。",
