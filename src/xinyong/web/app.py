@@ -15,6 +15,7 @@ import xinyong
 from xinyong.collect import views as collect_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
+from xinyong.rights import casework_views
 from xinyong.rights import service as rights_service
 from xinyong.rights import views as rights_views
 from xinyong.runtime import Runtime
@@ -95,6 +96,7 @@ def create_app(
     rights_service.install()  # authorised queries are checked against the subject's authorisations
     disclose_views.install(app)
     app.include_router(rights_views.router)
+    app.include_router(casework_views.router)
     app.include_router(portal_views.router)
     app.include_router(collect_views.router)
     return app

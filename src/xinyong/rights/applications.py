@@ -1,0 +1,76 @@
+"""What a party sees of objections and repair applications: a subject its own, a department the ones it
+must decide, the platform all — each through the chapter's own `show()` answers (no second copy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from xinyong.problems import Problem
+from xinyong.rights import objections as objection_flow
+from xinyong.rights import repair as repair_flow
+from xinyong.rights.actors import is_platform
+from xinyong.rights.models import objections, repair_applications
+from xinyong.rights.notify import Party
+from xinyong.rights.service import own_subject_id
+from xinyong.security.errors import AccessDenied
+from xinyong.security.principal import Principal
+
+
+def party_of(conn: sa.Connection, principal: Principal) -> Party | None:
+    """Whose inbox and queue the principal reads: itself as a subject, the platform, or its organisation."""
+    if principal.role == "subject":
+        subject_id = own_subject_id(conn, principal)
+        return Party.subject(subject_id) if subject_id is not None else None
+    if is_platform(principal):
+        return Party.platform()
+    if principal.organisation_uscc:
+        return Party.organisation(principal.organisation_uscc)
+    return None
+
+
+def of_subject(conn: sa.Connection, subject_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every objection and repair application of one subject, newest first."""
+    o, a = objections, repair_applications
+    objection_ids = conn.execute(
+        sa.select(o.c.id).where(o.c.subject_id == subject_id).order_by(o.c.id.desc())
+    ).scalars()
+    repair_ids = conn.execute(
+        sa.select(a.c.id).where(a.c.subject_id == subject_id).order_by(a.c.id.desc())
+    ).scalars()
+    return {
+        "objections": [objection_flow.show(conn, objection_id=i) for i in objection_ids],
+        "repairs": [repair_flow.show(conn, application_id=i) for i in repair_ids],
+    }
+
+
+def readable(conn: sa.Connection, principal: Principal, answer: dict[str, Any]) -> dict[str, Any]:
+    """`answer` (an objection's or application's show()) if the principal may read it, else refused: the
+    subject it is about, the platform, or the department that holds the record or must decide it."""
+    if is_platform(principal):
+        return answer
+    if principal.role == "subject":
+        mine = own_subject_id(conn, principal)
+        about = _subject_id(conn, answer)
+        if mine is not None and mine == about:
+            return answer
+    elif principal.organisation_uscc and principal.organisation_uscc in {
+        answer["record"]["source_uscc"],
+        answer.get("forwarded_to"),
+        answer.get("decider"),
+    }:
+        return answer
+    raise AccessDenied(
+        Problem(
+            "rights.not_yours",
+            f"编号 {answer['id']} 的申请与您无关，不能查看",
+            f"application {answer['id']} is neither yours nor for your department: it is not shown",
+        )
+    )
+
+
+def _subject_id(conn: sa.Connection, answer: dict[str, Any]) -> int | None:
+    table = objections if "kind" in answer else repair_applications
+    return conn.execute(sa.select(table.c.subject_id).where(table.c.id == answer["id"])).scalar()
