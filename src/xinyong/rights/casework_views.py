@@ -44,6 +44,7 @@ from xinyong.rights.errors import Refused
 from xinyong.rights.outbound import SmtpEmail
 from xinyong.rights.service import own_subject_id
 from xinyong.runtime import Runtime
+from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import permission, runtime_of
 
@@ -81,6 +82,8 @@ def act(
             answer = work(conn, runtime)
             if changes:
                 notify.deliver(conn, clock=runtime.clock)
+    except SecurityError:
+        raise  # 403 with its bilingual message (the app's handler)
     except Refused as refusal:
         return JSONResponse(refusal.body(), status_code=refusal.status)
     except ProblemError as problem:  # validation of a correction (collection's rules) and the like
