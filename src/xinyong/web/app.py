@@ -24,6 +24,7 @@ from xinyong.security.settings import SecuritySettings
 from xinyong.store.engine import is_current
 from xinyong.web.api import auth
 from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.portal import casework as portal_casework
 from xinyong.web.portal import views as portal_views
 from xinyong.web.schedule import deadlines_lifespan
 
@@ -98,5 +99,6 @@ def create_app(
     app.include_router(rights_views.router)
     app.include_router(casework_views.router)
     app.include_router(portal_views.router)
+    app.include_router(portal_casework.router)
     app.include_router(collect_views.router)
     return app
