@@ -193,6 +193,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "step_objection.platform_decide": ("平台决定", "the platform decides"),
     "step_objection.forward": ("转交核查", "forward"),
     "step_objection.provider_decide": ("信息提供单位决定", "the department decides"),
+    "matter_objection": ("异议", "objection"),
+    "matter_repair": ("信用修复申请", "repair application"),
     "step_repair.decide": ("修复决定", "repair decision"),
     "step_repair.leave_public": ("退出公示", "leave public view"),
     "task_open": ("办理中", "open"),
