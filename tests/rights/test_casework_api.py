@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from disclose.builders import COMPANY, ENV_BUREAU
 from xinyong.runtime import Runtime
+from xinyong.security.models import audit_log
 from xinyong.store.tables import records
 
 from .casework_world import EXE, PDF, Casework, build_casework
@@ -110,6 +111,13 @@ def test_a_subject_acts_only_on_its_own_records(case: Casework) -> None:
     oid = counter.json()["id"]
     assert c["subject"].get(f"/api/v1/objections/{oid}").status_code == 403
     assert c["platform"].get(f"/api/v1/objections/{oid}").status_code == 200
+    with (
+        case.runtime.engine.connect() as conn
+    ):  # the staff's read of the case is audited, the refusal not shown
+        reads = conn.execute(
+            sa.select(audit_log.c.object_id).where(audit_log.c.action == "objection.read")
+        ).scalars()
+        assert [str(r) for r in reads] == [str(oid)]
     # A second open objection on the same record is refused.
     second = c["platform"].post("/api/v1/objections", data={"record_id": others, "reason": "再次"})
     assert second.status_code == 409 and second.json()["detail"]["code"] == "objection.already_open"

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from xinyong.clock import Clock
 from xinyong.problems import Problem
 from xinyong.rights import objections as objection_flow
 from xinyong.rights import repair as repair_flow
@@ -15,6 +16,7 @@ from xinyong.rights.actors import is_platform
 from xinyong.rights.models import objections, repair_applications
 from xinyong.rights.notify import Party
 from xinyong.rights.service import own_subject_id
+from xinyong.security import audit
 from xinyong.security.errors import AccessDenied
 from xinyong.security.principal import Principal
 
@@ -46,28 +48,46 @@ def of_subject(conn: sa.Connection, subject_id: int) -> dict[str, list[dict[str,
     }
 
 
-def readable(conn: sa.Connection, principal: Principal, answer: dict[str, Any]) -> dict[str, Any]:
+def readable(
+    conn: sa.Connection, principal: Principal, answer: dict[str, Any], *, clock: Clock
+) -> dict[str, Any]:
     """`answer` (an objection's or application's show()) if the principal may read it, else refused: the
-    subject it is about, the platform, or the department that holds the record or must decide it."""
-    if is_platform(principal):
-        return answer
+    subject it is about, the platform, or the department that holds the record or must decide it. A read
+    by anyone but the subject itself is audited (the reasons and evidence are not public)."""
     if principal.role == "subject":
         mine = own_subject_id(conn, principal)
-        about = _subject_id(conn, answer)
-        if mine is not None and mine == about:
-            return answer
-    elif principal.organisation_uscc and principal.organisation_uscc in {
-        answer["record"]["source_uscc"],
-        answer.get("forwarded_to"),
-        answer.get("decider"),
-    }:
-        return answer
-    raise AccessDenied(
-        Problem(
-            "rights.not_yours",
-            f"编号 {answer['id']} 的申请与您无关，不能查看",
-            f"application {answer['id']} is neither yours nor for your department: it is not shown",
+        allowed = mine is not None and mine == _subject_id(conn, answer)
+    else:
+        allowed = is_platform(principal) or (
+            principal.organisation_uscc is not None
+            and principal.organisation_uscc
+            in {answer["record"]["source_uscc"], answer.get("forwarded_to"), answer.get("decider")}
         )
+    if not allowed:
+        raise AccessDenied(
+            Problem(
+                "rights.not_yours",
+                f"编号 {answer['id']} 的申请与您无关，不能查看",
+                f"application {answer['id']} is neither yours nor for your department: it is not shown",
+            )
+        )
+    if principal.role != "subject":
+        _audit_read(conn, principal, answer, clock=clock)
+    return answer
+
+
+def _audit_read(conn: sa.Connection, principal: Principal, answer: dict[str, Any], *, clock: Clock) -> None:
+    kind = "objection" if "kind" in answer else "repair"
+    about = _subject_id(conn, answer)
+    audit.record(
+        conn,
+        principal=principal,
+        action=f"{kind}.read",
+        clock=clock,
+        object_type=kind,
+        object_id=answer["id"],
+        subject=audit.SubjectRef.of_subject(conn, about) if about is not None else None,
+        detail={"record_id": answer["record_id"]},
     )
 
 

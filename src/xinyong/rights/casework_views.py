@@ -193,8 +193,8 @@ def show_objection(
 ) -> Any:
     return act(
         request,
-        lambda conn, _: applications.readable(
-            conn, principal, objection_flow.show(conn, objection_id=objection_id)
+        lambda conn, runtime: applications.readable(
+            conn, principal, objection_flow.show(conn, objection_id=objection_id), clock=runtime.clock
         ),
         changes=False,
     )
@@ -294,8 +294,8 @@ def show_repair(
 ) -> Any:
     return act(
         request,
-        lambda conn, _: applications.readable(
-            conn, principal, repair_flow.show(conn, application_id=application_id)
+        lambda conn, runtime: applications.readable(
+            conn, principal, repair_flow.show(conn, application_id=application_id), clock=runtime.clock
         ),
         changes=False,
     )
