@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from typer.main import get_command
@@ -30,3 +31,13 @@ def test_every_event_type_and_route_is_documented() -> None:
     for name in EVENT_TYPES:
         assert f"`{name}`" in DOC, name
     assert "POST /api/v1/records/revocations" in DOC
+
+
+def test_every_casework_route_and_smtp_setting_is_documented() -> None:
+    from xinyong.rights import casework_views
+
+    for route in casework_views.router.routes:
+        path = re.sub(r"\{\w+_id\}", "{id}", route.path)  # type: ignore[attr-defined]
+        assert f"`{next(iter(route.methods))} {path}" in DOC or f"{path}`" in DOC, path  # type: ignore[attr-defined]
+    for name in ("HOST", "PORT", "FROM", "USER", "PASSWORD", "STARTTLS", "TIMEOUT_S"):
+        assert f"XINYONG_SMTP_{name}" in DOC, name

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from disclose.builders import build_timeline
 from rights.builders import add_extra_records
+from xinyong.rights.models import notifications
 from xinyong.rights.objections import file_objection, forward
 from xinyong.runtime import Runtime
 from xinyong.security.principal import Principal
@@ -40,6 +41,23 @@ def test_the_served_app_times_out_deadlines_by_itself(runtime: Runtime, tmp_path
 
     with TestClient(create_app(runtime, deadlines_every=0.1)):
         deadline = time.monotonic() + 20
-        while state_of(runtime, record) != "suspended" and time.monotonic() < deadline:
+        while not told_of_suspension(runtime) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert state_of(runtime, record) == "suspended"
+    # The schedule also delivers what the counter's steps and the run wrote: every party is told.
+    assert told_of_suspension(runtime) == [
+        ("organisation", f"异议 {filed['id']} 已超时"),
+        ("platform", f"异议 {filed['id']}：记录暂停披露"),
+        ("subject", f"异议 {filed['id']}：记录暂停披露"),
+    ]
+
+
+def told_of_suspension(runtime: Runtime) -> list[tuple[str, str]]:
+    n = notifications
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(n.c.party_kind, n.c.title_zh).where(
+                n.c.title_zh.like("%暂停披露%") | n.c.title_zh.like("%已超时%")
+            )
+        )
+        return sorted((r.party_kind, r.title_zh) for r in rows)

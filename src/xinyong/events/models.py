@@ -28,6 +28,8 @@ EVENT_TYPES = (
     "record.revoked",  # the provider reports the underlying decision revoked: state withdrawn
     "record.repaired",  # credit repair approved: the record leaves public disclosure
     "objection.forwarded",  # the platform sent an objection to the record's source department
+    "repair.applied",  # a credit repair application was filed: the deciding body has its deadline
+    "repair.refused",  # credit repair refused, with the reason the applicant is told
 )
 
 events = sa.Table(

@@ -131,3 +131,59 @@ attachments = sa.Table(
     sa.Index("ix_attachments_matter", "matter_kind", "matter_id"),
     sa.CheckConstraint(f"media_type IN {ATTACHMENT_TYPES!r}", name="media_type"),
 )
+
+# ------------------------------------------------------------------------------------------ notifications
+
+PARTY_KINDS = ("subject", "organisation", "platform")
+DELIVERY_STATES = ("none", "pending", "sent", "failed")
+
+# The site inbox (站内消息): one row per party told of a step of an objection or a repair. Written only by
+# rights.notify from the event outbox, so every step that writes an event tells the parties, once (the
+# unique key on event and party). `party_key`: the subject's id, the organisation's USCC, or "platform".
+# `email_state`: "none" (no address on file), "pending" until the adapter sent it, then "sent"/"failed".
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    pk(),
+    sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("party_kind", sa.String(16), nullable=False),
+    sa.Column("party_key", sa.String(32), nullable=False),
+    sa.Column("matter_kind", sa.String(16), nullable=False),
+    sa.Column("matter_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer, "sqlite")),
+    sa.Column("title_zh", sa.String(200), nullable=False),
+    sa.Column("title_en", sa.String(200), nullable=False),
+    sa.Column("body_zh", sa.Text, nullable=False),
+    sa.Column("body_en", sa.Text, nullable=False),
+    created_at(),
+    sa.Column("read_at", UTCDateTime()),
+    sa.Column("email_state", sa.String(16), nullable=False),
+    sa.Column("email_to", sa.String(200)),
+    sa.Column("email_at", UTCDateTime()),
+    sa.UniqueConstraint("event_id", "party_kind", "party_key", name="uq_notifications_event_party"),
+    sa.Index("ix_notifications_party", "party_kind", "party_key", "id"),
+    sa.CheckConstraint(f"party_kind IN {PARTY_KINDS!r}", name="party_kind"),
+    sa.CheckConstraint(f"email_state IN {DELIVERY_STATES!r}", name="email_state"),
+)
+
+# How far the notifier has read the event outbox (one row, id 1): delivery resumes after it, never twice.
+notifier_cursor = sa.Table(
+    "notifier_cursor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_event_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+)
+
+# Where a party wants to be told outside the site: an e-mail address and/or a mobile number.
+notification_contacts = sa.Table(
+    "notification_contacts",
+    metadata,
+    pk(),
+    sa.Column("party_kind", sa.String(16), nullable=False),
+    sa.Column("party_key", sa.String(32), nullable=False),
+    sa.Column("email", sa.String(200)),
+    sa.Column("phone", sa.String(20)),
+    created_at(),
+    sa.UniqueConstraint("party_kind", "party_key", name="uq_notification_contacts_party"),
+    sa.CheckConstraint(f"party_kind IN {PARTY_KINDS!r}", name="party_kind"),
+)

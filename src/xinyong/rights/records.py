@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinyong.problems import Problem, ProblemError
+from xinyong.rights.errors import Refused
 from xinyong.store.tables import batches, organisations, record_provenance, record_versions, records
 
 # States in which a record is disclosed as collected (possibly after a correction): the states an objection
@@ -30,13 +31,12 @@ def record_row(conn: sa.Connection, record_id: int) -> Any:
 def require_record(conn: sa.Connection, record_id: int) -> Any:
     row = record_row(conn, record_id)
     if row is None:
-        raise ProblemError(
-            Problem(
-                "record.not_found",
-                f"没有编号为 {record_id} 的信用记录",
-                f"no credit record {record_id}",
-                field="record",
-            )
+        raise Refused.one(
+            "record.not_found",
+            f"没有编号为 {record_id} 的信用记录",
+            f"no credit record {record_id}",
+            field="record",
+            status=404,
         )
     return row
 

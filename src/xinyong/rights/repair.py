@@ -392,6 +392,19 @@ def apply(
         clock=clock,
         record_id=record.id,
     )
+    emit(
+        conn,
+        event_type="repair.applied",
+        clock=clock,
+        subject_id=subject_id,
+        record_id=record.id,
+        payload={
+            "repair_id": application_id,
+            "record": record_ref(record),
+            "subject": subject_code(conn, subject_id),
+            "decider": decider or "platform",
+        },
+    )
     audit.record(
         conn,
         principal=principal,
@@ -506,6 +519,20 @@ def decide(
                 "record": record_ref(record),
                 "subject": subject_code(conn, row.subject_id),
                 "state": "repaired",
+                "decided_by": decided_by or "platform",
+            },
+        )
+    else:
+        emit(
+            conn,
+            event_type="repair.refused",
+            clock=clock,
+            subject_id=row.subject_id,
+            record_id=record.id,
+            payload={
+                "repair_id": application_id,
+                "record": record_ref(record),
+                "subject": subject_code(conn, row.subject_id),
                 "decided_by": decided_by or "platform",
             },
         )

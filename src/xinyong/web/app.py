@@ -15,6 +15,7 @@ import xinyong
 from xinyong.collect import views as collect_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
+from xinyong.rights import casework_views
 from xinyong.rights import service as rights_service
 from xinyong.rights import views as rights_views
 from xinyong.runtime import Runtime
@@ -25,6 +26,7 @@ from xinyong.web import errors
 from xinyong.web.api import auth
 from xinyong.web.bodies import BodyGate
 from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.portal import casework as portal_casework
 from xinyong.web.portal import errors as portal_errors
 from xinyong.web.portal import views as portal_views
 from xinyong.web.schedule import deadlines_lifespan
@@ -102,7 +104,9 @@ def create_app(
     rights_service.install()  # authorised queries are checked against the subject's authorisations
     disclose_views.install(app)
     app.include_router(rights_views.router)
+    app.include_router(casework_views.router)
     app.include_router(portal_views.router)
+    app.include_router(portal_casework.router)
     app.include_router(collect_views.router)
     portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong.clock import CHINA
 from xinyong.deadlines.cli import run_once
+from xinyong.rights import notify
+from xinyong.rights.outbound import SmtpEmail
 from xinyong.runtime import Runtime
 from xinyong.timeouts import all_consequences
 
@@ -48,11 +50,22 @@ def deadlines_lifespan(runtime: Runtime, every: float) -> Callable[[FastAPI], An
     return lifespan
 
 
+def deliver_notifications(runtime: Runtime) -> dict[str, int]:
+    with runtime.engine.begin() as conn:
+        written = notify.deliver(conn, clock=runtime.clock)
+    sent = notify.send_pending(
+        runtime.engine, SmtpEmail.from_settings(runtime.settings.extra), clock=runtime.clock
+    )
+    return {"written": written, **sent}
+
+
 async def _loop(runtime: Runtime, every: float) -> None:
     while True:
         try:
             day = runtime.clock.now().astimezone(CHINA).date()
             report = await run_in_threadpool(run_once, runtime, as_of=day, consequences=all_consequences())
+            # Steps taken elsewhere (the counter's CLI, the run just made) reach the inboxes and mailboxes.
+            await run_in_threadpool(deliver_notifications, runtime)
             if any(report.values()):
                 log.info("deadlines run %s: %s", day, {key: len(items) for key, items in report.items()})
         except Exception:  # a bad run must not stop the next one, nor the site
