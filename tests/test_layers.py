@@ -11,7 +11,11 @@ SRC = Path(__file__).parents[1] / "src" / "xinyong"
 GROUND = ("codes", "catalog", "policy", "store", "subjects", "security", "deadlines", "events")
 CHAPTERS = ("collect", "disclose", "apply", "rights", "reports", "web", "demo", "cli", "timeouts")
 # The one place the ground names the chapters: the metadata every migration and test reads is gathered here.
-ALLOWED = {("store/schema.py", "disclose"), ("store/schema.py", "rights")}
+ALLOWED = {
+    ("store/schema.py", "disclose"),
+    ("store/schema.py", "rights"),
+    ("store/schema.py", "apply"),
+}
 
 
 def imported_packages(path: Path) -> set[str]:
