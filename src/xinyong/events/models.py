@@ -17,8 +17,9 @@ from xinyong.store.meta import Json, created_at, fk, metadata
 
 _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
-# The event types written today; apply (红黑名单) adds list events. `subject_id` and `record_id` say what
-# changed; `payload` carries what a subscriber needs without a second request (never an ID number in clear).
+# The event types written today (list events: the application chapter, 红黑名单). `subject_id` and
+# `record_id` say what changed; `payload` carries what a subscriber needs without a second request
+# (never an ID number in clear).
 EVENT_TYPES = (
     "record.disputed",  # an objection was filed: the record is marked 异议处理中
     "record.suspended",  # the provider missed its deadline: disclosure suspended
@@ -28,6 +29,9 @@ EVENT_TYPES = (
     "record.revoked",  # the provider reports the underlying decision revoked: state withdrawn
     "record.repaired",  # credit repair approved: the record leaves public disclosure
     "objection.forwarded",  # the platform sent an objection to the record's source department
+    "list.entry_noticed",  # a listing was proposed and the subject told (告知): the defence period runs
+    "list.entry_added",  # a red or black list entry was decided and published
+    "list.entry_removed",  # an entry left its list (expired, repaired, revoked, new adverse record)
 )
 
 events = sa.Table(
