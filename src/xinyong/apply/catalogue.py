@@ -57,7 +57,9 @@ class ListType(Sourced):
     catalog_item: str | None = None  # the catalogue item providers send entries of this list under
 
     def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        first = ("code", "name_zh", "name_en", "kind")
+        return {k: data[k] for k in first} | {k: v for k, v in data.items() if k not in first}
 
 
 class Matter(_Model):

@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 import xinyong
+from xinyong.apply import views as apply_views
 from xinyong.collect import views as collect_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
@@ -97,4 +98,5 @@ def create_app(
     app.include_router(rights_views.router)
     app.include_router(portal_views.router)
     app.include_router(collect_views.router)
+    app.include_router(apply_views.router)
     return app
