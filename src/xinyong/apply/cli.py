@@ -133,7 +133,7 @@ def _tools(runtime: Any) -> dict[str, Any]:
 
 
 @lists_app.command("types")
-def list_types(as_json: Json = False) -> None:
+def list_types(as_json: Json = False, now: Now = None) -> None:
     """The list types with their deciding body, basis and validity / 名单类型."""
     from xinyong.apply.catalogue import load_catalogue
 
@@ -250,7 +250,7 @@ def expire(
     _print({"removed": removed}, as_json)
 
 
-def matters(as_json: Json = False) -> None:
+def matters(as_json: Json = False, now: Now = None) -> None:
     """The business matters a check is made for / 业务事项代码."""
     from xinyong.apply.catalogue import load_catalogue
 
