@@ -120,7 +120,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
     from xinyong.problems import ProblemError
     from xinyong.runtime import Runtime
     from xinyong.web.app import create_app
-    from xinyong.web.schedule import interval_from_env
+    from xinyong.web.schedule import interval_from_env, push_interval_from_env
 
     try:
         runtime = Runtime.open_current(settings)
@@ -130,7 +130,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
         raise typer.Exit(2) from exc
     console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        create_app(runtime, deadlines_every=interval_from_env()),
+        create_app(runtime, deadlines_every=interval_from_env(), push_every=push_interval_from_env()),
         host=host,
         port=port,
         log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"),

@@ -3,7 +3,10 @@ answers, dead-letter after the policy's attempts, list-type filters, subscriptio
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from disclose.builders import COMPANY
 from rights.builders import Rights
@@ -11,6 +14,7 @@ from rights.cli_helpers import Run
 from web.conftest import GOVERNMENT, Portal
 from xinyong.apply.models import deliveries
 from xinyong.policy import load_policy
+from xinyong.web.app import create_app
 
 from .conftest import Receiver
 
@@ -78,3 +82,27 @@ def test_subscriptions_filter_by_list_type_and_refuse_unknown_events(
     listed(cli, "SXBZXR", "2026-09-01T09:00")
     cli("push", "run", "--once", "--json", at="2026-09-01T09:01")
     assert [r.event["payload"]["list_type"] for r in receiver.got] == ["SXBZXR"]
+
+
+def test_the_server_delivers_a_change_within_seconds(
+    world: tuple[Portal, Rights], cli: Run, receiver: Receiver
+) -> None:
+    """`xinyong serve` runs the push worker (XINYONG_PUSH_INTERVAL_S): a listing reaches the receiver without
+    anyone running `push run`. The wall-clock delay is printed (a figure, loosely bounded here)."""
+    portal, _ = world
+    cli("subscribe", "add", "--org", GOVERNMENT, "--url", receiver.url, "--events", "list.entry_added",
+        "--json", at="2026-09-01T08:00")  # fmt: skip
+    portal.runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
+    app = create_app(portal.runtime, push_every=0.1)
+    with TestClient(app):
+        started = time.monotonic()
+        listed(cli, "SXBZXR", "2026-09-01T09:00")
+        committed = time.monotonic()
+        while not receiver.got and time.monotonic() - committed < 10:
+            time.sleep(0.02)
+        arrived = time.monotonic()
+    assert [r.event["type"] for r in receiver.got] == ["list.entry_added"]
+    print(
+        f"push delay after commit: {1000 * (arrived - committed):.0f} ms (walk {committed - started:.2f} s)"
+    )
+    assert arrived - committed < 5
