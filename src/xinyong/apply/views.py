@@ -19,6 +19,7 @@ from xinyong.apply import flows, queries, service
 from xinyong.apply.errors import Refused
 from xinyong.disclose import export
 from xinyong.disclose.limits import QueryRefused
+from xinyong.security import audit
 from xinyong.security.principal import Principal
 from xinyong.web.deps import permission, runtime_of
 
@@ -93,8 +94,17 @@ def get_feed(
     principal: Principal = permission("push.feed"),
 ) -> Any:
     runtime = runtime_of(request)
-    with runtime.engine.connect() as conn:
-        return service.feed(conn, org_uscc=principal.organisation_uscc, after=after, limit=limit)
+    with runtime.engine.begin() as conn:
+        answer = service.feed(conn, org_uscc=principal.organisation_uscc, after=after, limit=limit)
+        if answer["events"]:  # events name subjects and records shared for duties: every read is audited
+            audit.record(
+                conn,
+                principal=principal,
+                action="push.feed",
+                clock=runtime.clock,
+                detail={"after": after, "events": [e["id"] for e in answer["events"]]},
+            )
+        return answer
 
 
 @router.get("/lists", summary="Current red and black list entries / 名单公示")
