@@ -106,3 +106,11 @@ def test_the_server_delivers_a_change_within_seconds(
         f"push delay after commit: {1000 * (arrived - committed):.0f} ms (walk {committed - started:.2f} s)"
     )
     assert arrived - committed < 5
+
+
+def test_each_push_pass_expires_entries_whose_validity_ended(world: tuple[Portal, Rights], cli: Run) -> None:
+    entry = listed(cli, "AJNSR", "2026-09-01T09:00")  # valid to 2027-06-30
+    assert cli("push", "run", "--once", "--json", at="2027-06-30T23:00")["expired"] == []
+    passed = cli("push", "run", "--once", "--json", at="2027-07-01T00:10")
+    assert passed["expired"] == [entry["id"]]
+    assert cli("push", "run", "--once", "--json", at="2027-07-01T00:20")["expired"] == []
