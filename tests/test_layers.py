@@ -48,3 +48,9 @@ def test_the_ground_imports_no_chapter() -> None:
 def test_disclosure_does_not_import_the_rights_or_application_chapters() -> None:
     # (A chapter's views.py imports web.deps, the one route dependency: that is the documented shape.)
     assert breaks(("disclose",), ("rights", "apply", "reports")) == []
+
+
+def test_the_rights_chapter_does_not_import_the_application_chapter() -> None:
+    # Entries resting on a repaired or revoked record are removed by apply reading the outbox, not by rights
+    # calling into apply (docs/apply.md).
+    assert breaks(("rights",), ("apply",)) == []
