@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from xinyong.apply.cli import check, lists_app, matters, push_app, subscribe_app
 from xinyong.catalog.cli import app as catalog_app
 from xinyong.codes.cli import app as code_app
 from xinyong.collect.cli import batch_app, ingest
@@ -39,6 +40,11 @@ app.add_typer(search_app, name="search", help="检索索引 / the name search in
 app.add_typer(record_app, name="record", help="信用记录 / credit records (revocation)")
 app.add_typer(objection_app, name="objection", help="异议 / objections")
 app.add_typer(repair_app, name="repair", help="信用修复 / credit repair")
+app.add_typer(lists_app, name="lists", help="红黑名单 / red and black lists")
+app.command("matters")(matters)
+app.command("check")(check)
+app.add_typer(subscribe_app, name="subscribe", help="订阅推送 / subscriptions")
+app.add_typer(push_app, name="push", help="推送 / webhook delivery")
 app.add_typer(
     build_deadlines_app(all_consequences),
     name="deadlines",
@@ -114,7 +120,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
     from xinyong.problems import ProblemError
     from xinyong.runtime import Runtime
     from xinyong.web.app import create_app
-    from xinyong.web.schedule import interval_from_env
+    from xinyong.web.schedule import interval_from_env, push_interval_from_env
 
     try:
         runtime = Runtime.open_current(settings)
@@ -126,7 +132,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> None:
     # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app reads it itself, and only
     # from the proxies listed in XINYONG_TRUSTED_PROXIES (web.deps.client_ip).
     uvicorn.run(
-        create_app(runtime, deadlines_every=interval_from_env()),
+        create_app(runtime, deadlines_every=interval_from_env(), push_every=push_interval_from_env()),
         host=host,
         port=port,
         log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"),

@@ -17,8 +17,9 @@ from xinyong.store.meta import Json, created_at, fk, metadata
 
 _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
-# The event types written today; apply (红黑名单) adds list events. `subject_id` and `record_id` say what
-# changed; `payload` carries what a subscriber needs without a second request (never an ID number in clear).
+# The event types written today (list events: the application chapter, 红黑名单). `subject_id` and
+# `record_id` say what changed; `payload` carries what a subscriber needs without a second request
+# (never an ID number in clear).
 EVENT_TYPES = (
     "record.disputed",  # an objection was filed: the record is marked 异议处理中
     "record.suspended",  # the provider missed its deadline: disclosure suspended
@@ -30,6 +31,9 @@ EVENT_TYPES = (
     "objection.forwarded",  # the platform sent an objection to the record's source department
     "repair.applied",  # a credit repair application was filed: the deciding body has its deadline
     "repair.refused",  # credit repair refused, with the reason the applicant is told
+    "list.entry_noticed",  # a listing was proposed and the subject told (告知): the defence period runs
+    "list.entry_added",  # a red or black list entry was decided and published
+    "list.entry_removed",  # an entry left its list (expired, repaired, revoked, new adverse record)
 )
 
 events = sa.Table(

@@ -556,6 +556,18 @@ class ListsPolicy(Model):
     remove_early_after_repair: FlagEntry
     remove_when_decision_revoked: FlagEntry
     red_removed_on_new_adverse: FlagEntry
+    defence_within: WorkingDaysEntry
+
+
+# --- push (推送) ------------------------------------------------------------------------------------------
+
+
+class PushPolicy(Model):
+    """Webhook delivery: how often a failed delivery is tried again before it is dead-lettered."""
+
+    max_attempts: CountEntry
+    retry_base: CountEntry
+    timeout: CountEntry
 
 
 # --- evaluation ---------------------------------------------------------------------------------------
@@ -757,6 +769,7 @@ class Policy(Model):
     deadlines: DeadlinesPolicy
     self_query: SelfQueryPolicy
     lists: ListsPolicy
+    push: PushPolicy
     evaluation: EvaluationPolicy
     masking: MaskingPolicy
     collection: CollectionPolicy

@@ -1,5 +1,6 @@
 """Imports every package's tables so that `metadata` is complete (Alembic and tests read it from here)."""
 
+from xinyong.apply import models as apply_models  # noqa: F401
 from xinyong.deadlines import models as deadline_models  # noqa: F401
 from xinyong.disclose import models as disclose_models  # noqa: F401
 from xinyong.events import models as event_models  # noqa: F401

@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 import xinyong
+from xinyong.apply import views as apply_views
 from xinyong.collect import views as collect_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
@@ -35,14 +36,21 @@ TITLE = "Xinyong 信用 — 公共信用信息平台 API"
 
 
 def create_app(
-    runtime: Runtime, *, rate_limiter: RateLimiter | None = None, deadlines_every: float = 0
+    runtime: Runtime,
+    *,
+    rate_limiter: RateLimiter | None = None,
+    deadlines_every: float = 0,
+    push_every: float = 0,
 ) -> FastAPI:
     """`rate_limiter`: the in-process limiter by default; pass a shared one when running several processes.
     `deadlines_every`: seconds between runs of the deadline engine while the app serves (0: none; `xinyong
-    serve` sets it from XINYONG_DEADLINES_INTERVAL_S)."""
+    serve` sets it from XINYONG_DEADLINES_INTERVAL_S). `push_every`: seconds between push worker passes
+    (XINYONG_PUSH_INTERVAL_S)."""
     configure_logging(runtime.settings)
     app = FastAPI(
-        lifespan=deadlines_lifespan(runtime, deadlines_every) if deadlines_every > 0 else None,
+        lifespan=deadlines_lifespan(runtime, deadlines_every, push_every)
+        if deadlines_every > 0 or push_every > 0
+        else None,
         title=TITLE,
         version=xinyong.__version__,
         description="Public credit information platform: collection, disclosure, application, rights.",
@@ -108,5 +116,6 @@ def create_app(
     app.include_router(portal_views.router)
     app.include_router(portal_casework.router)
     app.include_router(collect_views.router)
+    app.include_router(apply_views.router)
     portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app

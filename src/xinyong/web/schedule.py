@@ -1,4 +1,5 @@
-"""Background work of `xinyong serve`: the deadline engine's run, every XINYONG_DEADLINES_INTERVAL_S seconds.
+"""Background work of `xinyong serve`: the deadline engine's run, every XINYONG_DEADLINES_INTERVAL_S seconds,
+and the push worker (webhook delivery, apply.push), every XINYONG_PUSH_INTERVAL_S seconds.
 
 The run is idempotent and each one is its own transaction, so several server processes running it at once
 only repeat a no-op; a failing run is logged and retried at the next interval, never taking the site down.
@@ -26,6 +27,8 @@ from xinyong.timeouts import all_consequences
 
 INTERVAL_ENV = "XINYONG_DEADLINES_INTERVAL_S"
 DEFAULT_INTERVAL_S = 3600.0
+PUSH_INTERVAL_ENV = "XINYONG_PUSH_INTERVAL_S"
+DEFAULT_PUSH_INTERVAL_S = 1.0  # a list change reaches subscribers within about a second
 log = logging.getLogger(__name__)
 
 
@@ -34,18 +37,28 @@ def interval_from_env() -> float:
     return max(0.0, float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL_S)))
 
 
-def deadlines_lifespan(runtime: Runtime, every: float) -> Callable[[FastAPI], Any]:
+def push_interval_from_env() -> float:
+    """Seconds between push worker passes in `xinyong serve`; 0 switches it off."""
+    return max(0.0, float(os.environ.get(PUSH_INTERVAL_ENV, DEFAULT_PUSH_INTERVAL_S)))
+
+
+def deadlines_lifespan(runtime: Runtime, every: float, push_every: float = 0) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_loop(runtime, every))
+        tasks = []
+        if every > 0:
+            tasks.append(asyncio.create_task(_loop(runtime, every)))
+            app.state.deadline_task = tasks[-1]
+        if push_every > 0:
+            tasks.append(asyncio.create_task(_push_loop(runtime, push_every)))
         app.state.deadline_runs = 0
-        app.state.deadline_task = task
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan
 
@@ -57,6 +70,19 @@ def deliver_notifications(runtime: Runtime) -> dict[str, int]:
         runtime.engine, SmtpEmail.from_settings(runtime.settings.extra), clock=runtime.clock
     )
     return {"written": written, **sent}
+
+
+async def _push_loop(runtime: Runtime, every: float) -> None:
+    from xinyong.apply.push import run_once as push_once
+
+    while True:
+        try:
+            report = await run_in_threadpool(push_once, runtime)
+            if report["delivered"] or report["failed"] or report["dead"]:
+                log.info("push: %s", {k: v for k, v in report.items() if k != "delays_ms"})
+        except Exception:  # a failing pass must not stop the next one, nor the site
+            log.exception("push pass failed; retrying in %s s", every)
+        await asyncio.sleep(every)
 
 
 async def _loop(runtime: Runtime, every: float) -> None:

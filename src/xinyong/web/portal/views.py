@@ -5,6 +5,7 @@
     GET /subjects/{code}          one subject, as the visitor may see it (?level=&purpose= when signed in)
     GET /publicity/{list}         the 双公示 lists (licences, penalties) with filters and exports
     GET /notices/{record_id}      one record's public notice
+    GET /lists                    名单公示: red and black list entries in force, with filters and CSV
     GET /static/{path}            stylesheet, script, the API documentation's assets
 
 Pages are Simplified Chinese first, English with ?lang=en (i18n.py); they work without JavaScript; every
@@ -25,6 +26,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from xinyong.apply import queries as list_queries
+from xinyong.apply.catalogue import load_catalogue
+from xinyong.apply.service import today
 from xinyong.codes.divisions import hubei_prefectures
 from xinyong.disclose import flows
 from xinyong.disclose.limits import QueryRefused, time_limit
@@ -209,6 +213,8 @@ def subject_page(
                 policy=policy_of(request),
                 text_limit=limits.list_text_max_chars,
             )
+        with runtime.engine.connect() as conn:
+            entries = list_queries.public_entries(conn, on=today(runtime.clock), subject_id=found.subject_id)
     except QueryRefused as exc:
         return refused(request, exc)
     result = found.disclosure
@@ -228,6 +234,39 @@ def subject_page(
         audience_label=_audience_label(found.audience if level != "public" else "public", lang),
         csv_url=f"{api}?{urlencode({**export, 'format': 'csv', 'lang': lang})}",
         json_url=f"{api}?{urlencode(export)}",
+        list_entries=entries,
+    )
+
+
+@router.get("/lists")
+def lists_page(
+    request: Request,
+    list_type: Annotated[str | None, Query(alias="type", max_length=32)] = None,
+    kind: Annotated[str | None, Query(max_length=8)] = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    principal: Principal = permission("portal.view"),
+) -> HTMLResponse:
+    """名单公示: the public list of red and black list entries in force today."""
+    runtime = runtime_of(request)
+    lang = language(request)
+    kind = kind if kind in ("red", "black") else None
+    list_type = list_type or None
+    with runtime.engine.connect() as conn:
+        entries = list_queries.public_entries(
+            conn, on=today(runtime.clock), list_type=list_type, kind=kind, q=q, limit=200
+        )
+    params = {k: v for k, v in (("type", list_type), ("kind", kind), ("q", q)) if v}
+    return render(
+        request,
+        "portal/lists.html",
+        title=t("lists_page", lang),
+        entries=entries,
+        list_types=load_catalogue().list_types,
+        chosen_type=list_type,
+        chosen_kind=kind,
+        q=q,
+        csv_url=f"/api/v1/lists?{urlencode({**params, 'format': 'csv'})}",
+        json_url=f"/api/v1/lists?{urlencode(params)}",
     )
 
 

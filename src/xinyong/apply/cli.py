@@ -1,0 +1,333 @@
+"""`xinyong lists|matters|check|subscribe|push ...`: the application chapter's command line. Every command
+takes `--json` and then prints one JSON document.
+
+The command line acts as the platform (`system:cli:<user>` in the audit trail); `--org USCC` acts for a
+registered organisation instead (a department checking a subject, a department proposing a listing).
+Exit codes: 0 done, 1 refused (each problem on stderr, Chinese then English), 2 usage or configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from xinyong.problems import Problem, ProblemError
+
+lists_app = typer.Typer(help="红黑名单 / red and black lists", no_args_is_help=True)
+subscribe_app = typer.Typer(help="订阅推送 / subscriptions", no_args_is_help=True)
+push_app = typer.Typer(help="推送 / webhook delivery", no_args_is_help=True)
+
+err = Console(stderr=True, soft_wrap=True)
+
+Json = Annotated[bool, typer.Option("--json", help="print JSON")]
+Org = Annotated[
+    str | None,
+    typer.Option("--org", help="代表该机构操作（统一社会信用代码）/ act for this organisation (USCC)"),
+]
+Now = Annotated[
+    str | None,
+    typer.Option("--now", envvar="XINYONG_FIXED_NOW", hidden=True, help="tests only: fix the clock"),
+]
+ORG_ROLES = {"credit_office": "credit_office", "government": "government"}
+
+
+@contextmanager
+def _runtime(now: str | None) -> Iterator[Any]:
+    from xinyong.clock import FixedClock
+    from xinyong.logging import configure_logging
+    from xinyong.runtime import Runtime
+
+    try:
+        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
+    except ProblemError as exc:
+        _fail(exc, 2)
+    configure_logging(runtime.settings, stderr=False)
+    try:
+        yield runtime
+    except ProblemError as exc:
+        _fail(exc, 1)
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Connection, Any]]:
+    """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly."""
+    with _runtime(now) as runtime, runtime.engine.begin() as conn:
+        yield runtime, conn, _principal(conn, org)
+
+
+def _principal(conn: sa.Connection, org: str | None) -> Any:
+    from xinyong.security.organisations import find_organisation
+    from xinyong.security.principal import Principal
+
+    actor = f"cli:{getpass.getuser()}"
+    if not org:
+        return Principal.system(actor)
+    found = find_organisation(conn, org.strip().upper())
+    if found is None:
+        raise ProblemError(
+            Problem(
+                "security.org_unknown",
+                f"机构 {org} 未在平台登记",
+                f"no organisation {org} is registered",
+                "org",
+            )
+        )
+    return Principal(
+        kind="system",
+        role=ORG_ROLES.get(found["kind"], "provider"),
+        actor=f"system:{actor}"[:100],
+        display_name=found["name"],
+        organisation_id=found["id"],
+        organisation_uscc=found["uscc"],
+        organisation_name=found["name"],
+    )
+
+
+def _fail(exc: ProblemError, code: int) -> NoReturn:
+    for p in exc.problems:
+        err.print(f"[red]✗ {escape(p.render())}[/]")
+    raise typer.Exit(code)
+
+
+def _print(data: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = data if isinstance(data, list) else [data]
+    for row in rows:
+        typer.echo("  ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict | list)))
+
+
+def _date(text: str | None, name: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(
+            ProblemError(
+                Problem("cli.date", f"日期应为 YYYY-MM-DD：{text}", f"a date is YYYY-MM-DD: {text}", name)
+            ),
+            2,
+        )
+
+
+def _tools(runtime: Any) -> dict[str, Any]:
+    from xinyong.policy import WorkdayCalendar, load_policy
+
+    return {"policy": load_policy(), "calendar": WorkdayCalendar.for_home(runtime.settings.home)}
+
+
+# ---------------------------------------------------------------------------------------------- lists
+
+
+@lists_app.command("types")
+def list_types(as_json: Json = False, now: Now = None) -> None:
+    """The list types with their deciding body, basis and validity / 名单类型."""
+    from xinyong.apply.catalogue import load_catalogue
+
+    try:
+        _print([t.as_dict() for t in load_catalogue().list_types], as_json)
+    except ProblemError as exc:
+        _fail(exc, 2)
+
+
+@lists_app.command("propose")
+def propose(
+    list_type: Annotated[str, typer.Option("--type", help="名单类型代码 / list type code")],
+    subject: Annotated[str, typer.Option("--subject", help="信用主体代码 / the subject's identifier")],
+    reason: Annotated[str, typer.Option("--reason", help="列入事实 / the facts")],
+    basis: Annotated[str, typer.Option("--basis", help="列入依据 / the legal basis")],
+    record: Annotated[
+        int | None, typer.Option("--record", help="所依据的信用记录 / the record it rests on")
+    ] = None,
+    org: Org = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Propose a listing and serve the notice: the defence period starts / 拟列入并告知."""
+    from xinyong.apply import service
+    from xinyong.disclose.flows import resolve_code
+
+    with _work(now, org) as (runtime, conn, principal):
+        entry = service.propose(
+            conn,
+            list_type=list_type.strip().upper(),
+            subject_id=resolve_code(conn, subject, runtime),
+            reason=reason,
+            basis=basis,
+            record_id=record,
+            principal=principal,
+            clock=runtime.clock,
+            **_tools(runtime),
+        )
+    _print(entry, as_json)
+
+
+@lists_app.command("decide")
+def decide(
+    entry_id: Annotated[int, typer.Argument(help="名单条目编号 / entry id")],
+    valid_until: Annotated[str, typer.Option("--valid-until", help="有效期至 YYYY-MM-DD / valid until")],
+    statement_waived: Annotated[
+        bool, typer.Option("--statement-waived", help="当事人放弃陈述申辩 / the subject waived its statement")
+    ] = False,
+    org: Org = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Decide and publish a listing (after the defence period) / 作出列入决定并公示."""
+    from xinyong.apply import service
+
+    until = _date(valid_until, "valid_until")
+    assert until is not None
+    with _work(now, org) as (runtime, conn, principal):
+        entry = service.decide(
+            conn,
+            entry_id=entry_id,
+            valid_until=until,
+            statement_waived=statement_waived,
+            principal=principal,
+            clock=runtime.clock,
+            **_tools(runtime),
+        )
+    _print(entry, as_json)
+
+
+@lists_app.command("remove")
+def remove(
+    entry_id: Annotated[int, typer.Argument(help="名单条目编号 / entry id")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="expired | repaired | revoked | new_adverse | withdrawn")
+    ],
+    org: Org = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Take an entry off its list; it stays in history / 移出名单."""
+    from xinyong.apply import service
+
+    with _work(now, org) as (runtime, conn, principal):
+        entry = service.remove(
+            conn,
+            entry_id=entry_id,
+            reason=reason.strip(),
+            principal=principal,
+            clock=runtime.clock,
+            policy=_tools(runtime)["policy"],
+        )
+    _print(entry, as_json)
+
+
+@lists_app.command("expire")
+def expire(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default today)")] = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Remove every entry whose validity has ended / 到期自动移出."""
+    from xinyong.apply import service
+
+    day = _date(as_of, "as_of")
+    with _work(now) as (runtime, conn, principal):
+        removed = service.expire(
+            conn,
+            as_of=day or service.today(runtime.clock),
+            principal=principal,
+            clock=runtime.clock,
+            policy=_tools(runtime)["policy"],
+        )
+    _print({"removed": removed}, as_json)
+
+
+def matters(as_json: Json = False, now: Now = None) -> None:
+    """The business matters a check is made for / 业务事项代码."""
+    from xinyong.apply.catalogue import load_catalogue
+
+    _print([m.model_dump() for m in load_catalogue().matters], as_json)
+
+
+def check(
+    code: Annotated[str, typer.Argument(help="信用主体代码 / the subject's identifier")],
+    matter: Annotated[str, typer.Option("--matter", help="业务事项代码 / business matter (xinyong matters)")],
+    org: Org = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Check a subject for a business matter: its lists and the measures that apply / 逢办必查."""
+    from xinyong.apply.flows import check as check_subject
+
+    with _work(now, org) as (runtime, conn, principal):
+        answer = check_subject(conn, runtime, code=code, matter=matter, principal=principal)
+    _print(answer, as_json)
+
+
+# ----------------------------------------------------------------------------------------------- push
+
+
+@subscribe_app.command("add")
+def subscribe_add(
+    org: Annotated[
+        str, typer.Option("--org", help="订阅单位统一社会信用代码 / the subscribing organisation")
+    ],
+    events: Annotated[
+        str, typer.Option("--events", help="事件类型，逗号分隔 / event types, comma-separated")
+    ],
+    url: Annotated[
+        str | None, typer.Option("--url", help="推送地址 / webhook URL (omit: pull feed only)")
+    ] = None,
+    list_types: Annotated[
+        str | None, typer.Option("--lists", help="只订阅这些名单类型 / only these list types")
+    ] = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Subscribe an organisation to events; prints the id and the signing secret (shown once) / 订阅."""
+    from xinyong.apply import service
+
+    with _work(now) as (runtime, conn, principal):
+        made = service.subscribe(
+            conn,
+            org_uscc=org.strip().upper(),
+            url=url,
+            event_types=events.split(","),
+            list_types=[t.strip().upper() for t in list_types.split(",")] if list_types else None,
+            principal=principal,
+            clock=runtime.clock,
+        )
+    _print(made, as_json)
+
+
+@push_app.command("run")
+def push_run(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Deliver pending events to subscribers' webhooks / 推送."""
+    from xinyong.apply.push import run_once
+
+    if not once:
+        _fail(
+            ProblemError(
+                Problem(
+                    "push.once_only",
+                    "请使用 --once；持续推送由 xinyong serve 运行",
+                    "use --once; continuous delivery runs inside xinyong serve",
+                )
+            ),
+            2,
+        )
+    with _runtime(now) as runtime:
+        report = run_once(runtime)
+    _print(report, as_json)
