@@ -21,12 +21,12 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import FieldSpec, Identifier, Item
-from xinyong.collect import load, prepare
-from xinyong.collect.columns import ColumnMap, map_columns
+from xinyong.collect import cells, load, prepare
+from xinyong.collect.columns import ColumnMap, header_score, map_columns, shown_header
 from xinyong.collect.feeds import load_feeds
 from xinyong.collect.messages import row_problem
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, norm, raw
-from xinyong.collect.readers import ReadResult, read_file
+from xinyong.collect.readers import ReadLimits, ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
 from xinyong.policy.loader import load_policy
 from xinyong.policy.workdays import WorkdayCalendar
@@ -37,6 +37,8 @@ from xinyong.store.tables import batches, catalog_versions, organisations, rejec
 from xinyong.subjects.resolve import resolve_frame
 
 CHUNK_ROWS = 200_000
+POSITION = "__position"  # a row's place in its chunk: row numbers need not be consecutive (empty rows)
+FILENAME_MAX = 260  # batches.filename
 Progress = Callable[[str, int, int], None]
 
 
@@ -95,6 +97,7 @@ def ingest(
     filename: str | None = None,
     fmt: str | None = None,
     sheet: str | None = None,
+    header_row: int | None = None,
     catalog: Catalog | None = None,
     calendar: WorkdayCalendar | None = None,
     progress: Progress | None = None,
@@ -102,14 +105,20 @@ def ingest(
     timer: Callable[[], float] = time.perf_counter,
 ) -> BatchSummary:
     """Ingest one file. Refusals of the whole file are recorded as a refused batch and returned, not raised;
-    an unknown submitter or item raises ProblemError (there is nothing to record them against)."""
+    an unknown submitter or item raises ProblemError (there is nothing to record them against).
+
+    `header_row` (1-based) names the row of a CSV or Excel file that holds the headers; by default the
+    reader finds it among the first rows (a title row above it is common)."""
     started = timer()
     catalog = catalog or load_catalog()
     item = catalog.item(item_code)
     calendar = calendar or WorkdayCalendar(environ={"XINYONG_HOME": str(runtime.settings.home)})
     report = progress or (lambda stage, done, total: None)
     now = runtime.clock.now()
-    summary = BatchSummary(batch_id=None, item=item.code, status="loading", filename=filename or path.name)
+    summary = BatchSummary(
+        batch_id=None, item=item.code, status="loading", filename=_file_name(filename or path.name)
+    )
+    limits = ReadLimits.from_policy()
 
     with runtime.engine.connect() as conn:
         submitter = _submitter(conn, submitter_uscc)
@@ -117,10 +126,13 @@ def ingest(
     try:
         if feed_problem:
             raise ProblemError(feed_problem)
-        read = read_file(path, fmt=fmt, sheet=sheet)
+        read = read_file(
+            path, fmt=fmt, sheet=sheet, header_row=header_row, header_score=header_score(item), limits=limits
+        )
         summary.format, summary.encoding = read.format, read.encoding
         columns = map_columns(read.headers, item)
-        summary.columns, summary.unknown_columns = columns.mapped, columns.unknown
+        summary.columns = {shown_header(h): code for h, code in columns.mapped.items()}
+        summary.unknown_columns = [shown_header(h) for h in columns.unknown]
         summary.warnings.extend(columns.warnings)
         columns.raise_if_refused()
         summary.received = read.height
@@ -152,6 +164,7 @@ def ingest(
                 now,
                 chunk_rows,
                 report,
+                limits,
             )
             summary.seconds = timer() - started
             _finish_batch(conn, summary, runtime.clock.now())
@@ -194,26 +207,29 @@ def _load(
     now: dt.datetime,
     chunk_rows: int,
     report: Progress,
+    limits: ReadLimits,
 ) -> None:
     """Every chunk of the file, checked and loaded inside the batch's one transaction."""
     item = ctx.item
     batch_id = _insert_batch(conn, summary, submitter, _catalog_version(conn, catalog, now), now)
     summary.batch_id = batch_id
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
-    row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
     start = 0
     for chunk in read.batches(chunk_rows):
-        shaped = _shape(chunk, columns, item, first_row=start + row_offset)
-        prepared = prepare.prepare(shaped, ctx)
+        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
+        kept, cell_problems = cells.check_cells(
+            chunk.select(list(columns.mapped)), item, columns.header_for, max_chars=limits.cell_max_chars
+        )
+        shaped = _shape(kept, columns, item, rows=read.row_numbers_for(start, chunk.height))
+        prepared = prepare.prepare(shaped.hstack(cell_problems), ctx)
         prepared, seen = _mark_duplicates(prepared, seen)
         failed = pl.any_horizontal(
-            [pl.col(err(f.code)).is_not_null() for f in item.fields] + [pl.col("__dup")]
+            [pl.col(err(f.code)).is_not_null() for f in item.fields]
+            + [pl.col("__dup"), cells.any_problem(item)]
         )
         bad = prepared.filter(failed)
         good = prepared.filter(~failed)
-        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-        kept = chunk.select(list(columns.mapped))
-        _store_rejected(conn, bad, kept, ctx, batch_id, runtime, first_row=start + row_offset)
+        _store_rejected(conn, bad, kept, ctx, batch_id, runtime, limits)
         summary.rejected += bad.height
         rows = _record_rows(conn, good, ctx, runtime, calendar, batch_id)
         summary.late += int(rows["late"].sum() or 0)
@@ -355,9 +371,12 @@ def _finish_batch(conn: sa.Connection, s: BatchSummary, now: dt.datetime) -> Non
     )
 
 
-def _shape(chunk: pl.DataFrame, columns: ColumnMap, item: Item, *, first_row: int) -> pl.DataFrame:
+def _shape(chunk: pl.DataFrame, columns: ColumnMap, item: Item, *, rows: pl.Series) -> pl.DataFrame:
     """The chunk with one raw:<code> column per catalogue field, under the file's row numbers."""
-    exprs = [pl.int_range(first_row, first_row + chunk.height, dtype=pl.Int64).alias(ROW)]
+    exprs = [
+        pl.lit(rows.alias(ROW)),
+        pl.int_range(0, chunk.height, dtype=pl.Int64).alias(POSITION),
+    ]
     for spec in item.fields:
         header = columns.header_for.get(spec.code)
         exprs.append((pl.col(header) if header else pl.lit(None, dtype=pl.String)).alias(raw(spec.code)))
@@ -383,26 +402,29 @@ def _store_rejected(
     ctx: Context,
     batch_id: int,
     runtime: Runtime,
-    *,
-    first_row: int,
+    limits: ReadLimits,
 ) -> None:
     if bad.height == 0:
         return
     sensitive = _sensitive_headers(chunk.columns, ctx.item)
-    originals = chunk.with_row_index("__i").filter(pl.col("__i").is_in((bad[ROW] - first_row).implode()))
+    originals = chunk.with_row_index("__i").filter(pl.col("__i").is_in(bad[POSITION].implode()))
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
-    for cells, original in zip(
+    for row, original in zip(
         bad.iter_rows(named=True), originals.drop("__i").iter_rows(named=True), strict=True
     ):
-        reasons = prepare.explain(cells, ctx)
-        if cells["__dup"]:
+        # The reader's own finding on a cell says what happened; a rule's complaint about the same cell
+        # (a check digit "wrong" because Excel zeroed it) would only mislead.
+        reasons = cells.explain(row, ctx.item, max_chars=limits.cell_max_chars)
+        said = {p.field for p in reasons}
+        reasons += [p for p in prepare.explain(row, ctx) if p.field not in said]
+        if row["__dup"]:
             reasons.append(
                 row_problem(
                     "row.duplicate_in_file",
                     None,
-                    first=cells["__first"],
+                    first=row["__first"],
                     key_zh=key_names_zh,
                     key_en=key_names_en,
                 )
@@ -410,16 +432,22 @@ def _store_rejected(
         rows.append(
             {
                 "batch_id": batch_id,
-                "row_number": cells[ROW],
+                "row_number": row[ROW],
                 "item_code": ctx.item.code,
-                "source_uscc": (cells[SOURCE] or "")[:64] or None,
-                "source_key": cells[KEY] or None,
+                "source_uscc": (row[SOURCE] or "")[:64] or None,
+                "source_key": (row[KEY] or "")[:256] or None,
                 "raw": _protect(original, sensitive, runtime),
                 "reasons": [p.as_dict() for p in reasons],
                 "status": "open",
             }
         )
     conn.execute(rejected_rows.insert(), rows)
+
+
+def _file_name(name: str) -> str:
+    """The upload's name as the batch keeps it: no character a database refuses, no longer than the column."""
+    clean = "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in name)
+    return clean[:FILENAME_MAX]
 
 
 def _sensitive_headers(headers: list[str], item: Item) -> set[str]:

@@ -633,11 +633,23 @@ class AmountFormat(Entry):
         return f"decimal({self.precision},{self.scale}) {self.unit}"
 
 
+class ReadingLimits(Model):
+    """Ceilings on what one file may make the reader hold (collect/readers.py)."""
+
+    cell_max_chars: CountEntry
+    record_max_bytes: CountEntry
+    columns_max: CountEntry
+    xlsx_max_uncompressed_bytes: CountEntry
+    header_search_rows: CountEntry
+    header_row_max: CountEntry
+
+
 class CollectionPolicy(Model):
     decision_number_max_length: CountEntry
     amount_format: AmountFormat
     no_uscc_placeholder: TextEntry
     licence_status_codes: ItemsEntry
+    reading: ReadingLimits
 
 
 # --- the whole policy ---------------------------------------------------------------------------------
