@@ -20,7 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
+import itertools
 import json
 import logging
 import os
@@ -115,7 +115,7 @@ class ReadResult:
         try:
             for batch in scan.collect_batches(chunk_size=size):
                 yield batch.rename(self._rename) if self._rename else batch
-        except pl.exceptions.PolarsError as exc:
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
             raise ProblemError(_csv_unreadable()) from exc
 
     def row_numbers_for(self, start: int, height: int) -> pl.Series:
@@ -173,7 +173,9 @@ def read_file(
         return _read_json(path, fmt, limits)
     except ProblemError:
         raise
-    except Exception as exc:  # a parser's own failure on a hostile file: refused, and said so in the log
+    except (Exception, pl.exceptions.PanicException) as exc:
+        # A parser's own failure on a hostile file (a Rust parser panics as a BaseException): the file is
+        # refused, and the log says which parser gave up — never the message, which may quote a cell.
         log.warning("refused a %s file its parser could not read (%s)", fmt, type(exc).__name__)
         raise ProblemError(_unreadable(fmt)) from exc
 
@@ -239,6 +241,11 @@ class _HeaderChoice:
         if best is None:
             raise ProblemError(_empty())
         return best
+
+    def found_none(self, rows: Sequence[Sequence[str | None]], index: int) -> bool:
+        """No row the search looked at names a field: the caller will refuse the file for its columns,
+        and nothing below the guessed header needs reading."""
+        return self.requested is None and self.score is not None and self.score(rows[index]) == 0
 
     def _requested(self, rows: Sequence[Sequence[str | None]]) -> int:
         limit = self.limits.header_row_max
@@ -312,6 +319,10 @@ def _read_csv(path: Path, header: _HeaderChoice, limits: ReadLimits) -> ReadResu
     index = header.pick(rows)
     width = len(rows[index])
     _check_width(width, limits)
+    if header.found_none(rows, index):
+        headers = _header_names(rows[index], width)
+        empty = pl.DataFrame(schema={h: pl.String for h in headers})
+        return ReadResult(frame=empty, format="csv", encoding=encoding, headers=headers, header_row=index + 1)
     layout = csv_layout.scan(path, start=start, max_bytes=limits.record_max_bytes, header=index, width=width)
     if layout.fault:
         raise ProblemError(_csv_fault(layout.fault, limits))
@@ -350,7 +361,7 @@ def _parsed_shape(source: Path, *, skip: int, rows: int, width: int) -> tuple[li
         scan = pl.scan_csv(source, infer_schema=False, skip_lines=skip)
         names = list(scan.collect_schema().names())
         height = int(scan.select(pl.len()).collect().item())
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
         raise ProblemError(_csv_unreadable()) from exc
     if height != rows or len(names) != width:
         raise ProblemError(_csv_unreadable())
@@ -358,14 +369,23 @@ def _parsed_shape(source: Path, *, skip: int, rows: int, width: int) -> tuple[li
 
 
 def _head_rows(path: Path, layout: csv_layout.Layout, encoding: str) -> list[list[str]]:
-    """The first records, parsed: the scan has checked their quotes, so csv splits them as polars will."""
+    """The first records, parsed one by one along the scan's record boundaries (the authority: a parser
+    that splits a record differently, as Python's csv does at a bare CR, must not shift the rows)."""
     assert layout.starts is not None
-    begin, end = layout.starts[0], layout.starts[-1]
+    starts = layout.starts
     with path.open("rb") as fh:
-        fh.seek(begin)
-        text = fh.read(end - begin).decode("gb18030" if encoding == "gb18030" else "utf-8")
-    csv.field_size_limit(max(csv.field_size_limit(), end - begin))
-    return list(csv.reader(io.StringIO(text, newline="")))
+        fh.seek(starts[0])
+        data = fh.read(starts[-1] - starts[0])
+    csv.field_size_limit(max(csv.field_size_limit(), len(data)))
+    rows = []
+    for begin, end in itertools.pairwise(starts):
+        record = data[begin - starts[0] : end - starts[0]].removesuffix(b"\n").removesuffix(b"\r")
+        text = record.decode("gb18030" if encoding == "gb18030" else "utf-8")
+        try:
+            rows.append(next(csv.reader([text]), []))
+        except csv.Error:  # a bare CR or the like: good enough to look for a header in
+            rows.append(text.split(","))
+    return rows
 
 
 def _transcoded(path: Path) -> Path:

@@ -120,10 +120,14 @@ class _Runs:
     def _extend(self, piece: bytes) -> bool:
         self.open_length += len(piece)
         if self.open_length > self.max_bytes:
-            self.longest = max(self.longest, self.open_length // _MAX_BYTES_PER_CHAR)
+            self._at_least(self.open_length)
             return True
         self.open += piece
         return False
+
+    def _at_least(self, length: int) -> None:
+        """A run too long to measure: at least this many characters (and more than the limit)."""
+        self.longest = max(self.longest, length // _MAX_BYTES_PER_CHAR, self.max_chars + 1)
 
     def _close(self) -> bool:
         run, length = bytes(self.open), self.open_length
@@ -132,7 +136,7 @@ class _Runs:
 
     def _too_long(self, run: bytes) -> bool:
         if len(run) > self.max_bytes:
-            self.longest = max(self.longest, len(run) // _MAX_BYTES_PER_CHAR)
+            self._at_least(len(run))
             return True
         text = run.decode("utf-8", errors="replace")
         chars = len(html.unescape(text[text.find(">") + 1 :]))  # a run starts inside the tag it follows
