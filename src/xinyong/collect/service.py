@@ -217,9 +217,10 @@ def _load(
     start = 0
     for chunk in read.batches(chunk_rows):
         # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-        kept, cell_problems = cells.check_cells(
-            chunk.select(list(columns.mapped)), item, columns.header_for, max_chars=limits.cell_max_chars
+        cleaned, cell_problems = cells.check_cells(
+            chunk, item, columns.header_for, max_chars=limits.cell_max_chars
         )
+        kept = cleaned.select(list(columns.mapped))
         shaped = _shape(kept, columns, item, rows=read.row_numbers_for(start, chunk.height))
         prepared = prepare.prepare(shaped.hstack(cell_problems), ctx)
         prepared, seen = _mark_duplicates(prepared, seen)
