@@ -226,3 +226,11 @@ def test_long_header_is_cut_in_messages(send: Ingest) -> None:
     summary = send([{**penalty(1), "附注" * 500: "x"}])
     assert all(len(c) <= 40 for c in summary.unknown_columns)
     assert len(json.dumps(summary.as_dict(), ensure_ascii=False)) < 5_000
+
+
+def test_a_file_name_no_database_stores_is_kept_storable(send: Ingest, engine: sa.Engine) -> None:
+    summary = send([penalty(1)], filename="处罚\x00信息" + "长" * 300 + ".csv")
+    assert summary.status == "done"
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(batches.c.filename)).scalar_one()
+    assert stored.startswith("处罚\ufffd信息") and len(stored) == 260
