@@ -234,3 +234,11 @@ def test_a_file_name_no_database_stores_is_kept_storable(send: Ingest, engine: s
     with engine.connect() as conn:
         stored = conn.execute(sa.select(batches.c.filename)).scalar_one()
     assert stored.startswith("处罚\ufffd信息") and len(stored) == 260
+
+
+def test_a_correction_after_a_row_without_source(send: Ingest, engine: sa.Engine) -> None:
+    """Found by the fuzz test: an open rejected row with no source USCC made the next load crash."""
+    first = send([penalty(1, cf_sjlydm=None)])
+    assert first.rejected == 1
+    second = send([penalty(1)])
+    assert (second.status, second.inserted) == ("done", 1)

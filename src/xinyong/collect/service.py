@@ -609,7 +609,12 @@ def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, loaded:
         ).all()
         if not candidates:
             continue
-        found = pl.DataFrame(candidates, schema=["id", "source_uscc", "source_key"], orient="row")
+        # Typed: rows rejected without a source have NULL there, and an all-NULL column would not join.
+        found = pl.DataFrame(
+            candidates,
+            schema={"id": pl.Int64, "source_uscc": pl.String, "source_key": pl.String},
+            orient="row",
+        )
         ids = found.join(chunk, on=["source_uscc", "source_key"], how="semi")["id"].to_list()
         if ids:
             conn.execute(
