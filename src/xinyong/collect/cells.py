@@ -42,13 +42,28 @@ def reader_column(code: str) -> str:
 def check_cells(
     chunk: pl.DataFrame, item: Item, header_for: Mapping[str, str], *, max_chars: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the chunk made storable, one `reader:<field>` column per catalogue field with its problem code)."""
+    """(the chunk made storable, a `reader:<field>` column with the problem code for each field that has
+    a problem somewhere in the chunk). A clean chunk — nearly every one — is returned as it is, after one
+    cheap scan per column: no copy, no extra columns."""
     lost = pl.col(LOST_DIGITS) if LOST_DIGITS in chunk.columns else None
+    fields = [(spec.code, header) for spec in item.fields if (header := header_for.get(spec.code))]
+    suspects = (
+        chunk.select(
+            [
+                (
+                    pl.col(h).str.contains("\x00", literal=True).any()
+                    | (pl.col(h).str.len_bytes() > max_chars).any()  # bytes ≥ characters: a cheap first look
+                    | (lost.list.contains(pl.lit(h)).any() if lost is not None else pl.lit(False))
+                ).alias(code)
+                for code, h in fields
+            ]
+        ).row(0, named=True)
+        if fields and chunk.height
+        else {}
+    )
     problems, cleaned = [], []
-    for spec in item.fields:
-        header = header_for.get(spec.code)
-        if header is None:
-            problems.append(pl.lit(None, dtype=pl.String).alias(reader_column(spec.code)))
+    for code, header in fields:
+        if not suspects.get(code):
             continue
         cell = pl.col(header)
         problem = pl.when(cell.str.contains("\x00", literal=True)).then(pl.lit(INVALID_CHARACTER))
@@ -56,7 +71,7 @@ def check_cells(
         if lost is not None:
             flagged = lost.list.contains(pl.lit(header)).fill_null(False)
             problem = problem.when(flagged).then(pl.lit(NUMBER_LOST_DIGITS))
-        problems.append(problem.otherwise(None).alias(reader_column(spec.code)))
+        problems.append(problem.otherwise(None).alias(reader_column(code)))
         storable = cell.str.replace_all("\x00", _REPLACEMENT, literal=True)
         cleaned.append(
             pl.when(storable.str.len_chars() > max_chars)
@@ -64,11 +79,14 @@ def check_cells(
             .otherwise(storable)
             .alias(header)
         )
+    if not problems:
+        return chunk, pl.DataFrame(height=chunk.height)
     return chunk.with_columns(cleaned), chunk.select(problems)
 
 
-def any_problem(item: Item) -> pl.Expr:
-    return pl.any_horizontal([pl.col(reader_column(f.code)).is_not_null() for f in item.fields])
+def any_problem(columns: list[str]) -> pl.Expr:
+    """True for a row with any of the reader's problems (`columns`: the problem columns of its chunk)."""
+    return pl.any_horizontal([pl.col(c).is_not_null() for c in columns]) if columns else pl.lit(False)
 
 
 def explain(row: Mapping[str, Any], item: Item, *, max_chars: int) -> list[Problem]:

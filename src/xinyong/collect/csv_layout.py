@@ -75,51 +75,48 @@ class _Scan:
 
     def _window(self, a: int, b: int) -> None:
         window = self.mm[a:b]
-        quotes = np.flatnonzero(window == QUOTE) + a
+        # One pass over the bytes finds every quote, comma and line feed; the rest works on those few.
+        hits = np.flatnonzero((window == QUOTE) | (window == COMMA) | (window == LF))
+        kinds = window[hits]
+        positions = hits + a
+        is_quote = kinds == QUOTE
+        inside = ((np.cumsum(is_quote) - is_quote + self.quotes) & 1).astype(bool)  # parity before each
+        separator = ~inside & ~is_quote
+        ends = positions[separator & (kinds == LF)]
+        quotes = positions[is_quote]
         if quotes.size:
-            self._check_quotes(quotes, a, b)
-        lines = np.flatnonzero(window == LF) + a
-        ends = lines[((np.searchsorted(quotes, lines) + self.quotes) & 1) == 0]
-        commas = np.flatnonzero(window == COMMA) + a
-        commas = commas[((np.searchsorted(quotes, commas) + self.quotes) & 1) == 0]
+            self._check_quotes(quotes, ~inside[is_quote], ends)
+        is_end = kinds[separator] == LF
+        commas_so_far = np.cumsum(~is_end)  # commas outside quotes up to each separator
         if ends.size:
-            per_record = np.diff(np.searchsorted(commas, ends), prepend=0)
+            at_ends = commas_so_far[is_end]
+            per_record = np.diff(at_ends, prepend=0)
             per_record[0] += self.open_commas
             lengths = np.diff(ends + 1, prepend=self.record_start)
             self._check_records(per_record + 1, lengths)
-            self.open_commas = commas.size - int(np.searchsorted(commas, ends[-1]))
+            self.open_commas = int(commas_so_far[-1] - at_ends[-1])
             self.record_start = int(ends[-1]) + 1
             if len(self.starts) <= self.keep:
                 self.starts.extend(int(e) + 1 for e in ends[: self.keep + 1 - len(self.starts)])
-        else:
-            self.open_commas += commas.size
+        elif commas_so_far.size:
+            self.open_commas += int(commas_so_far[-1])
         if b - self.record_start > self.max_bytes and not self.fault:  # a giant line: stop before its end
             self._fail(Fault("too_long", self.records + int(ends.size), b - self.record_start))
         self.records += int(ends.size)
         self.quotes += int(quotes.size)
 
-    def _check_quotes(self, quotes: np.ndarray, a: int, b: int) -> None:
+    def _check_quotes(self, quotes: np.ndarray, opening: np.ndarray, ends: np.ndarray) -> None:
         mm, n = self.mm, self.n
-        opening = ((np.arange(quotes.size) + self.quotes) & 1) == 0
         before = np.where(quotes > self.start, mm[np.maximum(quotes - 1, 0)], COMMA)
         after = np.where(quotes + 1 < n, mm[np.minimum(quotes + 1, n - 1)], COMMA)
         # An opening quote starts a cell; the second quote of a doubled "" follows a quote.
         bad_open = opening & (before != COMMA) & (before != LF) & (before != QUOTE)
         bad_close = ~opening & (after != COMMA) & (after != LF) & (after != CR) & (after != QUOTE)
         if opening.any():
-            last = quotes[opening][-1]
-            self.last_opening_record = self.records + int(np.count_nonzero(self._ends_before(a, last)))
+            self.last_opening_record = self.records + int(np.searchsorted(ends, quotes[opening][-1]))
         bad = np.flatnonzero(bad_open | bad_close)
         if bad.size:
-            first = int(quotes[bad[0]])
-            self._fail(Fault("quote", self.records + int(np.count_nonzero(self._ends_before(a, first)))))
-
-    def _ends_before(self, a: int, position: int) -> np.ndarray:
-        """Record ends (line feeds outside quotes) in [a, position)."""
-        window = self.mm[a:position]
-        lines = np.flatnonzero(window == LF) + a
-        quotes = np.flatnonzero(window == QUOTE) + a
-        return lines[((np.searchsorted(quotes, lines) + self.quotes) & 1) == 0]
+            self._fail(Fault("quote", self.records + int(np.searchsorted(ends, quotes[bad[0]]))))
 
     def _check_records(self, widths: np.ndarray, lengths: np.ndarray) -> None:
         if len(self.fields) < self.keep:

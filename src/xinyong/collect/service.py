@@ -226,7 +226,7 @@ def _load(
         prepared, seen = _mark_duplicates(prepared, seen)
         failed = pl.any_horizontal(
             [pl.col(err(f.code)).is_not_null() for f in item.fields]
-            + [pl.col("__dup"), cells.any_problem(item)]
+            + [pl.col("__dup"), cells.any_problem(cell_problems.columns)]
         )
         bad = prepared.filter(failed)
         good = prepared.filter(~failed)
