@@ -475,6 +475,7 @@ def _read_excel(
     _check_width(chosen.width, limits)
     cells = chosen.to_python(skip_empty_area=True)
     top = chosen.start[0] + 1 if cells and chosen.start else 1  # the sheet row of cells[0]
+    del chosen, book  # the reader's own copy of the sheet: as big again as the Python rows
     head = [[_cell_text(c)[0] for c in row] for row in cells[: header.rows_needed]]
     index = header.pick(head)
     width = max(len(head[index]), 1)
