@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from xinyong.problems import ProblemError
 from xinyong.store.schema import metadata
 from xinyong.store.tables import batches, records
 
@@ -242,3 +243,9 @@ def test_a_correction_after_a_row_without_source(send: Ingest, engine: sa.Engine
     assert first.rejected == 1
     second = send([penalty(1)])
     assert (second.status, second.inserted) == ("done", 1)
+
+
+def test_a_submitter_code_with_a_nul_is_unknown_not_a_crash(send: Ingest) -> None:
+    with pytest.raises(ProblemError) as unknown:
+        send([penalty(1)], submitter="11420100Q0100001XM\x00")
+    assert unknown.value.problems[0].code == "batch.unknown_submitter"

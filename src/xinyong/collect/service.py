@@ -263,9 +263,8 @@ def _deadline(item: Item) -> int | None:
 
 
 def _submitter(conn: sa.Connection, uscc: str) -> int:
-    org = conn.execute(
-        sa.select(organisations.c.id).where(organisations.c.uscc == uscc.strip().upper())
-    ).scalar()
+    uscc = _file_name(uscc.strip().upper())[:64]  # typed by hand: a NUL would crash PostgreSQL's query
+    org = conn.execute(sa.select(organisations.c.id).where(organisations.c.uscc == uscc)).scalar()
     if org is None:
         raise ProblemError(
             Problem(
@@ -446,7 +445,8 @@ def _store_rejected(
 
 
 def _file_name(name: str) -> str:
-    """The upload's name as the batch keeps it: no character a database refuses, no longer than the column."""
+    """A name the caller typed (the upload's, a USCC), as the database may hold it: no NUL, no lone
+    surrogate, no longer than the filename column."""
     clean = "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in name)
     return clean[:FILENAME_MAX]
 
