@@ -52,7 +52,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "数据来源单位统一社会信用代码“{raw}”无效，无法确定记录来源",
         "the data source's USCC '{raw}' is invalid, so the record's source is unknown",
     ),
-    # The reader's cell problems (collect/cells.py): they never quote the cell.
+    # The reader's cell problems (collect/cell_checks.py): they never quote the cell.
     "row.invalid_character": (
         "“{zh}”含有无法保存的字符（空字符 NUL 或残缺的 Unicode 字符），通常是导出程序出错；"
         "请删除这些字符后重报",

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import FieldSpec, Identifier, Item
-from xinyong.collect import cells, load, prepare
+from xinyong.collect import cell_checks, load, prepare
 from xinyong.collect.columns import ColumnMap, header_score, map_columns, shown_header
 from xinyong.collect.feeds import load_feeds
 from xinyong.collect.messages import row_problem
@@ -217,7 +217,7 @@ def _load(
     start = 0
     for chunk in read.batches(chunk_rows):
         # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-        cleaned, cell_problems = cells.check_cells(
+        cleaned, cell_problems = cell_checks.check_cells(
             chunk, item, columns.header_for, max_chars=limits.cell_max_chars
         )
         kept = cleaned.select(list(columns.mapped))
@@ -226,7 +226,7 @@ def _load(
         prepared, seen = _mark_duplicates(prepared, seen)
         failed = pl.any_horizontal(
             [pl.col(err(f.code)).is_not_null() for f in item.fields]
-            + [pl.col("__dup"), cells.any_problem(cell_problems.columns)]
+            + [pl.col("__dup"), cell_checks.any_problem(cell_problems.columns)]
         )
         bad = prepared.filter(failed)
         good = prepared.filter(~failed)
@@ -416,7 +416,7 @@ def _store_rejected(
     ):
         # The reader's own finding on a cell says what happened; a rule's complaint about the same cell
         # (a check digit "wrong" because Excel zeroed it) would only mislead.
-        reasons = cells.explain(row, ctx.item, max_chars=limits.cell_max_chars)
+        reasons = cell_checks.explain(row, ctx.item, max_chars=limits.cell_max_chars)
         said = {p.field for p in reasons}
         reasons += [p for p in prepare.explain(row, ctx) if p.field not in said]
         if row["__dup"]:
