@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from xinyong.cli import app
 from xinyong.config import Settings
 from xinyong.security.models import audit_log
+from xinyong.store.tables import batches
 
+from . import hostile
 from .conftest import (
     CITY,
     DEPT,
@@ -27,6 +29,7 @@ from .conftest import (
     PERSON,
     REWRITE,
     UNREGISTERED,
+    csv_bytes,
     penalty,
     person_penalty,
     reasons,
@@ -220,3 +223,39 @@ def test_batch_list(xinyong: Callable[..., Any], tmp_path: Path) -> None:
     table = xinyong("batch", "list", "--provider", DEPT.lower()).stdout
     assert "武汉市市场监督管理局" in table and "XZCF" in table and "共 2 个批次" in table
     xinyong("batch", "list", "--limit", "0", code=2)
+
+
+# --------------------------------------------------------------------- hostile files (issue 8, item 7)
+
+
+@pytest.mark.parametrize("name", list(hostile.REFUSED))
+def test_a_hostile_file_is_a_refused_batch_not_a_traceback(
+    xinyong: Callable[..., Any], tmp_path: Path, engine: sa.Engine, name: str
+) -> None:
+    content, code = hostile.REFUSED[name]
+    path = hostile.write(tmp_path, name, content)
+    result = xinyong("ingest", str(path), "--item", "XZCF", "--provider", DEPT, "--json", code=1)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "refused" and summary["problems"][0]["code"] == code
+    assert f"[{code}]" in result.stderr and "Traceback" not in result.stderr
+    with engine.connect() as conn:
+        batch = conn.execute(sa.select(batches.c.id, batches.c.status)).one()
+        audited = conn.execute(sa.select(audit_log.c.action, audit_log.c.object_id)).all()
+    assert batch.status == "refused" and [(a.action, a.object_id) for a in audited] == [
+        ("batch.submit", str(batch.id))
+    ]
+    assert PERSON not in result.stdout + result.stderr
+
+
+def test_header_row_option(xinyong: Callable[..., Any], tmp_path: Path) -> None:
+    notes = "".join(f"说明第{i}条\r\n" for i in range(1, 12))
+    path = tmp_path / "notes.csv"
+    path.write_text(notes + csv_bytes([penalty(1)]), encoding="utf-8")
+    refused = xinyong("ingest", str(path), "--item", "XZCF", "--provider", DEPT, code=1)
+    assert "file.no_known_columns" in refused.stderr
+    loaded = xinyong(
+        "ingest", str(path), "--item", "XZCF", "--provider", DEPT, "--header-row", "12", "--json"
+    )
+    assert json.loads(loaded.stdout)["inserted"] == 1
+    xinyong("ingest", str(path), "--item", "XZCF", "--provider", DEPT, "--header-row", "0", code=2)

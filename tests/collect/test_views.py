@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from xinyong.store.tables import batches, organisations
 from xinyong.web.app import create_app
 from xinyong.web.deps import CSRF_HEADER
 
+from . import hostile
 from .conftest import (
     CITY,
     COMPANY,
@@ -304,3 +306,46 @@ def test_a_provider_lists_its_own_batches_and_the_credit_office_everyones(
             sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.action == "batch.list")
         ).scalar_one()
     assert listed == 6  # every listing answered is on the record
+
+
+# --------------------------------------------------------------------- hostile files (issue 8, item 7)
+
+
+def _send_file(client: TestClient, name: str, content: bytes, **form: str) -> Any:
+    return client.post(
+        "/api/v1/batches",
+        files={"file": (name, content, "application/octet-stream")},
+        data={"item": "XZCF", **form},
+    )
+
+
+@pytest.mark.parametrize("name", list(hostile.REFUSED))
+def test_a_hostile_file_is_a_422_with_its_batch(api: Api, engine: sa.Engine, name: str) -> None:
+    content, code = hostile.REFUSED[name]
+    response = _send_file(api.dept, name, content)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["status"] == "refused" and body["detail"]["code"] == code and body["batch_id"] is not None
+    assert body["detail"]["message_zh"] and body["detail"]["message_en"]
+    shown = api.dept.get(f"/api/v1/batches/{body['batch_id']}")
+    assert shown.status_code == 200 and shown.json()["status"] == "refused"
+    with engine.connect() as conn:
+        actions = conn.execute(sa.select(audit_log.c.action, audit_log.c.object_id)).all()
+    assert ("batch.submit", str(body["batch_id"])) in [(a.action, a.object_id) for a in actions]
+
+
+def test_a_refused_files_answer_quotes_no_cell(api: Api) -> None:
+    response = _send_file(api.dept, "处罚.csv", hostile.stray_quote())
+    assert response.status_code == 422 and response.json()["detail"]["code"] == "file.csv"
+    shown = api.dept.get(f"/api/v1/batches/{response.json()['batch_id']}")
+    for text in (response.text, shown.text):
+        assert PERSON not in text and PERSON[:14] not in text and "张伟" not in text
+
+
+def test_header_row_form_field(api: Api) -> None:
+    content = ("标题\r\n\r\n说明\r\n" + csv_bytes(ROWS)).encode("gb18030")
+    named = _send_file(api.dept, "titled.csv", content, header_row="4")
+    assert named.status_code == 201 and named.json()["received"] == 3
+    wrong = _send_file(api.dept, "titled.csv", content, header_row="2")
+    assert wrong.status_code == 422 and wrong.json()["detail"]["code"] == "file.header_row"
+    assert _send_file(api.dept, "titled.csv", content, header_row="0").status_code == 422

@@ -59,7 +59,13 @@ def field_problems(spec: FieldSpec) -> list[Problem]:
                     f"enum_labels keys not in enum: {', '.join(extra)}",
                 )
             )
-        if spec.enum_aliases and (extra := sorted(set(spec.enum_aliases.values()) - values)):
+        # A multi_enum alias may stand for several values (a legacy category the current list splits).
+        targets = {
+            part
+            for target in (spec.enum_aliases or {}).values()
+            for part in (spec.split(target) if kind == "multi_enum" else [target])
+        }
+        if spec.enum_aliases and (extra := sorted(targets - values)):
             out.append(
                 _invalid(
                     f"enum_aliases 指向的值不在 enum 中：{'、'.join(extra)}",

@@ -212,6 +212,8 @@ class Condition(BaseModel):
             text = _clean_value(raw)
             as_list = spec is not None and spec.type is FieldType.MULTI_ENUM
             values = spec.split(text) if as_list and spec is not None else [text]
+            if as_list and spec is not None:  # an alias may stand for several values
+                values = [part for v in values for part in spec.split(spec.enum_value(v) or v)]
         if self.present is not None:
             return bool(text) is self.present
         if self.equals is not None:

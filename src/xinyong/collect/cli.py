@@ -76,6 +76,14 @@ def ingest(
         typer.Option("--format", help="csv|xlsx|xls|json|jsonl (default: from the file name)"),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel 工作表名称 / sheet name (default: first)")] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row",
+            min=1,
+            help="表头所在行号 / the row holding the headers (default: found among the first rows)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     now: NowOption = None,
 ) -> None:
@@ -95,6 +103,7 @@ def ingest(
                 submitter_uscc=provider,
                 fmt=fmt,
                 sheet=sheet,
+                header_row=header_row,
                 progress=report,
                 chunk_rows=chunk_rows,
                 timer=(lambda: 0.0) if now else time.perf_counter,

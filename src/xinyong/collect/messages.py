@@ -105,6 +105,25 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "数据来源单位统一社会信用代码“{raw}”无效，无法确定记录来源",
         "the data source's USCC '{raw}' is invalid, so the record's source is unknown",
     ),
+    # The reader's cell problems (collect/cell_checks.py): they never quote the cell.
+    "row.invalid_character": (
+        "“{zh}”含有无法保存的字符（空字符 NUL 或残缺的 Unicode 字符），通常是导出程序出错；"
+        "请删除这些字符后重报",
+        "'{en}' contains characters that cannot be stored (a NUL character or a broken Unicode "
+        "character), usually an export fault; remove them and send the row again",
+    ),
+    "row.cell_too_long": (
+        "“{zh}”超过单元格上限 {max} 个字符（Excel 单元格的上限），本行未入库；请精简后重报",
+        "'{en}' is longer than the cell limit of {max} characters (Excel's own limit); the row was "
+        "not loaded — shorten it and send it again",
+    ),
+    "row.number_lost_digits": (
+        "“{zh}”在 Excel 中被存成了数字：Excel 只保留数字的前 15 位，后面的位已变成 0，无法还原。"
+        "请把该列单元格格式设为“文本”，重新录入原值后重报",
+        "'{en}' was stored as a number in Excel, which keeps only 15 significant digits: the digits "
+        "after the 15th became 0 and cannot be recovered. Format the column as Text, type the original "
+        "values again and send the row again",
+    ),
 }
 
 # Warnings: the row is loaded as sent (an ID number masked), and the clerk is asked to check it.

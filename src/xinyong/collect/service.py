@@ -23,13 +23,13 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import Item
-from xinyong.collect import load, ownership, prepare
-from xinyong.collect.columns import ColumnMap, map_columns
+from xinyong.collect import cell_checks, load, ownership, prepare
+from xinyong.collect.columns import ColumnMap, header_score, map_columns, shown_header
 from xinyong.collect.feeds import load_feeds
 from xinyong.collect.messages import ROWS_LISTED, batch_warning, row_problem
 from xinyong.collect.ownership import SOURCE_PROBLEM, SUBJECT_CHANGED, Submitter
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, is_personal_id, norm, pid, raw, warn
-from xinyong.collect.readers import ReadResult, read_file
+from xinyong.collect.readers import ReadLimits, ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
 from xinyong.policy.loader import load_policy
 from xinyong.policy.masking import mask_expr
@@ -43,6 +43,8 @@ from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.resolve import resolve_frame
 
 CHUNK_ROWS = 200_000
+POSITION = "__position"  # a row's place in its chunk: row numbers need not be consecutive (empty rows)
+FILENAME_MAX = 260  # batches.filename
 Progress = Callable[[str, int, int], None]
 
 
@@ -101,6 +103,7 @@ def ingest(
     filename: str | None = None,
     fmt: str | None = None,
     sheet: str | None = None,
+    header_row: int | None = None,
     catalog: Catalog | None = None,
     calendar: WorkdayCalendar | None = None,
     progress: Progress | None = None,
@@ -108,25 +111,35 @@ def ingest(
     timer: Callable[[], float] = time.perf_counter,
 ) -> BatchSummary:
     """Ingest one file. Refusals of the whole file are recorded as a refused batch and returned, not raised;
-    an unknown submitter or item raises ProblemError (there is nothing to record them against)."""
+    an unknown submitter or item raises ProblemError (there is nothing to record them against).
+
+    `header_row` (1-based) names the row of a CSV or Excel file that holds the headers; by default the
+    reader finds it among the first rows (a title row above it is common)."""
     started = timer()
     catalog = catalog or load_catalog()
     item = catalog.item(item_code)
     calendar = calendar or WorkdayCalendar(environ={"XINYONG_HOME": str(runtime.settings.home)})
     report = progress or (lambda stage, done, total: None)
     now = runtime.clock.now()
-    summary = BatchSummary(batch_id=None, item=item.code, status="loading", filename=filename or path.name)
+    summary = BatchSummary(
+        batch_id=None, item=item.code, status="loading", filename=_file_name(filename or path.name)
+    )
+    limits = ReadLimits.from_policy()
 
     with runtime.engine.connect() as conn:
-        sender = ownership.submitter(conn, submitter_uscc)
+        # typed by hand: a NUL would crash PostgreSQL's query
+        sender = ownership.submitter(conn, _file_name(submitter_uscc.strip().upper())[:64])
     feed_problem, feed = _feed(runtime, submitter_uscc, item)
     try:
         if feed_problem:
             raise ProblemError(feed_problem)
-        read = read_file(path, fmt=fmt, sheet=sheet)
+        read = read_file(
+            path, fmt=fmt, sheet=sheet, header_row=header_row, header_score=header_score(item), limits=limits
+        )
         summary.format, summary.encoding = read.format, read.encoding
         columns = map_columns(read.headers, item)
-        summary.columns, summary.unknown_columns = columns.mapped, columns.unknown
+        summary.columns = {shown_header(h): code for h, code in columns.mapped.items()}
+        summary.unknown_columns = [shown_header(h) for h in columns.unknown]
         summary.warnings.extend(columns.warnings)
         columns.raise_if_refused()
         summary.received = read.height
@@ -164,6 +177,7 @@ def ingest(
             now,
             chunk_rows,
             report,
+            limits,
         )
         summary.seconds = timer() - started
         _finish_batch(conn, summary, runtime.clock.now())
@@ -210,23 +224,32 @@ def _load(
     now: dt.datetime,
     chunk_rows: int,
     report: Progress,
+    limits: ReadLimits,
 ) -> None:
     """Every chunk of the file, checked and loaded inside the batch's one transaction."""
     item = ctx.item
     batch_id = _insert_batch(conn, summary, sender.id, _catalog_version(conn, catalog, now), now)
     summary.batch_id = batch_id
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
-    row_offset = 2 if read.format in ("csv", "xlsx", "xls") else 1  # spreadsheet row numbers
     warned = _WarningTally()
     start = 0
     for chunk in read.batches(chunk_rows):
-        shaped = _shape(chunk, columns, item, first_row=start + row_offset)
-        prepared = prepare.prepare(shaped, ctx)
+        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
+        cleaned, cell_problems = cell_checks.check_cells(
+            chunk, item, columns.header_for, max_chars=limits.cell_max_chars
+        )
+        kept = cleaned.select(list(columns.mapped))
+        shaped = _shape(kept, columns, item, rows=read.row_numbers_for(start, chunk.height))
+        prepared = prepare.prepare(shaped.hstack(cell_problems), ctx)
         prepared = ownership.mark_sources(conn, prepared, ctx, sender)
         prepared, seen = _mark_duplicates(prepared, seen)
         failed = pl.any_horizontal(
             [pl.col(err(f.code)).is_not_null() for f in item.fields]
-            + [pl.col("__dup"), pl.col(SOURCE_PROBLEM).is_not_null()]
+            + [
+                pl.col("__dup"),
+                pl.col(SOURCE_PROBLEM).is_not_null(),
+                cell_checks.any_problem(cell_problems.columns),
+            ]
         )
         bad = prepared.filter(failed).with_columns(pl.lit(False).alias(SUBJECT_CHANGED))
         good = prepared.filter(~failed)
@@ -252,17 +275,11 @@ def _load(
         if changed.any():
             bad = pl.concat([bad, good.filter(changed).with_columns(changed.filter(changed))]).sort(ROW)
             good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
-        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-        kept = chunk.select(list(columns.mapped))
-        _store_rejected(
-            conn, bad, kept, columns, ctx, sender, batch_id, runtime, first_row=start + row_offset
-        )
+        _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
         summary.rejected += bad.height
         rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
         good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
-        _store_warnings(
-            conn, good, kept, columns, ctx, batch_id, runtime, warned, first_row=start + row_offset
-        )
+        _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
         summary.late += int(rows["late"].sum() or 0)
         counts = load.load_chunk(
             conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
@@ -390,9 +407,12 @@ def _finish_batch(conn: sa.Connection, s: BatchSummary, now: dt.datetime) -> Non
     )
 
 
-def _shape(chunk: pl.DataFrame, columns: ColumnMap, item: Item, *, first_row: int) -> pl.DataFrame:
+def _shape(chunk: pl.DataFrame, columns: ColumnMap, item: Item, *, rows: pl.Series) -> pl.DataFrame:
     """The chunk with one raw:<code> column per catalogue field, under the file's row numbers."""
-    exprs = [pl.int_range(first_row, first_row + chunk.height, dtype=pl.Int64).alias(ROW)]
+    exprs = [
+        pl.lit(rows.alias(ROW)),
+        pl.int_range(0, chunk.height, dtype=pl.Int64).alias(POSITION),
+    ]
     for spec in item.fields:
         header = columns.header_for.get(spec.code)
         exprs.append((pl.col(header) if header else pl.lit(None, dtype=pl.String)).alias(raw(spec.code)))
@@ -420,17 +440,21 @@ def _store_rejected(
     sender: Submitter,
     batch_id: int,
     runtime: Runtime,
-    *,
-    first_row: int,
+    limits: ReadLimits,
 ) -> None:
     if bad.height == 0:
         return
-    originals = _originals_of(bad, chunk, first_row)
+    originals = _originals_of(bad, chunk)
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
     for cells, original in zip(bad.iter_rows(named=True), originals, strict=True):
-        reasons = prepare.explain(cells, ctx) + ownership.explain(cells, ctx, sender)
+        # The reader's own finding on a cell says what happened; a rule's complaint about the same cell
+        # (a check digit "wrong" because Excel zeroed it) would only mislead.
+        reasons = cell_checks.explain(cells, ctx.item, max_chars=limits.cell_max_chars)
+        said = {p.field for p in reasons}
+        reasons += [p for p in prepare.explain(cells, ctx) if p.field not in said]
+        reasons += ownership.explain(cells, ctx, sender)
         if cells["__dup"]:
             reasons.append(
                 row_problem(
@@ -456,10 +480,17 @@ def _store_rejected(
     conn.execute(rejected_rows.insert(), rows)
 
 
-def _originals_of(rows: pl.DataFrame, chunk: pl.DataFrame, first_row: int) -> list[dict[str, Any]]:
+def _originals_of(rows: pl.DataFrame, chunk: pl.DataFrame) -> list[dict[str, Any]]:
     """The provider's own cells (catalogue columns only) of some rows of the chunk, in their order."""
-    picked = chunk.with_row_index("__i").filter(pl.col("__i").is_in((rows[ROW] - first_row).implode()))
+    picked = chunk.with_row_index("__i").filter(pl.col("__i").is_in(rows[POSITION].implode()))
     return list(picked.drop("__i").iter_rows(named=True))
+
+
+def _file_name(name: str) -> str:
+    """A name the caller typed (the upload's, a USCC), as the database may hold it: no NUL, no lone
+    surrogate, no longer than the filename column."""
+    clean = "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in name)
+    return clean[:FILENAME_MAX]
 
 
 def _storable_key(
@@ -530,8 +561,6 @@ def _store_warnings(
     batch_id: int,
     runtime: Runtime,
     tally: _WarningTally,
-    *,
-    first_row: int,
 ) -> None:
     """Rows that loaded with a warning: counted for the batch, kept for the feedback file."""
     codes = [warn(f.code) for f in ctx.item.fields]
@@ -551,7 +580,7 @@ def _store_warnings(
     long = pl.concat([long, mismatched])
     for (code, column), group in long.sort(ROW).group_by(["code", "column"], maintain_order=True):
         tally.add(str(code), str(column), group[ROW].head(ROWS_LISTED).to_list(), group.height)
-    originals = _originals_of(flagged, chunk, first_row)
+    originals = _originals_of(flagged, chunk)
     name_spec = ctx.item.field(name_field)
     rows = []
     for cells, original in zip(flagged.iter_rows(named=True), originals, strict=True):
@@ -777,7 +806,12 @@ def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, loaded:
         ).all()
         if not candidates:
             continue
-        found = pl.DataFrame(candidates, schema=["id", "source_uscc", "source_key"], orient="row")
+        # Typed: rows rejected without a source have NULL there, and an all-NULL column would not join.
+        found = pl.DataFrame(
+            candidates,
+            schema={"id": pl.Int64, "source_uscc": pl.String, "source_key": pl.String},
+            orient="row",
+        )
         ids = found.join(chunk, on=["source_uscc", "source_key"], how="semi")["id"].to_list()
         if ids:
             conn.execute(

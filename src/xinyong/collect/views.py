@@ -52,6 +52,13 @@ async def submit_batch(
         Form(description="default: from the file name"),
     ] = None,
     sheet: Annotated[str | None, Form(description="Excel 工作表名称 / sheet name")] = None,
+    header_row: Annotated[
+        int | None,
+        Form(
+            ge=1,
+            description="表头所在行号 / the row holding the headers (default: found among the first rows)",
+        ),
+    ] = None,
     submitter: Annotated[
         str | None, Form(description="报送单位 USCC (credit office only; default: your organisation)")
     ] = None,
@@ -81,6 +88,7 @@ async def submit_batch(
                 filename=name,
                 fmt=format,
                 sheet=sheet,
+                header_row=header_row,
             )
         except ProblemError as exc:
             return _problems(exc.problems)

@@ -745,6 +745,17 @@ class ImplausibleAmount(Entry):
         return f"≥ {self.warn_from} {self.unit} in {', '.join(self.fields)}"
 
 
+class ReadingLimits(Model):
+    """Ceilings on what one file may make the reader hold (collect/readers.py)."""
+
+    cell_max_chars: CountEntry
+    record_max_bytes: CountEntry
+    columns_max: CountEntry
+    xlsx_max_uncompressed_bytes: CountEntry
+    header_search_rows: CountEntry
+    header_row_max: CountEntry
+
+
 class CollectionPolicy(Model):
     decision_number_max_length: CountEntry
     amount_format: AmountFormat
@@ -754,6 +765,7 @@ class CollectionPolicy(Model):
     default_max_length: DefaultMaxLength
     id_numbers_elsewhere: IdNumbersElsewhere
     implausible_amount: ImplausibleAmount
+    reading: ReadingLimits
 
 
 # --- the whole policy ---------------------------------------------------------------------------------
