@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
+from xinyong.security import passwords
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
 from xinyong.store.schema import metadata
@@ -150,16 +151,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         shutil.rmtree(_made_log_dir[0], ignore_errors=True)
 
 
+_PRODUCTION_HASHER = passwords._hasher  # taken before any test can replace it
+
+
 @pytest.fixture
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its production cost (64 MiB, 3 passes) takes ~0.1 s a hash; suites that hash hundreds of
     passwords opt in. tests/security/test_accounts.py checks the production parameters themselves."""
     from argon2 import PasswordHasher
 
-    from xinyong.security import passwords
-
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
+
+
+@pytest.fixture
+def production_password_hashing(cheap_password_hashing: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hasher the platform runs with, even in a directory that opts into cheap hashing."""
+    monkeypatch.setattr(passwords, "_hasher", _PRODUCTION_HASHER)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
+from xinyong.security.settings import SecuritySettings
 from xinyong.security.tokens import issue_token
 from xinyong.web.app import create_app
 from xinyong.web.deps import CSRF_HEADER, SESSION_COOKIE
@@ -53,9 +54,19 @@ def test_cross_site_posts_are_refused_even_before_sign_in(world: World) -> None:
 
 
 def test_sessions_end_when_idle(world: World) -> None:
+    idle = SecuritySettings.load(world.runtime.settings).session_idle_minutes
+    assert idle == 30
     client = world.client("provider")
-    world.runtime.clock.advance(minutes=31)  # type: ignore[attr-defined]
-    assert client.get("/api/v1/auth/me").json()["principal"]["role"] == "public"
+    role = lambda: client.get("/api/v1/auth/me").json()["principal"]["role"]  # noqa: E731
+    clock = world.runtime.clock
+    clock.advance(minutes=idle - 1)  # type: ignore[attr-defined]
+    assert role() == "provider"  # alive just before the limit, and this use starts the idle time again
+    clock.advance(minutes=idle - 1)  # type: ignore[attr-defined]
+    assert role() == "provider"
+    clock.advance(minutes=idle + 1)  # type: ignore[attr-defined]
+    assert role() == "public"
+    clock.advance(minutes=1)  # type: ignore[attr-defined]
+    assert role() == "public"  # an expired session does not come back
 
 
 def test_api_tokens_authenticate_within_their_scopes(world: World) -> None:
