@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
@@ -24,6 +25,15 @@ from xinyong.security import passwords
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
 from xinyong.store.schema import metadata
+
+# Property tests (hypothesis): more examples in CI (CI=true, as .ci/run is started) than on a laptop. Failing
+# examples are remembered in .hypothesis/ (gitignored), never in the repository; CI starts from a fresh clone
+# and prints a reproduction blob instead. No deadline: the machine is shared, a slow example is not a bug.
+# A test that checks many values per example may run fewer: settings.default.max_examples // N.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=400, deadline=None, database=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
 
 DATABASES = [
     d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
