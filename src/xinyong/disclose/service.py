@@ -68,6 +68,7 @@ REASONS: dict[str, Label] = {
         Label("level", "不属于可查询的披露方式", "at a disclosure level this audience may not see"),
         Label("level_not_requested", "高于本次查询的披露方式", "above the disclosure level asked for"),
         Label("not_published", "依规不予公示", "not published under the rules"),
+        Label("before_decision", "决定日期尚未到来", "its decision date has not come yet"),
         Label("publicity_ended", "公示期已满", "its publicity period has ended"),
         Label("licence_invalid", "许可已无效", "the licence is no longer valid"),
         Label("licence_expired", "许可已过有效期", "the licence has expired"),
@@ -126,6 +127,9 @@ def assess(
     mark = states.marks.get(state)  # type: ignore[call-overload]
     marks = [Label(state, mark.zh, mark.en)] if mark else []
 
+    if facts.decision_date is not None and today < facts.decision_date and audience != "platform":
+        # A day before the decision (a clock set back, a report as of an earlier date) nothing is disclosed.
+        return _hidden("before_decision")
     w = window(facts, item, policy)
     licence = w.rule == "licence_validity"
     in_public = w.published and (w.public_until is None or today <= w.public_until)
