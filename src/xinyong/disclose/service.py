@@ -30,14 +30,14 @@ import sqlalchemy as sa
 import yaml
 
 from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.catalog.models import DisclosureLevel, Item
+from xinyong.catalog.models import DisclosureLevel, FieldType, Item
 from xinyong.clock import CHINA, Clock
 from xinyong.codes.divisions import lookup_division
 from xinyong.disclose.lookups import record_rows, subject_row
 from xinyong.disclose.models import Audience, Disclosure, Label, LevelName, ShownRecord, Verdict
 from xinyong.disclose.periods import RecordFacts, window
 from xinyong.policy import Policy, load_policy
-from xinyong.security.masking import mask_id_number, mask_person_name, mask_subject_names
+from xinyong.security.masking import mask_id_number, mask_ids_in_text, mask_person_name, mask_subject_names
 from xinyong.security.roles import LEVELS, load_roles
 from xinyong.store.tables import organisations
 from xinyong.subjects.service import SubjectNotFound
@@ -53,6 +53,7 @@ LEVEL_OF: dict[str, LevelName] = {
 HIDDEN_COUNTS_FOR: frozenset[str] = frozenset({"self", "government", "platform"})
 # Only the public sees a natural person's name masked; an authorised querier holds the person's consent.
 MASKED_NAMES_FOR: frozenset[str] = frozenset({"public"})
+FREE_TEXT = (FieldType.STRING, FieldType.TEXT)
 
 REASONS: dict[str, Label] = {
     label.code: label
@@ -280,13 +281,17 @@ def shown_record(
 def shown_data(
     data: Mapping[str, Any], item: Item, *, audience: Audience, natural_person: bool
 ) -> dict[str, Any]:
-    """The record's fields as this audience may see them: sensitive fields masked for everyone (only masked
-    copies are stored anyway), a natural person's name masked for the public."""
+    """The record's fields as this audience may see them: sensitive fields and ID numbers in free text masked
+    for everyone (only masked copies of ID fields are stored anyway), a natural person's name masked for the
+    public."""
     out = dict(data)
     for spec in item.fields:
         value = out.get(spec.code)
         if spec.sensitive and isinstance(value, str):
             out[spec.code] = mask_id_number(value)
+        elif spec.type in FREE_TEXT and isinstance(value, str):
+            # A provider may write an ID number into the facts of a case: it is never shown in clear either.
+            out[spec.code] = mask_ids_in_text(value)
     name_field = item.subject_fields.name
     if natural_person and audience in MASKED_NAMES_FOR and isinstance(out.get(name_field), str):
         out[name_field] = mask_person_name(out[name_field])
