@@ -16,14 +16,25 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from dbtools import truncate_tables
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
+from xinyong.security import passwords
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
 from xinyong.store.schema import metadata
+
+# Property tests (hypothesis): more examples in CI (CI=true, as .ci/run is started) than on a laptop. Failing
+# examples are remembered in .hypothesis/ (gitignored), never in the repository; CI starts from a fresh clone
+# and prints a reproduction blob instead. No deadline: the machine is shared, a slow example is not a bug.
+# A test that checks many values per example may run fewer: settings.default.max_examples // N.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=400, deadline=None, database=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
 
 DATABASES = [
     d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
@@ -150,16 +161,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         shutil.rmtree(_made_log_dir[0], ignore_errors=True)
 
 
+_PRODUCTION_HASHER = passwords._hasher  # taken before any test can replace it
+
+
 @pytest.fixture
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its production cost (64 MiB, 3 passes) takes ~0.1 s a hash; suites that hash hundreds of
     passwords opt in. tests/security/test_accounts.py checks the production parameters themselves."""
     from argon2 import PasswordHasher
 
-    from xinyong.security import passwords
-
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
+
+
+@pytest.fixture
+def production_password_hashing(cheap_password_hashing: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hasher the platform runs with, even in a directory that opts into cheap hashing."""
+    monkeypatch.setattr(passwords, "_hasher", _PRODUCTION_HASHER)
 
 
 @pytest.fixture

@@ -55,9 +55,12 @@ def xinyong(settings: Settings, orgs: dict[str, str], monkeypatch: pytest.Monkey
     return run
 
 
+BAD_ID = PERSON[:-1] + "2"
+SENT = [penalty(1), penalty(2, cf_nr_fk=None), person_penalty(3, xdr_zjhm=BAD_ID), penalty(4)]
+
+
 def _file(tmp_path: Path) -> Path:
-    rows = [penalty(1), penalty(2, cf_nr_fk=None), person_penalty(3, xdr_zjhm=PERSON[:-1] + "2"), penalty(4)]
-    return write_csv(tmp_path / "处罚.csv", rows, encoding="gb18030")
+    return write_csv(tmp_path / "处罚.csv", SENT, encoding="gb18030")
 
 
 def test_ingest_json_summary(xinyong: Callable[..., Any], tmp_path: Path) -> None:
@@ -146,12 +149,18 @@ def test_batch_show_errors_and_timeliness(
     xinyong("batch", "errors", str(batch["batch_id"]), "--format", "csv", "--out", str(out))
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert rows[0][0] == "行号" and rows[0][-1] == "问题说明" and [r[0] for r in rows[1:]] == ["3", "4"]
-    assert PERSON[:-1] + "2" in rows[2]  # the provider gets its own ID number back to fix it
+    assert BAD_ID in rows[2]  # the provider gets its own ID number back to fix it
 
     xlsx = tmp_path / "errors.xlsx"
     xinyong("batch", "errors", str(batch["batch_id"]), "--format", "xlsx", "--out", str(xlsx), "--lang", "en")
     sheet = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name("问题数据").to_python()
-    assert sheet[0][0] == "Row" and len(sheet) == 3
+    # Every cell read back: the provider's GB18030 cells exactly as sent, as text, under its own headers.
+    assert sheet[0] == ["Row", *rows[0][1:-1], "Problems"] and set(sheet[0][1:-1]) == set(SENT[0])
+    assert [line[0] for line in sheet[1:]] == ["3", "4"]
+    for line, sent in zip(sheet[1:], (SENT[1], SENT[2]), strict=True):
+        assert line[1:-1] == [sent[header] or "" for header in sheet[0][1:-1]]
+    assert "Fine" in sheet[1][-1] and "required" in sheet[1][-1]
+    assert "ID document number" in sheet[2][-1] and BAD_ID in sheet[2]
 
     with engine.connect() as conn:
         actions = [a for (a,) in conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.seq))]

@@ -1,4 +1,9 @@
-"""Kill `xinyong ingest` part-way with SIGKILL, run it again: the database is exactly one clean run's.
+"""Kill `xinyong ingest` with SIGKILL, run it again: the database is exactly one clean run's.
+
+It is killed at two points: part-way through checking the chunks, and at the final commit (the last
+chunk is checked and loaded; the batch is being finished and committed). Killed at the commit, the
+ingest leaves all or nothing: the database as before (then the rerun makes it one clean run's), or
+exactly one clean run's.
 
 The ingest runs as a real process (`python -m xinyong.cli ingest`), in small chunks so that it reports a
 checked chunk long before it commits. Its clock is fixed (XINYONG_FIXED_NOW, for tests only) so that two
@@ -39,8 +44,8 @@ from .conftest import CITY
 
 KEY = bytes(range(64))
 NOW = "2026-06-15T10:00:00"
-ROWS = 30_000
-CHUNK = 1_500
+ROWS = 6_000
+CHUNK = 1_500  # four chunks: the first is reported checked long before the commit
 DATABASES = [
     d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
 ]
@@ -74,34 +79,62 @@ def test_kill_then_rerun_equals_one_clean_run(
     clean = _ingest(big_file, clean_url, tmp_path / "clean")
     assert clean.returncode == 0, clean.stderr
     expected = _dump(clean_url)
+    assert expected["records"] and expected["rejected_rows"] and expected["subjects"]
 
-    _prepare(killed_url)
-    before = _dump(killed_url)
-    process = _start(big_file, killed_url, tmp_path / "killed")
-    seen = _read_until(process, "checked")
-    assert "checked" in seen and "loaded" not in seen, seen
+    # 1. Part-way: a chunk is checked, the others are not.
+    before, after_kill, seen = _kill_at(big_file, killed_url, tmp_path / "killed", "checked")
+    assert "loaded" not in seen and f"checked {ROWS}/" not in seen, seen
+    assert after_kill == before, "the killed ingest left rows behind"
+    _rerun_and_compare(big_file, killed_url, tmp_path / "killed", clean, expected)
+
+    # 2. At the final commit: every chunk is checked and loaded, the batch is finished and committed.
+    last_chunk = f"checked {ROWS}/{ROWS}"
+    before, after_kill, seen = _kill_at(big_file, killed_url, tmp_path / "killed", last_chunk)
+    assert "progress: loaded" not in seen, seen
+    if after_kill == before:  # the commit had not happened: send again
+        _rerun_and_compare(big_file, killed_url, tmp_path / "killed", clean, expected)
+    else:  # it had: the whole batch, exactly as a clean run leaves it
+        differs = [table for table in expected if after_kill.get(table) != expected[table]]
+        assert not differs, f"the ingest killed at its commit left a partial batch: {differs} differ"
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _kill_at(
+    path: Path, url: str, home: Path, line: str
+) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]], str]:
+    """Start the ingest on an empty database, SIGKILL it once it prints `line`: (before, after, seen)."""
+    _prepare(url)
+    before = _dump(url)
+    process = _start(path, url, home)
+    seen = _read_until(process, line)
+    assert line in seen, seen
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
     process.stderr.close()  # type: ignore[union-attr]
-    after_kill = _dump(killed_url)
-    assert after_kill == before, "the killed ingest left rows behind"
-    if database == "postgresql":
-        _reset_sequences(killed_url)
+    return before, _dump(url), seen
 
-    rerun = _ingest(big_file, killed_url, tmp_path / "killed")
+
+def _rerun_and_compare(
+    path: Path,
+    url: str,
+    home: Path,
+    clean: subprocess.CompletedProcess[str],
+    expected: dict[str, list[tuple[Any, ...]]],
+) -> None:
+    if url.startswith("postgresql"):
+        _reset_sequences(url)  # the killed run used up ids
+    rerun = _ingest(path, url, home)
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert summary["received"] == ROWS and summary["rejected"] > 0 and summary["seconds"] == 0
     assert json.loads(clean.stdout) == summary
-    got = _dump(killed_url)
+    got = _dump(url)
     assert got.keys() == expected.keys()
     for table in expected:
         assert got[table] == expected[table], f"table {table} differs"
-    assert expected["records"] and expected["rejected_rows"] and expected["subjects"]
-
-
-# --------------------------------------------------------------------------------------------- helpers
 
 
 def _env(url: str, home: Path) -> dict[str, str]:
@@ -162,7 +195,10 @@ def _read_until(process: subprocess.Popen[str], word: str, timeout: float = 120)
 
 
 def _prepare(url: str) -> None:
-    """An empty, migrated database holding the submitter, identical for both runs."""
+    """An empty, migrated database holding the submitter, identical for every run."""
+    if url.startswith("sqlite:///"):
+        for leftover in Path(url.removeprefix("sqlite:///")).parent.glob("xinyong.db*"):
+            leftover.unlink()
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:

@@ -159,6 +159,28 @@ def test_bad_filters_are_refused_with_a_reason(crowd: Timeline) -> None:
         assert refused.value.problem.code == code
 
 
+def test_the_same_filters_made_valid_are_accepted(crowd: Timeline) -> None:
+    """The sibling of the refusals above: the valid spelling of each filter runs and finds the company's
+    penalty, so each refusal is about the bad value and nothing else."""
+    runtime, wanted = crowd.runtime, crowd.ids["P2"]
+    rules = {"catalog": load_catalog(), "policy": load_policy(), "clock": runtime.clock}
+    for flt in [
+        ListFilter(item="XZCF"),
+        ListFilter(item="XZCF", category="吊销许可证件"),
+        ListFilter(item="XZCF", region="42"),
+        ListFilter(item="XZCF", date_from=dt.date(2024, 3, 1), date_to=dt.date(2024, 3, 1)),
+    ]:
+        shown: list[int] = []
+        cursor: str | None = None
+        with runtime.engine.connect() as conn:
+            while wanted not in shown:
+                page = publicity_list(conn, flt, cursor=cursor, **rules)  # type: ignore[arg-type]
+                shown += [r.record.id for r in page.rows]
+                if not (cursor := page.next_cursor):
+                    break
+        assert wanted in shown, flt
+
+
 def test_a_query_past_its_time_limit_is_stopped(runtime: Runtime) -> None:
     slow = (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) "
@@ -174,6 +196,8 @@ def test_a_query_past_its_time_limit_is_stopped(runtime: Runtime) -> None:
     ):
         conn.exec_driver_sql(slow)
     assert refused.value.status == 503 and refused.value.problem.code == "query.time_limit"
+    with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, 100):  # a quick one is not
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
 
 
 def test_the_total_counts_what_the_pages_list(crowd: Timeline) -> None:

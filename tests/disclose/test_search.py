@@ -134,6 +134,9 @@ def test_too_short_is_refused_with_a_message(runtime: Runtime, registry: dict[st
     with runtime.engine.connect() as conn, pytest.raises(QueryRefused) as refused:
         search(conn, "华", protector=runtime.protector)
     assert refused.value.status == 422 and "两个字" in refused.value.problem.message_zh
+    with runtime.engine.connect() as conn:  # two characters, the shortest query accepted, find the subject
+        found = search(conn, "华信", protector=runtime.protector)
+    assert "武汉华信科技有限公司" in [h.name for h in found.hits]
 
 
 def test_new_subjects_are_found_before_a_refresh_and_rebuild_swaps_slots(

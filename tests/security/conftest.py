@@ -7,6 +7,7 @@ enterprise's authorisation through a registered lookup (the rights chapter's tab
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +18,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from xinyong.codes import make_uscc
+from xinyong.rights import service as rights
 from xinyong.runtime import Runtime
 from xinyong.security import access
 from xinyong.security.accounts import create_subject_account, create_user
 from xinyong.security.organisations import add_organisation, review_agency
+from xinyong.security.principal import Principal
 from xinyong.security.proofing import CounterProofing, SubjectClaim
 from xinyong.security.settings import SecuritySettings
 from xinyong.subjects import service
@@ -97,6 +100,33 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> TestCl
 
 @pytest.fixture
 def world(app: FastAPI, runtime: Runtime, sec: SecuritySettings, authorised_everything: None) -> World:
+    return build_world(app, runtime, sec)
+
+
+# The purpose the agency declares in route_matrix.yaml, and the one the enterprise authorises it for.
+GRANTED_PURPOSE = "行政许可审查"
+
+
+@pytest.fixture
+def granted_world(app: FastAPI, runtime: Runtime, sec: SecuritySettings) -> World:
+    """The same world with the rights chapter's real authorisation check: the enterprise has granted the
+    agency a written authorisation (授权书) for one purpose, through the rights service."""
+    rights.install()
+    built = build_world(app, runtime, sec)
+    with runtime.engine.begin() as conn:
+        rights.grant(
+            conn,
+            subject_id=built.enterprise_id,
+            organisation_uscc=AGENCY,
+            purpose=GRANTED_PURPOSE,
+            valid_until=dt.date(2027, 6, 30),
+            clock=runtime.clock,
+            principal=Principal.system("test"),
+        )
+    return built
+
+
+def build_world(app: FastAPI, runtime: Runtime, sec: SecuritySettings) -> World:
     clock = runtime.clock
     with runtime.engine.begin() as conn:
         orgs: list[tuple[str, str, str]] = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from xinyong.problems import ProblemError
 from xinyong.runtime import Runtime
@@ -33,10 +34,14 @@ def sign_in(
         )
 
 
-def test_production_hashing_is_argon2id_at_rfc9106_cost() -> None:
-    real = passwords.PasswordHasher()
-    stored = real.hash("a long enough password")
-    assert stored.startswith("$argon2id$") and "m=65536,t=3,p=4" in stored
+def test_production_hashing_is_argon2id_at_rfc9106_cost(production_password_hashing: None) -> None:
+    stored = passwords.hash_password("a long enough password")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # RFC 9106 low-memory: 64 MiB, 3 passes
+    assert passwords.verify_password(stored, "a long enough password")
+    assert not passwords.verify_password(stored, "a long enough passwore")
+    assert not passwords.needs_rehash(stored)
+    # A hash made at a lower cost (an older release, or the test suites' cheap hasher) is upgraded at sign-in.
+    assert passwords.needs_rehash(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("x"))
 
 
 def test_roles_fit_organisation_kinds(runtime: Runtime, sec: SecuritySettings) -> None:

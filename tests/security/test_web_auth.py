@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
 from xinyong.security.audit import entries
-from xinyong.security.tokens import issue_token
+from xinyong.security.settings import SecuritySettings
+from xinyong.security.tokens import issue_token, revoke_token
 from xinyong.web.app import create_app
 from xinyong.web.deps import CSRF_HEADER, SESSION_COOKIE
 
@@ -54,9 +55,19 @@ def test_cross_site_posts_are_refused_even_before_sign_in(world: World) -> None:
 
 
 def test_sessions_end_when_idle(world: World) -> None:
+    idle = SecuritySettings.load(world.runtime.settings).session_idle_minutes
+    assert idle == 30
     client = world.client("provider")
-    world.runtime.clock.advance(minutes=31)  # type: ignore[attr-defined]
-    assert client.get("/api/v1/auth/me").json()["principal"]["role"] == "public"
+    role = lambda: client.get("/api/v1/auth/me").json()["principal"]["role"]  # noqa: E731
+    clock = world.runtime.clock
+    clock.advance(minutes=idle - 1)  # type: ignore[attr-defined]
+    assert role() == "provider"  # alive just before the limit, and this use starts the idle time again
+    clock.advance(minutes=idle - 1)  # type: ignore[attr-defined]
+    assert role() == "provider"
+    clock.advance(minutes=idle + 1)  # type: ignore[attr-defined]
+    assert role() == "public"
+    clock.advance(minutes=1)  # type: ignore[attr-defined]
+    assert role() == "public"  # an expired session does not come back
 
 
 def test_api_tokens_authenticate_within_their_scopes(world: World) -> None:
@@ -108,6 +119,32 @@ def test_bad_expired_and_revoked_tokens_are_401(world: World) -> None:
     assert (
         client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {issued.token}"}).status_code == 401
     )
+
+
+def test_a_revoked_token_is_401_at_once_and_its_siblings_still_work(world: World) -> None:
+    rt = world.runtime
+    with rt.engine.begin() as conn:
+        kept, revoked = (
+            issue_token(
+                conn,
+                organisation_uscc=PROVIDER,
+                role="provider",
+                name=name,
+                days=30,
+                created_by="test",
+                clock=rt.clock,
+                max_days=366,
+            )
+            for name in ("kept", "revoked")
+        )
+    client = TestClient(world.app)
+    bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
+    assert client.get("/api/v1/auth/me", headers=bearer(revoked.token)).status_code == 200
+    with rt.engine.begin() as conn:
+        revoke_token(conn, prefix=revoked.prefix, revoked_by="test", clock=rt.clock)
+    refused = client.get("/api/v1/auth/me", headers=bearer(revoked.token))
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/api/v1/auth/me", headers=bearer(kept.token)).json()["principal"]["kind"] == "token"
 
 
 def limited_app(world: World, **rates: str) -> FastAPI:

@@ -18,8 +18,9 @@ from xinyong.store.tables import organisations
 
 def test_migrations_build_exactly_the_declared_tables(engine: sa.Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
-    assert diff == [], "a table or column was declared without a migration (or the reverse)"
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, metadata)
+    assert diff == [], "a table, column or column type was declared without a migration (or the reverse)"
 
 
 def test_database_is_at_head_and_upgrade_is_idempotent(engine: sa.Engine) -> None:

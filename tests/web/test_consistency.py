@@ -87,3 +87,42 @@ def test_non_public_queries_are_in_the_subjects_query_log(portal: Portal) -> Non
     assert all(q["shown"] >= 4 for q in queries)
     again = portal.client("platform").get(f"/api/v1/subjects/{COMPANY}/queries")
     assert again.status_code == 200 and len(again.json()["queries"]) == 9
+
+
+# The public answer on later days (tests/disclose/test_timeline.py explains the dates): P4, under SAMR's
+# three months from publication, is shown to its last day 2026-09-15 and gone on 2026-09-16; P2 (严重,
+# 36 months from 2024-03-01) likewise on 2027-03-01 and 2027-03-02; L2 expires after 2026-08-31.
+LATER_DAYS = [
+    ("2026-08-31", {"P2", "P4", "L1", "L2"}),
+    ("2026-09-01", {"P2", "P4", "L1"}),
+    ("2026-09-15", {"P2", "P4", "L1"}),
+    ("2026-09-16", {"P2", "L1"}),
+    ("2027-03-01", {"P2", "L1"}),
+    ("2027-03-02", {"L1"}),
+]
+
+
+def test_a_record_leaving_publicity_leaves_every_public_channel_on_that_day(portal: Portal) -> None:
+    t, client = portal.timeline, portal.client("public")
+    company_penalties = {"P1", "P2", "P3", "P4", "P5"}
+    for on, expected in LATER_DAYS:
+        # Half past midnight in China is still the day before in UTC: the day turns at China's midnight.
+        portal.runtime.clock.set(f"{on}T00:30:00")  # type: ignore[attr-defined]
+        page_ids, api_ids, csv_ids, _ = ask(portal, "public")
+        assert t.labels(page_ids) == t.labels(api_ids) == t.labels(csv_ids) == expected, on
+        # The 双公示 list of penalties: its page, its API and its CSV export.
+        listed = client.get("/publicity/penalties", headers={"accept": "text/html"})
+        assert listed.status_code == 200
+        list_page = [int(i) for i in re.findall(r'data-record-id="(\d+)"', listed.text)]
+        list_api = [r["id"] for r in client.get("/api/v1/records", params={"item": "XZCF"}).json()["items"]]
+        exported = client.get("/api/v1/records", params={"item": "XZCF", "format": "csv"}).text
+        list_csv = [int(row[-1]) for row in list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))[1:]]
+        for channel, ids in (("page", list_page), ("api", list_api), ("csv", list_csv)):
+            shown = {t.label(i) for i in ids if i in t.ids.values()} & company_penalties
+            assert shown == expected & company_penalties, f"{on}: the penalty list's {channel}"
+        # Each penalty's own notice, as a page and through the API.
+        for label in ("P2", "P4"):
+            status = 200 if label in expected else 404
+            notice = client.get(f"/notices/{t.ids[label]}", headers={"accept": "text/html"})
+            assert notice.status_code == status, f"{on}: notice page of {label}"
+            assert client.get(f"/api/v1/records/{t.ids[label]}").status_code == status, f"{on}: {label}"

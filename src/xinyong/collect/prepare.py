@@ -222,11 +222,11 @@ def _normalised(spec: FieldSpec) -> pl.Expr:
     if t is FieldType.DATE:
         return parse_date(cleaned).dt.strftime("%Y-%m-%d")
     if t is FieldType.DECIMAL:
-        number = cleaned.str.replace_all(r"[,\s]", "").str.strip_prefix("+")
-        return pl.when(number.str.contains(_decimal_pattern(spec))).then(number)
+        number = _ungrouped(cleaned)
+        return pl.when(number.str.contains(_decimal_pattern(spec))).then(number.str.strip_prefix("+"))
     if t is FieldType.INTEGER:
-        number = cleaned.str.replace_all(r"[,\s]", "")
-        return pl.when(number.str.contains(r"^-?\d+$")).then(number)
+        number = _ungrouped(cleaned)
+        return pl.when(number.str.contains(r"^[+-]?\d+$")).then(number.str.strip_prefix("+"))
     if t is FieldType.ENUM:
         return cleaned.replace_strict(_enum_map(spec), default=None, return_dtype=pl.String)
     if t is FieldType.MULTI_ENUM:
@@ -275,10 +275,17 @@ def _impossible_time(text: pl.Expr) -> pl.Expr:
     return day.is_not_null() & time.is_not_null() & ~time.str.contains(_TIME).fill_null(False)
 
 
+def _ungrouped(number: pl.Expr) -> pl.Expr:
+    """A number grouped by thousands (1,234,567.5 or 1 234 567.5) without its separators. Any other comma
+    or space stays, and the cell is refused: 1,5 may mean 1.5, and must never be loaded as 15."""
+    grouped = number.str.contains(r"^[+-]?\d{1,3}([,\s]\d{3})+(\.\d+)?$")
+    return pl.when(grouped).then(number.str.replace_all(r"[,\s]", "")).otherwise(number)
+
+
 def _decimal_pattern(spec: FieldSpec) -> str:
     scale = spec.scale if spec.scale is not None else 6
     whole = (spec.precision or 18) - scale
-    return rf"^-?\d{{1,{whole}}}(\.\d{{1,{scale}}})?$" if scale else rf"^-?\d{{1,{whole}}}$"
+    return rf"^[+-]?\d{{1,{whole}}}(\.\d{{1,{scale}}})?$" if scale else rf"^[+-]?\d{{1,{whole}}}$"
 
 
 def _enum_map(spec: FieldSpec) -> dict[str, str]:

@@ -34,14 +34,14 @@ import sqlalchemy as sa
 import yaml
 
 from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.catalog.models import DisclosureLevel, Item
+from xinyong.catalog.models import DisclosureLevel, FieldType, Item
 from xinyong.clock import CHINA, Clock
 from xinyong.codes.divisions import lookup_division
 from xinyong.disclose.lookups import record_rows, subject_row
 from xinyong.disclose.models import Audience, Disclosure, Label, LevelName, ShownRecord, Verdict
 from xinyong.disclose.periods import RecordFacts, window
 from xinyong.policy import Policy, load_policy
-from xinyong.security.masking import mask_id_number, mask_person_name
+from xinyong.security.masking import mask_id_number, mask_ids_in_text, mask_person_name
 from xinyong.security.roles import LEVELS, load_roles
 from xinyong.store.tables import organisations
 from xinyong.subjects.service import SubjectNotFound
@@ -57,6 +57,7 @@ LEVEL_OF: dict[str, LevelName] = {
 HIDDEN_COUNTS_FOR: frozenset[str] = frozenset({"self", "government", "platform"})
 # Only the public sees a natural person's name masked; an authorised querier holds the person's consent.
 MASKED_NAMES_FOR: frozenset[str] = frozenset({"public"})
+FREE_TEXT = (FieldType.STRING, FieldType.TEXT)
 
 REASONS: dict[str, Label] = {
     label.code: label
@@ -72,6 +73,7 @@ REASONS: dict[str, Label] = {
         Label("level", "不属于可查询的披露方式", "at a disclosure level this audience may not see"),
         Label("level_not_requested", "高于本次查询的披露方式", "above the disclosure level asked for"),
         Label("not_published", "依规不予公示", "not published under the rules"),
+        Label("before_decision", "决定日期尚未到来", "its decision date has not come yet"),
         Label("publicity_ended", "公示期已满", "its publicity period has ended"),
         Label("licence_invalid", "许可已无效", "the licence is no longer valid"),
         Label("licence_expired", "许可已过有效期", "the licence has expired"),
@@ -130,6 +132,9 @@ def assess(
     mark = states.marks.get(state)  # type: ignore[call-overload]
     marks = [Label(state, mark.zh, mark.en)] if mark else []
 
+    if facts.decision_date is not None and today < facts.decision_date and audience != "platform":
+        # A day before the decision (a clock set back, a report as of an earlier date) nothing is disclosed.
+        return _hidden("before_decision")
     w = window(facts, item, policy)
     licence = w.rule == "licence_validity"
     in_public = w.published and (w.public_until is None or today <= w.public_until)
@@ -320,14 +325,18 @@ def truncate_texts(data: dict[str, Any], limit: int) -> tuple[str, ...]:
 def shown_data(
     data: Mapping[str, Any], item: Item, *, audience: Audience, subject_kind: str, policy: Policy
 ) -> dict[str, Any]:
-    """The record's fields as this audience may see them: sensitive fields masked for everyone (only masked
-    copies are stored anyway); for the public, the subject's name where it is a person's name and, on a
-    person's or an 个体工商户's record, every field that names a person (catalogue `names_person`)."""
+    """The record's fields as this audience may see them: sensitive fields and ID numbers in free text masked
+    for everyone (only masked copies of ID fields are stored anyway); for the public, the subject's name where
+    it is a person's name and, on a person's or an 个体工商户's record, every field that names a person
+    (catalogue `names_person`)."""
     out = dict(data)
     for spec in item.fields:
         value = out.get(spec.code)
         if spec.sensitive and isinstance(value, str):
             out[spec.code] = mask_id_number(value)
+        elif spec.type in FREE_TEXT and isinstance(value, str):
+            # A provider may write an ID number into the facts of a case: it is never shown in clear either.
+            out[spec.code] = mask_ids_in_text(value)
     if audience not in MASKED_NAMES_FOR:
         return out
     name_field = item.subject_fields.name

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from xinyong.clock import CHINA
 from xinyong.problems import ProblemError
@@ -412,7 +412,9 @@ def token_list(
     """List API tokens (prefixes only) / 令牌列表."""
     with _session() as (_, conn, _actor):
         rows = list_tokens(conn, organisation_uscc=org)
-    table = Table("prefix", "name", "organisation", "role", "expires", "revoked", "last used")
+    # The prefix is what `token revoke` takes: never shortened to fit a narrow terminal.
+    prefix = Column("prefix", no_wrap=True, min_width=max((len(r["prefix"]) for r in rows), default=0))
+    table = Table(prefix, "name", "organisation", "role", "expires", "revoked", "last used")
     for r in rows:
         table.add_row(
             r["prefix"],
