@@ -156,7 +156,9 @@ def test_a_red_list_member_with_a_new_adverse_record_leaves_red_lists_only(
 def test_a_check_refuses_an_unknown_matter_and_subject(world: tuple[Portal, Rights], cli: Run) -> None:
     matter = cli("check", COMPANY, "--matter", "NOPE", "--json", at="2026-09-01T09:00", code=1)
     assert "check.matter_unknown" in matter.stderr and "ZFCG" in matter.stderr
-    nobody = cli("check", "91420106MA4KHX9999", "--matter", "ZFCG", "--json", at="2026-09-01T09:00", code=1)
+    nobody = cli("check", "91420106MA4KHX996K", "--matter", "ZFCG", "--json", at="2026-09-01T09:00", code=1)
     assert "subject.not_found" in nobody.stderr
+    typo = cli("check", "91420106MA4KHX9960", "--matter", "ZFCG", "--json", at="2026-09-01T09:00", code=1)
+    assert "subject.invalid_code" in typo.stderr and "校验位应为'K'" in typo.stderr
     fine = cli("check", COMPANY, "--matter", "zfcg", "--json", at="2026-09-01T09:00")
     assert fine["matter"]["code"] == "ZFCG" and fine["lists"] == []

@@ -22,6 +22,7 @@ from xinyong.disclose.limits import QueryRefused
 from xinyong.security import audit
 from xinyong.security.principal import Principal
 from xinyong.web.deps import permission, runtime_of
+from xinyong.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["apply"])
 
@@ -64,7 +65,7 @@ def post_check(body: CheckRequest, request: Request, principal: Principal = perm
     responses={403: {"description": "not the checking organisation"}, 404: {}, 409: {}},
 )
 def post_feedback(
-    check_id: int,
+    check_id: RowId,
     body: FeedbackRequest,
     request: Request,
     principal: Principal = permission("apply.feedback"),

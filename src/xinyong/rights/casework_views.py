@@ -47,6 +47,7 @@ from xinyong.runtime import Runtime
 from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import permission, runtime_of
+from xinyong.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
 
@@ -189,7 +190,7 @@ def my_applications(request: Request, principal: Principal = permission("applica
 
 @router.get("/objections/{objection_id}", summary="One objection / 异议详情")
 def show_objection(
-    objection_id: int, request: Request, principal: Principal = permission("application.read")
+    objection_id: RowId, request: Request, principal: Principal = permission("application.read")
 ) -> Any:
     return act(
         request,
@@ -202,7 +203,7 @@ def show_objection(
 
 @router.post("/objections/{objection_id}/forward", summary="Forward to the source department / 转交核查")
 def forward_objection(
-    objection_id: int, request: Request, principal: Principal = permission("objection.handle")
+    objection_id: RowId, request: Request, principal: Principal = permission("objection.handle")
 ) -> Any:
     return act(
         request,
@@ -214,7 +215,7 @@ def forward_objection(
 
 @router.post("/objections/{objection_id}/decision", summary="Decide an objection / 异议处理决定")
 def decide_objection(
-    objection_id: int,
+    objection_id: RowId,
     body: ObjectionDecision,
     request: Request,
     principal: Principal = permission("objection.handle"),
@@ -238,7 +239,7 @@ def decide_objection(
 
 @router.get("/records/{record_id}/repair-eligibility", summary="May it be repaired? / 信用修复条件")
 def repair_eligibility(
-    record_id: int, request: Request, principal: Principal = permission("repair.apply")
+    record_id: RowId, request: Request, principal: Principal = permission("repair.apply")
 ) -> Any:
     return act(request, lambda conn, runtime: eligibility(conn, runtime, principal, record_id), changes=False)
 
@@ -290,7 +291,7 @@ def apply_repair(
 
 @router.get("/repairs/{application_id}", summary="One repair application / 信用修复申请详情")
 def show_repair(
-    application_id: int, request: Request, principal: Principal = permission("application.read")
+    application_id: RowId, request: Request, principal: Principal = permission("application.read")
 ) -> Any:
     return act(
         request,
@@ -303,7 +304,7 @@ def show_repair(
 
 @router.post("/repairs/{application_id}/decision", summary="Approve or refuse / 信用修复决定")
 def decide_repair(
-    application_id: int,
+    application_id: RowId,
     body: RepairDecision,
     request: Request,
     principal: Principal = permission("repair.decide"),
@@ -356,7 +357,7 @@ def my_inbox(request: Request, principal: Principal = permission("inbox.read")) 
 
 @router.post("/me/inbox/{notification_id}/read", summary="Mark read / 标为已读")
 def read_notification(
-    notification_id: int, request: Request, principal: Principal = permission("inbox.read")
+    notification_id: RowId, request: Request, principal: Principal = permission("inbox.read")
 ) -> Any:
     def work(conn: sa.Connection, runtime: Runtime) -> Any:
         party = applications.party_of(conn, principal)

@@ -42,6 +42,7 @@ from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.security.sessions import csrf_token
 from xinyong.web.deps import CSRF_FIELD, permission, runtime_of
+from xinyong.web.params import RowId
 from xinyong.web.portal.i18n import language, t
 from xinyong.web.portal.views import render
 
@@ -130,7 +131,7 @@ def my_credit(request: Request, principal: Principal = permission("application.r
 
 @router.get("/me/records/{record_id}/object")
 def objection_form(
-    record_id: int, request: Request, principal: Principal = permission("objection.file")
+    record_id: RowId, request: Request, principal: Principal = permission("objection.file")
 ) -> HTMLResponse:
     runtime = runtime_of(request)
     try:
@@ -146,7 +147,7 @@ def objection_form(
 
 @router.post("/me/records/{record_id}/object")
 def file_objection(
-    record_id: int,
+    record_id: RowId,
     request: Request,
     reason: Annotated[str, Form(max_length=2000)] = "",
     kind: Annotated[str, Form()] = "wrong",
@@ -172,7 +173,7 @@ def file_objection(
 
 @router.get("/me/records/{record_id}/repair")
 def repair_form(
-    record_id: int, request: Request, principal: Principal = permission("repair.apply")
+    record_id: RowId, request: Request, principal: Principal = permission("repair.apply")
 ) -> HTMLResponse:
     runtime = runtime_of(request)
     try:
@@ -186,7 +187,7 @@ def repair_form(
 
 @router.post("/me/records/{record_id}/repair")
 def apply_repair(
-    record_id: int,
+    record_id: RowId,
     request: Request,
     commitment: Annotated[bool, Form()] = False,
     paid: Annotated[bool, Form()] = False,
@@ -271,7 +272,7 @@ def tasks_page(request: Request, principal: Principal = permission("objection.ha
 
 @router.post("/tasks/objections/{objection_id}/forward")
 def forward(
-    objection_id: int, request: Request, principal: Principal = permission("objection.handle")
+    objection_id: RowId, request: Request, principal: Principal = permission("objection.handle")
 ) -> Response:
     return _change(
         request,
@@ -284,7 +285,7 @@ def forward(
 
 @router.post("/tasks/objections/{objection_id}/decide")
 def decide_objection(
-    objection_id: int,
+    objection_id: RowId,
     request: Request,
     outcome: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -309,7 +310,7 @@ def decide_objection(
 
 @router.post("/tasks/repairs/{application_id}/decide")
 def decide_repair(
-    application_id: int,
+    application_id: RowId,
     request: Request,
     decision: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
