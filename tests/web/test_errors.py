@@ -121,3 +121,13 @@ def test_a_value_the_database_cannot_store_is_4xx_not_500(portal: Portal) -> Non
     assert "\x00" not in refused.text and detail["code"] in ("request.unstorable_value", "record.not_found")
     plain = client.post("/api/v1/records/revocations", json={**body, "key": "武环罚〔2026〕1号"})
     assert plain.status_code in (200, 201, 404), plain.text  # the same request without the NUL is heard
+
+
+def test_a_record_number_too_large_in_a_form_is_422(portal: Portal) -> None:
+    """Found by the schemathesis fuzz: an application naming record 2**63 crashed SQLite's integer."""
+    client = portal.client("platform")
+    for route in ("/api/v1/repairs", "/api/v1/objections"):
+        refused = client.post(route, data={"record_id": str(2**63), "reason": "x"})
+        assert refused.status_code == 422 and problem(refused)["field"] == "record_id", refused.text
+        unknown = client.post(route, data={"record_id": str(2**63 - 1), "reason": "x"})
+        assert unknown.status_code == 404, unknown.text  # the largest number is a fair question

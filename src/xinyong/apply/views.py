@@ -90,7 +90,9 @@ def post_feedback(
 @router.get("/feed", summary="Events for my organisation's subscriptions / 订阅事件（拉取）")
 def get_feed(
     request: Request,
-    after: Annotated[int, Query(ge=0, description="上次读到的事件编号 / the last event id seen")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="上次读到的事件编号 / the last event id seen")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     principal: Principal = permission("push.feed"),
 ) -> Any:

@@ -47,7 +47,7 @@ from xinyong.runtime import Runtime
 from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
 from xinyong.web.deps import permission, runtime_of
-from xinyong.web.params import RowId
+from xinyong.web.params import MAX_ROW_ID, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
 
@@ -148,10 +148,10 @@ def store_files(
 @router.post("/objections", status_code=201, summary="File an objection / 提出异议")
 def file_objection(
     request: Request,
-    record_id: Annotated[int, Form(description="信用记录编号")],
+    record_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID, description="信用记录编号")],
     reason: Annotated[str, Form(max_length=2000, description="异议理由")],
     kind: Annotated[str, Form(description="wrong | incomplete | not_mine | unlawful")] = "wrong",
-    subject: Annotated[str | None, Form(description="服务窗口代办：信用主体代码")] = None,
+    subject: Annotated[str | None, Form(max_length=64, description="服务窗口代办：信用主体代码")] = None,
     attachments: Annotated[list[UploadFile] | None, File(description="PDF/JPG/PNG")] = None,
     principal: Principal = permission("objection.file"),
 ) -> Any:
@@ -260,12 +260,12 @@ def eligibility(
 @router.post("/repairs", status_code=201, summary="Apply for credit repair, free / 申请信用修复（免费）")
 def apply_repair(
     request: Request,
-    record_id: Annotated[int, Form(description="信用记录编号")],
+    record_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID, description="信用记录编号")],
     commitment: Annotated[bool, Form(description="已签署信用承诺书")] = False,
     paid: Annotated[bool, Form(description="罚款已缴清")] = False,
     rectified: Annotated[bool, Form(description="已整改")] = False,
     to_source: Annotated[bool, Form(description="向作出决定的部门申请")] = False,
-    subject: Annotated[str | None, Form(description="服务窗口代办：信用主体代码")] = None,
+    subject: Annotated[str | None, Form(max_length=64, description="服务窗口代办：信用主体代码")] = None,
     proof: Annotated[list[UploadFile] | None, File(description="履行义务的证明 PDF/JPG/PNG")] = None,
     principal: Principal = permission("repair.apply"),
 ) -> Any:
@@ -328,7 +328,7 @@ def decide_repair(
 @router.get("/tasks", summary="My queue / 待办")
 def my_tasks(
     request: Request,
-    view: Annotated[str, Query(description="due_today | overdue | done | open")] = "open",
+    view: Annotated[str, Query(max_length=16, description="due_today | overdue | done | open")] = "open",
     principal: Principal = permission("objection.handle"),
 ) -> Any:
     def work(conn: sa.Connection, runtime: Runtime) -> Any:
