@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from python_calamine import CalamineWorkbook
 
+from xinyong.clock import FixedClock
+from xinyong.codes.uscc import make_uscc
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
 from xinyong.security import passwords
 from xinyong.security.accounts import create_user
 from xinyong.security.models import audit_log
+from xinyong.security.organisations import add_organisation
 from xinyong.security.settings import SecuritySettings
 from xinyong.security.tokens import issue_token
 from xinyong.store.tables import batches, organisations
@@ -57,6 +61,7 @@ class Api:
     city: TestClient  # credit_office token of the city collection system
     admin: TestClient  # platform administrator, signed in
     public: TestClient
+    token: Callable[[str, str], TestClient]  # a token client for any organisation and role
 
 
 @pytest.fixture
@@ -109,6 +114,7 @@ def api(settings: Settings, runtime: Runtime, orgs: dict[str, str], monkeypatch:
         city=token(CITY, "credit_office"),
         admin=admin,
         public=TestClient(app),
+        token=token,
     )
 
 
@@ -349,3 +355,24 @@ def test_header_row_form_field(api: Api) -> None:
     wrong = _send_file(api.dept, "titled.csv", content, header_row="2")
     assert wrong.status_code == 422 and wrong.json()["detail"]["code"] == "file.header_row"
     assert _send_file(api.dept, "titled.csv", content, header_row="0").status_code == 422
+
+
+def test_a_city_system_loads_only_for_the_departments_below_it(api: Api, engine: sa.Engine) -> None:
+    """A credit office naming a submitter must sit above it in the tree: another city's system is refused,
+    and nothing is loaded; the city's own system is heard (the same request, positive control)."""
+    other_city = make_uscc("1", "2", "420500", "Q0100003")  # 宜昌市's system: not above DEPT
+    with engine.begin() as conn:
+        add_organisation(
+            conn,
+            name="宜昌市公共信用信息平台",
+            uscc=other_city,
+            kind="credit_office",
+            clock=FixedClock("2026-06-15T10:00:00"),
+        )
+    refused = _upload(api.token(other_city, "credit_office"), [penalty(1)], submitter=DEPT)
+    assert refused.status_code == 403, refused.text  # type: ignore[attr-defined]
+    assert refused.json()["detail"]["code"] == "batch.submitter_not_below"  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(batches)).scalar_one() == 0
+    heard = _upload(api.city, [penalty(1)], submitter=DEPT)
+    assert heard.status_code == 201, heard.text  # type: ignore[attr-defined]

@@ -28,7 +28,8 @@ from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.access import check, organisation_reach
-from xinyong.security.errors import SecurityError
+from xinyong.security.errors import AccessDenied, SecurityError
+from xinyong.security.organisations import subtree
 from xinyong.security.principal import Principal
 from xinyong.web.deps import client_ip, permission, runtime_of
 from xinyong.web.params import RowId
@@ -68,6 +69,8 @@ async def submit_batch(
     runtime = runtime_of(request)
     uscc = (submitter or principal.organisation_uscc or "").strip().upper()
     check(principal, "batch.submit", owner=uscc or None)
+    if uscc != (principal.organisation_uscc or "").upper():
+        _check_forwards_for(runtime, principal, uscc)
     name = Path(file.filename or "upload").name or "upload"
     # The reader tells formats by suffix: keep the upload's own (a harmless one), or the declared format's.
     suffix = f".{format}" if format else Path(name).suffix.lower()
@@ -100,6 +103,23 @@ async def submit_batch(
     if summary.status == "refused":
         return _problems(summary.problems, body)
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/batches/{summary.batch_id}"})
+
+
+def _check_forwards_for(runtime: Runtime, principal: Principal, uscc: str) -> None:
+    """A credit office loads for another organisation only if the tree places it below its own (it forwards
+    for it, 汇集转报): a city system never loads as another city's department; the province's centre, at
+    the top of the tree, may load for anyone."""
+    with runtime.engine.connect() as conn:
+        reach = subtree(conn, principal.organisation_uscc) if principal.organisation_uscc else {}
+    if uscc not in reach:
+        raise AccessDenied(
+            Problem(
+                "batch.submitter_not_below",
+                f"报送单位 {uscc[:18]} 不在本单位的下级机构中，不能代其报送",
+                f"The submitter {uscc[:18]} is not below your organisation in the tree: you cannot send "
+                "for it",
+            )
+        )
 
 
 @router.get("/batches", summary="The batches sent, newest first / 报送批次列表")
