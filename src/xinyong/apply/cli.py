@@ -67,31 +67,9 @@ def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Con
 
 
 def _principal(conn: sa.Connection, org: str | None) -> Any:
-    from xinyong.security.organisations import find_organisation
-    from xinyong.security.principal import Principal
+    from xinyong.security.organisations import acting_for
 
-    actor = f"cli:{getpass.getuser()}"
-    if not org:
-        return Principal.system(actor)
-    found = find_organisation(conn, org.strip().upper())
-    if found is None:
-        raise ProblemError(
-            Problem(
-                "security.org_unknown",
-                f"机构 {org} 未在平台登记",
-                f"no organisation {org} is registered",
-                "org",
-            )
-        )
-    return Principal(
-        kind="system",
-        role=ORG_ROLES.get(found["kind"], "provider"),
-        actor=f"system:{actor}"[:100],
-        display_name=found["name"],
-        organisation_id=found["id"],
-        organisation_uscc=found["uscc"],
-        organisation_name=found["name"],
-    )
+    return acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=ORG_ROLES)
 
 
 def _fail(exc: ProblemError, code: int) -> NoReturn:

@@ -43,6 +43,9 @@ Now = Annotated[
 ]
 
 
+_ORG_ROLES = {"credit_office": "credit_office"}  # every other organisation acts as a provider
+
+
 @contextmanager
 def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Connection, Any]]:
     """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly."""
@@ -65,32 +68,9 @@ def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Con
 
 
 def _principal(conn: sa.Connection, org: str | None) -> Any:
-    from xinyong.security.organisations import find_organisation
-    from xinyong.security.principal import Principal
+    from xinyong.security.organisations import acting_for
 
-    actor = f"cli:{getpass.getuser()}"
-    if not org:
-        return Principal.system(actor)
-    found = find_organisation(conn, org.strip().upper())
-    if found is None:
-        raise ProblemError(
-            Problem(
-                "security.org_unknown",
-                f"机构 {org} 未在平台登记",
-                f"no organisation {org} is registered",
-                field="org",
-            )
-        )
-    role = "credit_office" if found["kind"] == "credit_office" else "provider"
-    return Principal(
-        kind="system",
-        role=role,
-        actor=f"system:{actor}"[:100],
-        display_name=found["name"],
-        organisation_id=found["id"],
-        organisation_uscc=found["uscc"],
-        organisation_name=found["name"],
-    )
+    return acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=_ORG_ROLES)
 
 
 def _fail(exc: ProblemError, code: int) -> NoReturn:

@@ -239,3 +239,32 @@ def review_agency(
     updated = conn.execute(q.update().where(q.c.organisation_id == org["id"]).values(**values))
     if updated.rowcount == 0:
         conn.execute(q.insert().values(organisation_id=org["id"], created_at=now, **values))
+
+
+def acting_for(conn: sa.Connection, org: str | None, *, actor: str, roles: dict[str, str]) -> Any:
+    """The principal a command-line operator acts as: the platform itself without `org`, otherwise the
+    registered organisation, in the role `roles` gives its kind (default provider). Each chapter's command
+    line passes its own mapping; an unknown organisation is refused."""
+    from xinyong.security.principal import Principal
+
+    if not org:
+        return Principal.system(actor)
+    found = find_organisation(conn, org.strip().upper())
+    if found is None:
+        raise ProblemError(
+            Problem(
+                "security.org_unknown",
+                f"机构 {org} 未在平台登记",
+                f"no organisation {org} is registered",
+                field="org",
+            )
+        )
+    return Principal(
+        kind="system",
+        role=roles.get(found["kind"], "provider"),
+        actor=f"system:{actor}"[:100],
+        display_name=found["name"],
+        organisation_id=found["id"],
+        organisation_uscc=found["uscc"],
+        organisation_name=found["name"],
+    )
