@@ -1,0 +1,1 @@
+"""Documents the platform issues (reports, 通报): typesetting to PDF. Ground level: it knows no chapter."""
