@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinyong.apply import service
-from xinyong.apply.catalogue import load_catalogue
 from xinyong.apply.errors import Refused
+from xinyong.apply.proposals import active_catalogue
 from xinyong.disclose.flows import resolve_code
 from xinyong.policy import load_policy
 from xinyong.runtime import Runtime
@@ -27,7 +27,7 @@ def check(
 ) -> dict[str, Any]:
     """The subject's current list entries, the measures that apply to it in `matter` with their basis and
     whether they are mandatory, stored as a check with its id."""
-    catalogue = load_catalogue()
+    catalogue = active_catalogue(conn)  # the YAML memoranda and the published proposals (发起响应)
     business = catalogue.matter(matter.strip().upper())
     if business is None:
         known = "、".join(m.code for m in catalogue.matters)

@@ -13,13 +13,19 @@ import sqlalchemy as sa
 from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
 
 __all__ = [
+    "CASE_STATES",
     "DELIVERY_STATES",
     "ENTRY_STATES",
+    "PROPOSAL_STATES",
     "REMOVAL_REASONS",
+    "RESPONSE_ANSWERS",
+    "case_reports",
     "check_feedback",
     "checks",
     "deliveries",
     "list_entries",
+    "memo_proposals",
+    "memo_responses",
     "outbox_cursors",
     "subscriptions",
 ]
@@ -135,4 +141,79 @@ outbox_cursors = sa.Table(
     metadata,
     sa.Column("name", sa.String(48), primary_key=True),
     sa.Column("last_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+)
+
+
+# ------------------------------------------------------------------------------------------ 发起响应
+
+PROPOSAL_STATES = ("responding", "published", "withdrawn")
+RESPONSE_ANSWERS = ("pending", "accepted", "declined")
+
+# A memorandum (or measures added to one: `extends`) proposed by a department (发起): the draft as the YAML
+# memoranda have it (`document` holds code, name, document, targets, measures), the departments it names
+# asked to respond. Published, it joins the YAML memoranda in every check (apply.memoranda).
+memo_proposals = sa.Table(
+    "memo_proposals",
+    metadata,
+    pk(),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("extends", sa.String(32), nullable=True),
+    sa.Column("draft", Json, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("proposed_by", sa.String(100), nullable=False),
+    sa.Column("proposed_by_uscc", sa.String(18), nullable=True),
+    sa.Column("decided_by", sa.String(100), nullable=True),
+    sa.Column("decided_on", sa.Date, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(f"state IN {PROPOSAL_STATES!r}", name="state"),
+    sa.Index("ix_memo_proposals_state", "state", "id"),
+)
+
+# One named department's answer (响应) to a proposal: pending until it accepts, or declines with a reason.
+memo_responses = sa.Table(
+    "memo_responses",
+    metadata,
+    pk(),
+    fk("proposal_id", "memo_proposals.id"),
+    sa.Column("org_uscc", sa.String(18), nullable=False),
+    sa.Column("org_name", sa.String(200), nullable=False),
+    sa.Column("answer", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("answered_by", sa.String(100), nullable=True),
+    sa.Column("answered_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint(f"answer IN {RESPONSE_ANSWERS!r}", name="answer"),
+    sa.UniqueConstraint("proposal_id", "org_uscc", name="uq_memo_responses_proposal_org"),
+    sa.Index("ix_memo_responses_org_answer", "org_uscc", "answer"),
+)
+
+# ------------------------------------------------------------------------------------------ 案例报送
+
+CASE_STATES = ("submitted", "published", "returned")
+
+# A department's report of a reward or punishment it applied (案例报送): reviewed by the credit office,
+# published ones shown on the portal (masked). Attachments live in the attachment store (matter "case").
+case_reports = sa.Table(
+    "case_reports",
+    metadata,
+    pk(),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("measure", sa.String(32), nullable=False),
+    sa.Column("list_type", sa.String(32), nullable=False),
+    sa.Column("effect", sa.String(16), nullable=False),
+    fk("check_id", "checks.id", nullable=True),
+    fk("subject_id", "subjects.id", nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reported_by", sa.String(100), nullable=False),
+    sa.Column("org_uscc", sa.String(18), nullable=True),
+    sa.Column("org_name", sa.String(200), nullable=True),
+    sa.Column("reviewed_by", sa.String(100), nullable=True),
+    sa.Column("reviewed_on", sa.Date, nullable=True),
+    sa.Column("review_reason", sa.Text, nullable=True),
+    created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(f"state IN {CASE_STATES!r}", name="state"),
+    sa.Index("ix_case_reports_state_id", "state", "id"),
 )

@@ -34,6 +34,7 @@ EVENT_TYPES = (
     "list.entry_noticed",  # a listing was proposed and the subject told (告知): the defence period runs
     "list.entry_added",  # a red or black list entry was decided and published
     "list.entry_removed",  # an entry left its list (expired, repaired, revoked, new adverse record)
+    "memorandum.published",  # a proposed memorandum or measures published (发起响应): checks return them
 )
 
 events = sa.Table(

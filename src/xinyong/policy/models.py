@@ -557,6 +557,7 @@ class ListsPolicy(Model):
     remove_when_decision_revoked: FlagEntry
     red_removed_on_new_adverse: FlagEntry
     defence_within: WorkingDaysEntry
+    respond_within: WorkingDaysEntry
 
 
 # --- push (推送) ------------------------------------------------------------------------------------------
