@@ -16,6 +16,7 @@ Every step is audited; publication writes `memorandum.published` to the outbox.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,25 +74,21 @@ _cache: dict[str, Any] = {}
 def active_catalogue(conn: sa.Connection, base: ApplyCatalogue | None = None) -> ApplyCatalogue:
     """The catalogue every check reads: the YAML memoranda plus every published proposal (a published
     extension's measures joined to their memorandum). One small indexed query per call; the merged
-    catalogue is rebuilt only when the set of published proposals changes."""
+    catalogue is rebuilt only when the published drafts differ from the last call's (keyed by content, so
+    two databases served by one process never share an answer)."""
     base = base or load_catalogue()
-    published = conn.execute(
-        sa.select(memo_proposals.c.id)
+    drafts = conn.execute(
+        sa.select(memo_proposals.c.draft)
         .where(memo_proposals.c.state == "published")
         .order_by(memo_proposals.c.id)
     ).scalars()
-    key = (id(base), tuple(published))
+    key = (id(base), tuple(json.dumps(d, sort_keys=True, ensure_ascii=False) for d in drafts))
     if not key[1]:
         return base
     if _cache.get("key") != key:
-        rows = conn.execute(
-            sa.select(memo_proposals.c.draft)
-            .where(memo_proposals.c.id.in_(key[1]))
-            .order_by(memo_proposals.c.id)
-        ).scalars()
         merged = base
-        for draft in rows:
-            merged = _merge(merged, Draft.model_validate(draft))
+        for text in key[1]:
+            merged = _merge(merged, Draft.model_validate_json(text))
         _cache.update(key=key, catalogue=merged)
     return _cache["catalogue"]
 
@@ -128,7 +125,7 @@ def _merge(catalogue: ApplyCatalogue, draft: Draft) -> ApplyCatalogue:
             list_types=catalogue.list_types, matters=catalogue.matters, memoranda=tuple(memoranda)
         )
     except ValidationError as exc:
-        raise Refused(*problems_from_validation(exc, code="memo.invalid"), status=422) from exc
+        raise Refused(*problems_from_validation(exc, code="memo.invalid", file="draft"), status=422) from exc
 
 
 # ------------------------------------------------------------------------------------------ writing
@@ -149,7 +146,7 @@ def propose(
     try:
         parsed = Draft.model_validate(draft)
     except ValidationError as exc:
-        raise Refused(*problems_from_validation(exc, code="memo.invalid"), status=422) from exc
+        raise Refused(*problems_from_validation(exc, code="memo.invalid", file="draft"), status=422) from exc
     active = active_catalogue(conn)
     _refuse_unknown_references(parsed, active)
     named = _departments(conn, parsed)
@@ -161,9 +158,9 @@ def propose(
             )
         }
     )
-    _merge(active, parsed)  # the whole catalogue still validates with it (a measure code used twice…)
-    code = parsed.extends or parsed.code or ""
     _refuse_code_in_use(conn, parsed, active)
+    _merge(active, parsed)  # the whole catalogue still validates with it
+    code = parsed.extends or parsed.code or ""
     now, day = clock.now(), clock.now().astimezone(CHINA).date()
     proposal_id = conn.execute(
         memo_proposals.insert()
