@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 import xinyong
+from xinyong.apply import casework_views as apply_casework_views
 from xinyong.apply import views as apply_views
 from xinyong.collect import views as collect_views
 from xinyong.disclose import views as disclose_views
@@ -27,6 +28,7 @@ from xinyong.web import errors
 from xinyong.web.api import auth
 from xinyong.web.bodies import BodyGate
 from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.portal import applying as portal_applying
 from xinyong.web.portal import casework as portal_casework
 from xinyong.web.portal import errors as portal_errors
 from xinyong.web.portal import views as portal_views
@@ -115,7 +117,9 @@ def create_app(
     app.include_router(casework_views.router)
     app.include_router(portal_views.router)
     app.include_router(portal_casework.router)
+    app.include_router(portal_applying.router)
     app.include_router(collect_views.router)
     app.include_router(apply_views.router)
+    app.include_router(apply_casework_views.router)
     portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app
