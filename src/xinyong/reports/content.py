@@ -47,7 +47,9 @@ NOTICE_SPECIAL = (
 
 def canonical(document: dict[str, Any]) -> bytes:
     """The one byte form of a report: sorted keys, no spaces, UTF-8 — what the digest is taken over."""
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain).encode()
+    return json.dumps(
+        document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain
+    ).encode()
 
 
 def digest(document: dict[str, Any]) -> str:
@@ -154,7 +156,8 @@ def special_report(
         if date_from <= decided <= date_to and domain in by_domain:
             by_domain[domain]["lists"].append(entry)
     covered = [
-        {"code": c, "name_zh": catalog.item(c).name_zh, "name_en": catalog.item(c).name_en} for c in spec.items
+        {"code": c, "name_zh": catalog.item(c).name_zh, "name_en": catalog.item(c).name_en}
+        for c in spec.items
     ]
     rows = []
     for code in chosen:
@@ -172,7 +175,12 @@ def special_report(
         )
     return {
         **header(result=result, **head),
-        "special": {"from": date_from.isoformat(), "to": date_to.isoformat(), "items": covered, "domains": rows},
+        "special": {
+            "from": date_from.isoformat(),
+            "to": date_to.isoformat(),
+            "items": covered,
+            "domains": rows,
+        },
         "records": sum(len(r["records"]) + len(r["lists"]) for r in rows),
         "notice": list(NOTICE_SPECIAL + NOTICE_COMMON),
     }

@@ -211,7 +211,13 @@ def issue(
         level=level,
         purpose=declared,
         ip=ip,
-        detail={"kind": kind, "digest": digest, "pages": pages, "records": document["records"], "channel": channel},
+        detail={
+            "kind": kind,
+            "digest": digest,
+            "pages": pages,
+            "records": document["records"],
+            "channel": channel,
+        },
     )
     return Issued(number, digest, document, pdf, pages, round(time.perf_counter() - started, 4))
 
@@ -232,17 +238,22 @@ def _special(
     subject_id = flows.resolve_code(conn, code, runtime)
     kind = conn.execute(sa.select(subjects.c.kind).where(subjects.c.id == subject_id)).scalar_one()
     spec = domain_file.special
-    if kind not in spec.public_for_kinds:
-        if audience_for(conn, principal, subject_id=subject_id, clock=runtime.clock) != "self":
-            raise AccessDenied(
-                Problem(
-                    "report.special_self_only",
-                    "自然人的专项信用报告仅限本人申请",
-                    "A natural person's special report is issued to the person only",
-                )
+    oneself = audience_for(conn, principal, subject_id=subject_id, clock=runtime.clock) == "self"
+    if kind not in spec.public_for_kinds and not oneself:
+        raise AccessDenied(
+            Problem(
+                "report.special_self_only",
+                "自然人的专项信用报告仅限本人申请",
+                "A natural person's special report is issued to the person only",
             )
+        )
     result = disclose(
-        conn, subject_id=subject_id, audience=spec.audience, clock=runtime.clock, catalog=catalog, policy=policy
+        conn,
+        subject_id=subject_id,
+        audience=spec.audience,
+        clock=runtime.clock,
+        catalog=catalog,
+        policy=policy,
     )
     return subject_id, result, result.level, SPECIAL_PURPOSE
 
@@ -274,7 +285,9 @@ def _within_free_quota(conn: sa.Connection, subject_id: int, now: dt.datetime, p
     used = conn.execute(
         sa.select(sa.func.count())
         .select_from(reports)
-        .where(reports.c.subject_id == subject_id, reports.c.kind == "full", reports.c.issued_at >= year_start)
+        .where(
+            reports.c.subject_id == subject_id, reports.c.kind == "full", reports.c.issued_at >= year_start
+        )
     ).scalar_one()
     if used >= free:
         raise ReportRefused(

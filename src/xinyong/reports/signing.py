@@ -81,7 +81,9 @@ def _signer(key_file: Path, cert_file: Path, password: bytes | None, _mtime: flo
 
 
 def signer_for(settings: ReportSettings) -> signers.SimpleSigner:
-    return _signer(settings.key_file, settings.cert_file, settings.key_password, settings.key_file.stat().st_mtime)
+    return _signer(
+        settings.key_file, settings.cert_file, settings.key_password, settings.key_file.stat().st_mtime
+    )
 
 
 def cert_sha256(cert: asn1_x509.Certificate) -> str:

@@ -32,8 +32,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "ok": ("报告真实有效，与出具时一致", "genuine and unchanged since it was issued"),
     "not_pdf": ("文件不是 PDF", "the file is not a PDF"),
     "not_signed": ("文件没有本平台的电子签名", "the file carries no signature of this platform"),
-    "modified": ("文件在签名后被改动（字节不一致）", "the file was changed after it was signed (bytes differ)"),
-    "other_key": ("文件由其他密钥签名，不是本平台出具", "the file was signed by another key, not this platform's"),
+    "modified": (
+        "文件在签名后被改动（字节不一致）",
+        "the file was changed after it was signed (bytes differ)",
+    ),
+    "other_key": (
+        "文件由其他密钥签名，不是本平台出具",
+        "the file was signed by another key, not this platform's",
+    ),
     "unknown_number": ("本平台未出具该编号的报告", "this platform issued no report under that number"),
 }
 
@@ -65,7 +71,9 @@ def find(conn: sa.Connection, number: str) -> Any:
     return conn.execute(sa.select(reports).where(reports.c.number == number)).first()
 
 
-def verify_pdf(conn: sa.Connection, data: bytes, settings: ReportSettings, *, number: str | None = None) -> Verification:
+def verify_pdf(
+    conn: sa.Connection, data: bytes, settings: ReportSettings, *, number: str | None = None
+) -> Verification:
     """Check `data`; `number` (from the verify page's address) must then be the number it was signed under."""
     signed = check_signature(data, settings)
     found = NUMBER.search(signed.title or "")

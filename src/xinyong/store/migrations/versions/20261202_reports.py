@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("organisation_uscc", sa.String(length=18), nullable=True),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.CheckConstraint("kind IN ('public', 'full', 'authorised', 'special')", name=op.f("ck_reports_kind")),
+        sa.CheckConstraint(
+            "kind IN ('public', 'full', 'authorised', 'special')", name=op.f("ck_reports_kind")
+        ),
         sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"], name=op.f("fk_reports_subject_id_subjects")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
         sa.UniqueConstraint("number", name=op.f("uq_reports_number")),
