@@ -122,7 +122,7 @@ def issue(
             )
     else:
         level = "public" if kind == "public" else "authorised"
-        check(principal, "report.issue", level=level)
+        check(principal, "report.issue", route=True)
         found = flows.look_up(
             conn,
             runtime=runtime,
@@ -130,12 +130,13 @@ def issue(
             code=code,
             level=level,  # type: ignore[arg-type]
             purpose=purpose,
-            channel=f"report:{channel}"[:16],
+            channel="report",  # query_log channel (QUERY_CHANNELS); the route is in the audit detail
             ip=ip,
             catalog=catalog,
             policy=policy,
         )
         subject_id, result, declared = found.subject_id, found.disclosure, found.purpose
+        check(principal, "report.issue", level=level, audience=found.audience)
         wanted = {"full": "self", "authorised": "authorised"}.get(kind)
         if wanted is not None and found.audience != wanted:
             raise AccessDenied(
