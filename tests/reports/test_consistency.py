@@ -13,7 +13,11 @@ from web.conftest import Portal
 from .conftest import pdf_text, squeeze
 
 # audience -> (the report kind it may have, the level the API is asked at)
-KINDS = {"public": ("public", "public"), "self": ("full", "authorised"), "authorised": ("authorised", "authorised")}
+KINDS = {
+    "public": ("public", "public"),
+    "self": ("full", "authorised"),
+    "authorised": ("authorised", "authorised"),
+}
 PURPOSE = "贷款审批"
 
 
