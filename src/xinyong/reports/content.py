@@ -67,15 +67,24 @@ def _plain(value: Any) -> Any:
 
 
 def labelled(record: ShownRecord, catalog: Catalog) -> dict[str, Any]:
-    """The record as the API shows it, plus its fields labelled in catalogue order (for the document)."""
+    """The record as the API shows it, plus its fields labelled in catalogue order (for the document). The
+    document leaves out the fields that repeat the subject's identity or the source department, which the
+    report shows once (`data` keeps every field)."""
     item = catalog.item(record.item_code)
     shown = record.as_dict()
     shown["fields"] = [
         {"code": spec.code, "name_zh": spec.name_zh, "value": _text(record.data.get(spec.code))}
         for spec in item.fields
-        if record.data.get(spec.code) not in (None, "", [])
+        if record.data.get(spec.code) not in (None, "", []) and spec.code not in _repeated(item)
     ]
     return shown
+
+
+def _repeated(item: Any) -> frozenset[str]:
+    fields = {v for v in item.subject_fields.model_dump().values() if isinstance(v, str)}
+    if item.data_source is not None:
+        fields |= {v for v in item.data_source.model_dump().values() if isinstance(v, str)}
+    return frozenset(fields)
 
 
 def _text(value: Any) -> str:
