@@ -15,6 +15,7 @@ ALLOWED = {
     ("store/schema.py", "disclose"),
     ("store/schema.py", "rights"),
     ("store/schema.py", "apply"),
+    ("store/schema.py", "reports"),
 }
 
 

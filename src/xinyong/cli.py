@@ -17,6 +17,7 @@ from xinyong.config import DEMO_MARKER, Settings
 from xinyong.deadlines.cli import build_app as build_deadlines_app
 from xinyong.disclose.cli import search_app
 from xinyong.policy.cli import policy_app, workdays_app
+from xinyong.reports.cli import report_app
 from xinyong.rights.cli import objection_app, record_app, repair_app
 from xinyong.security.cli import audit_app, org_app, token_app, user_app
 from xinyong.timeouts import all_consequences
@@ -41,6 +42,7 @@ app.add_typer(search_app, name="search", help="检索索引 / the name search in
 app.add_typer(record_app, name="record", help="信用记录 / credit records (revocation)")
 app.add_typer(objection_app, name="objection", help="异议 / objections")
 app.add_typer(repair_app, name="repair", help="信用修复 / credit repair")
+app.add_typer(report_app, name="report", help="信用报告 / credit reports")
 app.add_typer(lists_app, name="lists", help="红黑名单 / red and black lists")
 app.command("matters")(matters)
 app.command("check")(check)

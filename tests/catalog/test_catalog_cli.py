@@ -26,7 +26,7 @@ def test_check_accepts_the_shipped_catalogue(shipped_path):
     assert "目录通过检查" in result.output
     assert "湖北省公共信用信息目录（示范版）2026" in result.output
     assert "XZCF" in result.output and "行政处罚" in result.output
-    assert "7 个事项" in result.output
+    assert "9 个事项" in result.output
 
 
 def test_check_refuses_with_each_problem_in_both_languages(raw, write):

@@ -119,8 +119,8 @@ def catalog():
 
 def test_shipped_catalogue_loads_with_its_items(catalog):
     assert catalog.edition == "湖北省公共信用信息目录（示范版）2026"
-    assert catalog.codes == ("XZXK", "XZCF", "QYJC", "SXBZX", "QJSK", "JYYC", "BZJL")
-    assert len(catalog) == 7
+    assert catalog.codes == ("XZXK", "XZCF", "QYJC", "SXBZX", "QJSK", "JYYC", "BZJL", "XZQZ", "XSPJ")
+    assert len(catalog) == 9
     assert "XZCF" in catalog
 
 
@@ -206,6 +206,8 @@ def test_items_have_the_brief_s_category_and_disclosure(catalog):
         "QJSK": (Category.ADVERSE, DisclosureLevel.PUBLIC),
         "JYYC": (Category.ADVERSE, DisclosureLevel.PUBLIC),
         "BZJL": (Category.GOOD, DisclosureLevel.PUBLIC),
+        "XZQZ": (Category.ADVERSE, DisclosureLevel.PUBLIC),
+        "XSPJ": (Category.ADVERSE, DisclosureLevel.GOVERNMENT),
     }
     assert {i.code: (i.category, i.disclosure_level) for i in catalog} == expected
     assert catalog.item("SXBZX").category.is_adverse

@@ -180,10 +180,10 @@ def test_missing_file(tmp_path):
 
 def test_unknown_item_lists_the_known_codes():
     with pytest.raises(ProblemError) as caught:
-        load_catalog().item("XZQZ")
+        load_catalog().item("XZZZ")
     (problem,) = caught.value.problems
     assert problem.code == "catalog.unknown_item"
-    assert "XZQZ" in problem.message_zh and "XZCF" in problem.message_zh and "XZCF" in problem.message_en
+    assert "XZZZ" in problem.message_zh and "XZCF" in problem.message_zh and "XZCF" in problem.message_en
     assert isinstance(caught.value, KeyError)  # callers may treat it as a failed look-up
 
 

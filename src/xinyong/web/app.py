@@ -17,6 +17,7 @@ from xinyong.apply import views as apply_views
 from xinyong.collect import views as collect_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
+from xinyong.reports import views as report_views
 from xinyong.rights import casework_views
 from xinyong.rights import service as rights_service
 from xinyong.rights import views as rights_views
@@ -31,6 +32,7 @@ from xinyong.web.deps import install_error_handlers, permission
 from xinyong.web.portal import applying as portal_applying
 from xinyong.web.portal import casework as portal_casework
 from xinyong.web.portal import errors as portal_errors
+from xinyong.web.portal import reports as portal_reports
 from xinyong.web.portal import views as portal_views
 from xinyong.web.schedule import deadlines_lifespan
 
@@ -121,5 +123,7 @@ def create_app(
     app.include_router(collect_views.router)
     app.include_router(apply_views.router)
     app.include_router(apply_casework_views.router)
+    app.include_router(report_views.router)
+    app.include_router(portal_reports.router)
     portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app

@@ -126,7 +126,16 @@ def my_credit(request: Request, principal: Principal = permission("application.r
         return _refused(request, refusal, refusal.status)
     catalog = catalog_of(request)
     groups = [(catalog.item(code), rows) for code, rows in result.by_item().items()]
-    return _page(request, "portal/me_credit.html", "my_credit", result=result, groups=groups, adverse=ADVERSE)
+    free = int(policy_of(request).self_query.free_reports_per_year.value)
+    return _page(
+        request,
+        "portal/me_credit.html",
+        "my_credit",
+        result=result,
+        groups=groups,
+        adverse=ADVERSE,
+        free_reports=free,
+    )
 
 
 @router.get("/me/records/{record_id}/object")

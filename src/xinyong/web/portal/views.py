@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from xinyong.apply import queries as list_queries
 from xinyong.apply.catalogue import load_catalogue
 from xinyong.apply.service import today
+from xinyong.catalog.domains import load_domains
 from xinyong.codes.divisions import hubei_prefectures
 from xinyong.disclose import flows
 from xinyong.disclose.limits import QueryRefused, time_limit
@@ -49,7 +50,8 @@ from xinyong.security.access import check
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 from xinyong.security.roles import LEVELS, Level, load_roles
-from xinyong.web.deps import client_ip, permission, runtime_of
+from xinyong.security.sessions import csrf_token
+from xinyong.web.deps import CSRF_FIELD, client_ip, permission, runtime_of
 from xinyong.web.params import RowId
 from xinyong.web.portal.i18n import LANG_COOKIE, Lang, language, t
 
@@ -235,6 +237,7 @@ def subject_page(
         csv_url=f"{api}?{urlencode({**export, 'format': 'csv', 'lang': lang})}",
         json_url=f"{api}?{urlencode(export)}",
         list_entries=entries,
+        **report_form(request),
     )
 
 
@@ -268,6 +271,17 @@ def lists_page(
         csv_url=f"/api/v1/lists?{urlencode({**params, 'format': 'csv'})}",
         json_url=f"/api/v1/lists?{urlencode(params)}",
     )
+
+
+def report_form(request: Request) -> dict[str, object]:
+    """What a report button's form needs: the CSRF field of a signed-in session, the domains to choose."""
+    token = getattr(request.state, "session_token", None)
+    return {
+        "csrf_field": CSRF_FIELD,
+        "csrf": csrf_token(token) if token else "",
+        "report_domains": load_domains().domains,
+        "special_years": load_domains().special.default_years,
+    }
 
 
 def _audience_label(audience: str, lang: Lang) -> str:
