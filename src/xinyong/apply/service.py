@@ -36,7 +36,7 @@ from xinyong.apply.models import (
 )
 from xinyong.clock import CHINA, Clock
 from xinyong.deadlines import Matter, Owner
-from xinyong.events import EVENT_TYPES, emit, events_after, last_event_id
+from xinyong.events import EVENT_TYPES, emit, events, events_after, last_event_id
 from xinyong.policy import Policy, WorkdayCalendar, add_months
 from xinyong.security import audit
 from xinyong.security.audit import SubjectRef
@@ -368,6 +368,25 @@ def remove_red_on_adverse(
     ]  # fmt: skip
 
 
+# True when a record event this chapter acts on came after its cursor. The event types are constants rendered
+# into the statement (an expanding IN would be re-rendered on every execution).
+REMOVALS_DUE = sa.func.coalesce(
+    sa.select(sa.func.max(events.c.id))
+    .where(events.c.event_type.in_([sa.literal_column(f"'{t}'") for t in RECORD_REMOVALS]))
+    .scalar_subquery(),
+    0,
+) > sa.func.coalesce(
+    sa.select(outbox_cursors.c.last_id).where(outbox_cursors.c.name == REMOVALS_CURSOR).scalar_subquery(), 0
+)
+_REMOVALS_DUE = sa.select(REMOVALS_DUE)
+
+
+def removals_due(conn: sa.Connection) -> bool:
+    """Whether a record event this chapter acts on came after its cursor (one indexed read: the check asks
+    before every answer, and nearly always the answer is no)."""
+    return bool(conn.execute(_REMOVALS_DUE).scalar())
+
+
 def apply_record_events(
     conn: sa.Connection, *, principal: Principal, clock: Clock, policy: Policy, limit: int = 1000
 ) -> list[dict[str, Any]]:
@@ -402,6 +421,9 @@ def apply_record_events(
 # ------------------------------------------------------------------------------------------- checks
 
 
+_INSERT_CHECK = checks.insert().returning(checks.c.id)
+
+
 def record_check(
     conn: sa.Connection,
     *,
@@ -410,32 +432,36 @@ def record_check(
     answer: dict[str, Any],
     principal: Principal,
     clock: Clock,
+    audited: bool = True,
 ) -> int:
-    """Store one check with the answer given, audited (a check reads government-level information)."""
+    """Store one check with the answer given (its id is what the feedback names). `audited`: the check read
+    personal information (a person, a business under a person's name) and gets an audit entry too; a check
+    of an organisation answers only what the public list and the memoranda show, and its row in `checks`
+    already says who asked about whom, when and for what."""
     check_id = conn.execute(
-        checks.insert()
-        .values(
-            subject_id=subject_id,
-            matter=matter,
-            checked_by=principal.actor[:100],
-            org_uscc=principal.organisation_uscc,
-            answer=answer,
-            created_at=clock.now(),
-        )
-        .returning(checks.c.id)
+        _INSERT_CHECK,
+        {
+            "subject_id": subject_id,
+            "matter": matter,
+            "checked_by": principal.actor[:100],
+            "org_uscc": principal.organisation_uscc,
+            "answer": answer,
+            "created_at": clock.now(),
+        },
     ).scalar_one()
-    audit.record(
-        conn,
-        principal=principal,
-        action="apply.check",
-        clock=clock,
-        object_type="check",
-        object_id=check_id,
-        subject=SubjectRef.of_subject(conn, subject_id),
-        level="government",
-        purpose=f"matter:{matter}",
-        detail={"lists": len(answer["lists"]), "measures": len(answer["measures"])},
-    )
+    if audited:
+        audit.record(
+            conn,
+            principal=principal,
+            action="apply.check",
+            clock=clock,
+            object_type="check",
+            object_id=check_id,
+            subject=SubjectRef.of_subject(conn, subject_id),
+            level="government",
+            purpose=f"matter:{matter}",
+            detail={"lists": len(answer["lists"]), "measures": len(answer["measures"])},
+        )
     return int(check_id)
 
 

@@ -136,7 +136,12 @@ def _rename(conn: sa.Connection, subject_id: int, *, new: str, source: str | Non
 _t = subject_identifiers
 _BY_CODE = sa.select(_t.c.subject_id, _t.c.scheme).where(
     sa.or_(
-        sa.and_(_t.c.scheme.in_(_ORG_SCHEMES), _t.c.value == sa.bindparam("code")),
+        # The scheme names are constants rendered into the statement: an expanding IN would be re-rendered
+        # on every execution.
+        sa.and_(
+            _t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in _ORG_SCHEMES]),
+            _t.c.value == sa.bindparam("code"),
+        ),
         sa.and_(_t.c.scheme == "idcard", _t.c.value == sa.bindparam("blind")),
     )
 )
