@@ -557,6 +557,7 @@ class ListsPolicy(Model):
     remove_when_decision_revoked: FlagEntry
     red_removed_on_new_adverse: FlagEntry
     defence_within: WorkingDaysEntry
+    check_batch_max_rows: CountEntry
 
 
 # --- push (推送) ------------------------------------------------------------------------------------------

@@ -171,6 +171,44 @@ def find_subject_id(conn: sa.Connection, code: str, *, protector: PersonalIdProt
     return min(rows, key=lambda r: _RANK[r.scheme]).subject_id
 
 
+_BY_CODES = (
+    sa.select(_t.c.value, _t.c.scheme, _t.c.subject_id)
+    .join(subjects, subjects.c.id == _t.c.subject_id)
+    .where(
+        _t.c.value.in_(sa.bindparam("values", expanding=True)),
+        _t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in (*_ORG_SCHEMES, "idcard")]),
+        subjects.c.status == "active",
+    )
+)
+
+
+def find_subject_ids(
+    conn: sa.Connection, codes: Iterable[str], *, protector: PersonalIdProtector
+) -> dict[str, int]:
+    """find_subject_id for many codes at once (one query per CHUNK values): {code as given: subject id}
+    for the codes some active subject holds. The same rule: any organisation identifier as typed, or an ID
+    number through its blind index; of several holders the most trusted scheme wins."""
+    wanted: dict[str, list[tuple[str, str]]] = {}  # stored value → [(code as given, scheme kind)]
+    for code in dict.fromkeys(codes):
+        value = normalize_code(code)
+        if not value:
+            continue
+        wanted.setdefault(value, []).append((code, "org"))
+        if len(value) in (15, 18):
+            wanted.setdefault(protector.blind_index(value), []).append((code, "idcard"))
+    best: dict[str, tuple[int, int]] = {}  # code → (rank, subject id)
+    values = list(wanted)
+    for start in range(0, len(values), CHUNK):
+        for value, scheme, subject_id in conn.execute(_BY_CODES, {"values": values[start : start + CHUNK]}):
+            for code, kind in wanted[value]:
+                if (scheme == "idcard") != (kind == "idcard"):
+                    continue  # an ID number's blind index is never compared with an organisation code
+                rank = _RANK[scheme]
+                if code not in best or rank < best[code][0]:
+                    best[code] = (rank, subject_id)
+    return {code: subject_id for code, (rank, subject_id) in best.items()}
+
+
 def subject_view(conn: sa.Connection, subject_id: int) -> dict[str, Any] | None:
     """The subject with its identifiers (ID numbers masked) and names; a merged one names the kept one."""
     row = conn.execute(_SUBJECT, {"sid": subject_id}).mappings().first()
