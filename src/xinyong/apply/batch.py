@@ -39,10 +39,9 @@ from xinyong.apply.answers import PERSONAL_KINDS, entries_of_many, lists_and_mea
 from xinyong.apply.candidates import division_scope
 from xinyong.apply.catalogue import load_catalogue
 from xinyong.apply.errors import Refused
-from xinyong.codes.check import check as check_code
 from xinyong.codes.divisions import lookup_division
-from xinyong.codes.normalize import normalize_code
 from xinyong.collect.readers import ReadLimits, detect_format, read_file
+from xinyong.disclose.codes import typo
 from xinyong.disclose.service import is_person_name
 from xinyong.policy import load_policy
 from xinyong.problems import ProblemError
@@ -330,6 +329,12 @@ def _resolve(conn: sa.Connection, runtime: Runtime, frame: pl.DataFrame, policy:
                 pl.col("role").drop_nulls().first().alias("role"),
             )
         )
+        # A line whose only holders are outside its division has no group left: it found nobody.
+        matched = (
+            by_name.select("line")
+            .join(matched, on="line", how="left")
+            .with_columns(pl.col("sids").fill_null(pl.lit([], dtype=pl.List(pl.Int64))))
+        )
         decided = matched.select(
             "line",
             pl.when(pl.col("sids").list.len() == 1)
@@ -376,12 +381,11 @@ def _resolve(conn: sa.Connection, runtime: Runtime, frame: pl.DataFrame, policy:
 
 
 def _code_problem(code: str) -> str | None:
-    """Why a code that nobody holds does not even check (its length, characters or check character)."""
-    result = check_code(normalize_code(code))
-    if result.valid or not result.problems:
+    """Why a code that nobody holds does not even check (the single check's words for a typo)."""
+    problem = typo(code)
+    if problem is None:
         return None
-    first = result.problems[0]
-    return f"{first.message_zh} / {first.message_en}"
+    return f"{mask_ids_in_text(problem.message_zh)} / {mask_ids_in_text(problem.message_en)}"
 
 
 _ABOUT = sa.select(subjects.c.id, subjects.c.kind, subjects.c.uscc, subjects.c.name).where(
