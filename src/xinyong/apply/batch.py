@@ -128,7 +128,7 @@ def check_file(
         )
         mandatory_col.append(any(m["mandatory"] for m in measures))
         measure_counts.append(len(measures))
-    check_ids = _store_checks(conn, resolved, answers, business.code, principal, runtime)
+    check_ids = _store_checks(conn, resolved, answers, measure_counts, business.code, principal, runtime)
     resolved = resolved.with_columns(
         pl.Series("check_id", check_ids, dtype=pl.Int64),
         pl.Series("subject_code", [service.subject_ref(about[s])["code"] for s in ids], dtype=pl.String),
@@ -408,6 +408,7 @@ def _store_checks(
     conn: sa.Connection,
     resolved: pl.DataFrame,
     answers: list[str],
+    measure_counts: list[int],
     matter: str,
     principal: Principal,
     runtime: Runtime,
@@ -428,6 +429,7 @@ def _store_checks(
             "checked_by": [principal.actor[:100]] * len(ids),
             "org_uscc": [principal.organisation_uscc] * len(ids),
             "answer": answers,
+            "measure_count": measure_counts,
             "created_at": [at] * len(ids),
         },
         schema={
@@ -437,6 +439,7 @@ def _store_checks(
             "checked_by": pl.String,
             "org_uscc": pl.String,
             "answer": pl.String,
+            "measure_count": pl.Int32,
             "created_at": pl.Datetime("us", "UTC"),
         },
     )

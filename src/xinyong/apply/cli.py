@@ -26,6 +26,7 @@ from xinyong.problems import Problem, ProblemError
 lists_app = typer.Typer(help="红黑名单 / red and black lists", no_args_is_help=True)
 subscribe_app = typer.Typer(help="订阅推送 / subscriptions", no_args_is_help=True)
 push_app = typer.Typer(help="推送 / webhook delivery", no_args_is_help=True)
+apply_app = typer.Typer(help="信用应用 / the application chapter's figures", no_args_is_help=True)
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -362,3 +363,26 @@ def push_run(
     with _runtime(now) as runtime:
         report = run_once(runtime)
     _print(report, as_json)
+
+
+# -------------------------------------------------------------------------------------------- figures
+
+
+@apply_app.command("figures")
+def figures(
+    start: Annotated[str | None, typer.Option("--from", help="起始日期 YYYY-MM-DD（含）/ first day")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="截止日期 YYYY-MM-DD（含）/ last day")] = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Checks per department and matter, feedback rate, measures applied, entries added and removed, push
+    delays / 应用统计."""
+    from xinyong.apply.figures import figures as compute
+
+    first, last = _date(start, "from"), _date(end, "to")
+    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+        answer = compute(conn, start=first, end=last)
+    if as_json:
+        _print(answer, True)
+        return
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))

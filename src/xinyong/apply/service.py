@@ -549,6 +549,7 @@ def record_check(
             "checked_by": principal.actor[:100],
             "org_uscc": principal.organisation_uscc,
             "answer": answer,
+            "measure_count": len(answer["measures"]),
             "created_at": clock.now(),
         },
     ).scalar_one()
