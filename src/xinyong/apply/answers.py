@@ -18,12 +18,20 @@ from xinyong.apply.catalogue import ApplyCatalogue, Matter, load_catalogue
 from xinyong.apply.errors import Refused
 from xinyong.apply.models import list_entries
 from xinyong.apply.service import REMOVALS_DUE, subject_ref
+from xinyong.disclose.service import is_person_name
+from xinyong.policy import Policy, load_policy
 from xinyong.subjects.models import subjects
 
-# Kinds whose checks read personal information (a person, or a business registered under a person's name):
-# such a check is audited. A check of an organisation answers only what the public list (名单公示) and the
-# published memoranda already show, and is recorded in `checks` (who asked about whom, when, what for).
+# A check reads personal information when it is about a natural person, or an 个体工商户 registered under its
+# operator's bare name (policy `masking.person_names`, the rule the portal masks by): such a check is audited.
+# A check of an organisation answers only what the public list (名单公示) and the published memoranda already
+# show, and is recorded in `checks` (who asked about whom, when, for which matter).
 PERSONAL_KINDS = ("natural_person", "individual_business")
+
+
+def is_personal(kind: str, name: str | None, policy: Policy | None = None) -> bool:
+    return kind in PERSONAL_KINDS and is_person_name(name, kind, policy or load_policy())
+
 
 _e, _s = list_entries, subjects
 # The subject and its entries in force on :day, in one round trip (no entry: one row of NULL entry columns).
@@ -167,10 +175,11 @@ def answer_for(
     day: dt.date,
     catalogue: ApplyCatalogue | None = None,
     catch_up: Callable[[], None] | None = None,
-) -> tuple[dict[str, Any], str] | None:
-    """(the answer, the subject's kind) for one subject: its entries in force on `day` and their measures.
-    None when no active subject has that id (merged: resolve the code again). `catch_up` runs when a record
-    event came after the chapter's cursor (the same query asks), and then the entries are read again."""
+) -> tuple[dict[str, Any], bool] | None:
+    """(the answer, whether it is about a person: is_personal) for one subject: its entries in force on
+    `day` and their measures. None when no active subject has that id (merged: resolve the code again).
+    `catch_up` runs when a record event came after the chapter's cursor (the same query asks), and then the
+    entries are read again."""
     catalogue = catalogue or load_catalogue()
     rows = conn.execute(_SUBJECT_AND_ENTRIES, {"sid": subject_id, "day": day}).all()
     if rows and rows[0].removals_due and catch_up is not None:
@@ -188,7 +197,7 @@ def answer_for(
         "lists": lists,
         "measures": measures,
     }
-    return answer, first.kind
+    return answer, is_personal(first.kind, first.name)
 
 
 def entries_of_many(conn: sa.Connection, subject_ids: Sequence[int], *, day: dt.date) -> dict[int, list[Any]]:

@@ -35,7 +35,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from xinyong.apply import service
-from xinyong.apply.answers import PERSONAL_KINDS, entries_of_many, lists_and_measures, matter_dict, matter_of
+from xinyong.apply.answers import entries_of_many, is_personal, lists_and_measures, matter_dict, matter_of
 from xinyong.apply.candidates import division_scope
 from xinyong.apply.catalogue import load_catalogue
 from xinyong.apply.errors import Refused
@@ -163,7 +163,7 @@ def check_file(
         object_id=f"{summary['first_check_id']}-{summary['last_check_id']}" if check_ids else None,
         purpose=f"matter:{business.code}",
         detail={k: summary[k] for k in ("rows", "resolved", "with_measures", "not_found", "ambiguous")}
-        | {"persons": sum(1 for s in ids if about[s].kind in PERSONAL_KINDS)},
+        | {"persons": sum(1 for s in ids if is_personal(about[s].kind, about[s].name, policy))},
     )
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return BatchResult(summary=summary, xlsx=_xlsx(out, summary, filename))

@@ -10,7 +10,7 @@ itself runs only when there is.
 
 The check runs at every service window, so it is one transaction of three prepared statements — the
 identifier look-up, the subject with its entries, the check row — and an audit entry only when the answer is
-about a person (answers.PERSONAL_KINDS).
+about a person (answers.is_personal).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinyong.apply import service
-from xinyong.apply.answers import PERSONAL_KINDS, answer_for, matter_of
+from xinyong.apply.answers import answer_for, matter_of
 from xinyong.apply.catalogue import load_catalogue
 from xinyong.disclose.flows import resolve_code
 from xinyong.policy import load_policy
@@ -73,7 +73,7 @@ def _answer(
     )
     if found is None:
         return None
-    answer, kind = found
+    answer, personal = found
     check_id = service.record_check(
         conn,
         subject_id=subject_id,
@@ -81,7 +81,7 @@ def _answer(
         answer=answer,
         principal=principal,
         clock=clock,
-        audited=kind in PERSONAL_KINDS,
+        audited=personal,
     )
     return {"check_id": check_id, **answer}
 
