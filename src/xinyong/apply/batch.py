@@ -502,8 +502,11 @@ def _xlsx(rows: pl.DataFrame, summary: dict[str, Any], filename: str) -> bytes:
             row["note"] or "",
         ]
         for col, value in enumerate(values):
-            if value:
-                sheet.write_string(at, col, value, warn if col == 4 and status != "checked" else text)
+            if value:  # the column's text format applies; only a row that did not resolve is marked
+                if col == 4 and status != "checked":
+                    sheet.write_string(at, col, value, warn)
+                else:
+                    sheet.write_string(at, col, value)
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, rows.height, len(headers) - 1)
     about = book.add_worksheet("说明")

@@ -8,6 +8,7 @@ share an identifier inside one call end up on the same subject.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,6 +183,9 @@ _BY_CODES = (
 )
 
 
+_ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
+
+
 def find_subject_ids(
     conn: sa.Connection, codes: Iterable[str], *, protector: PersonalIdProtector
 ) -> dict[str, int]:
@@ -194,7 +198,7 @@ def find_subject_ids(
         if not value:
             continue
         wanted.setdefault(value, []).append((code, "org"))
-        if len(value) in (15, 18):
+        if _ID_NUMBER_SHAPE.fullmatch(value):  # only what can be an ID number costs an HMAC and a look-up
             wanted.setdefault(protector.blind_index(value), []).append((code, "idcard"))
     best: dict[str, tuple[int, int]] = {}  # code → (rank, subject id)
     values = list(wanted)
