@@ -30,7 +30,9 @@ PERSONAL_KINDS = ("natural_person", "individual_business")
 
 
 def is_personal(kind: str, name: str | None, policy: Policy | None = None) -> bool:
-    return kind in PERSONAL_KINDS and is_person_name(name, kind, policy or load_policy())
+    if kind not in PERSONAL_KINDS:
+        return False
+    return kind == "natural_person" or is_person_name(name, kind, policy or load_policy())
 
 
 _e, _s = list_entries, subjects

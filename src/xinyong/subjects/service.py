@@ -160,12 +160,14 @@ _NAMES = (
     .order_by(subject_names.c.first_seen, subject_names.c.id)
 )
 _RANK = {scheme: i for i, scheme in enumerate(IDENTIFIER_SCHEMES)}
+_ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 
 
 def find_subject_id(conn: sa.Connection, code: str, *, protector: PersonalIdProtector) -> int | None:
     """Any identifier, as a person would type it, to the subject that holds it (merges followed)."""
     value = normalize_code(code)
-    blind = protector.blind_index(value) if len(value) in (15, 18) else "-"
+    # Only what can be an ID number (digits, an X last) costs an HMAC: a USCC is 18 characters too.
+    blind = protector.blind_index(value) if _ID_NUMBER_SHAPE.fullmatch(value) else "-"
     rows = conn.execute(_BY_CODE, {"code": value, "blind": blind}).all()
     if not rows:
         return None
@@ -181,9 +183,6 @@ _BY_CODES = (
         subjects.c.status == "active",
     )
 )
-
-
-_ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 
 
 def find_subject_ids(
