@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from xinyong.apply.cli import check, lists_app, matters, push_app, subscribe_app
+from xinyong.apply.cli import apply_app, check, lists_app, matters, push_app, subscribe_app
 from xinyong.apply.cli_casework import cases_app, memoranda_app
 from xinyong.catalog.cli import app as catalog_app
 from xinyong.codes.cli import app as code_app
@@ -50,6 +50,7 @@ app.add_typer(subscribe_app, name="subscribe", help="订阅推送 / subscription
 app.add_typer(push_app, name="push", help="推送 / webhook delivery")
 app.add_typer(memoranda_app, name="memoranda", help="发起响应 / proposed memoranda")
 app.add_typer(cases_app, name="cases", help="案例报送 / case reports")
+app.add_typer(apply_app, name="apply", help="信用应用统计 / the application chapter's figures")
 app.add_typer(
     build_deadlines_app(all_consequences),
     name="deadlines",

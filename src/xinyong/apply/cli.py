@@ -13,6 +13,7 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from xinyong.problems import Problem, ProblemError
 lists_app = typer.Typer(help="红黑名单 / red and black lists", no_args_is_help=True)
 subscribe_app = typer.Typer(help="订阅推送 / subscriptions", no_args_is_help=True)
 push_app = typer.Typer(help="推送 / webhook delivery", no_args_is_help=True)
+apply_app = typer.Typer(help="信用应用 / the application chapter's figures", no_args_is_help=True)
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -236,18 +238,70 @@ def matters(as_json: Json = False, now: Now = None) -> None:
 
 
 def check(
-    code: Annotated[str, typer.Argument(help="信用主体代码 / the subject's identifier")],
-    matter: Annotated[str, typer.Option("--matter", help="业务事项代码 / business matter (xinyong matters)")],
+    code: Annotated[
+        str | None, typer.Argument(help="信用主体代码 / the subject's identifier (or --name, or --batch)")
+    ] = None,
+    matter: Annotated[
+        str, typer.Option("--matter", help="业务事项代码 / business matter (xinyong matters)")
+    ] = "",
+    name: Annotated[
+        str | None, typer.Option("--name", help="无代码时按名称核查：返回候选 / by name: candidates")
+    ] = None,
+    division: Annotated[
+        str | None, typer.Option("--division", help="按名称核查时的行政区划代码 / division code for --name")
+    ] = None,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="批量核查 CSV/XLSX 文件 / a CSV or XLSX of subjects")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="批量核查结果 XLSX / where the batch's XLSX goes")
+    ] = None,
     org: Org = None,
     as_json: Json = False,
     now: Now = None,
 ) -> None:
-    """Check a subject for a business matter: its lists and the measures that apply / 逢办必查."""
+    """Check a subject for a business matter: its lists and the measures that apply / 逢办必查.
+
+    By identifier (CODE), by name with a division (candidates, no measures), or a batch file (--batch, --out).
+    """
+    from xinyong.apply import batch as batch_check
+    from xinyong.apply import candidates
     from xinyong.apply.flows import check as check_subject
 
+    if not matter:
+        _usage(
+            "check.matter_missing", "请用 --matter 给出业务事项代码", "give the business matter with --matter"
+        )
+    if batch is not None:
+        if out is None:
+            _usage(
+                "check.out_missing", "批量核查须用 --out 指定结果文件", "a batch check needs --out FILE.xlsx"
+            )
+        with _work(now, org) as (runtime, conn, principal):
+            result = batch_check.check_file(
+                conn, runtime, path=batch, filename=batch.name, matter=matter, principal=principal
+            )
+        assert out is not None
+        out.write_bytes(result.xlsx)
+        _print(result.summary | {"out": str(out)}, as_json)
+        return
+    if code is None and name is None:
+        _usage(
+            "check.subject_missing",
+            "请给出信用主体代码，或 --name 与 --division，或 --batch 文件",
+            "give the subject's identifier, or --name with --division, or a --batch file",
+        )
     with _work(now, org) as (runtime, conn, principal):
-        answer = check_subject(conn, runtime, code=code, matter=matter, principal=principal)
+        if code is not None:
+            answer = check_subject(conn, runtime, code=code, matter=matter, principal=principal)
+        else:
+            assert name is not None
+            answer = candidates.candidates(conn, runtime, name=name, division=division, matter=matter)
     _print(answer, as_json)
+
+
+def _usage(code: str, zh: str, en: str) -> NoReturn:
+    _fail(ProblemError(Problem(code, zh, en)), 2)
 
 
 # ----------------------------------------------------------------------------------------------- push
@@ -309,3 +363,26 @@ def push_run(
     with _runtime(now) as runtime:
         report = run_once(runtime)
     _print(report, as_json)
+
+
+# -------------------------------------------------------------------------------------------- figures
+
+
+@apply_app.command("figures")
+def figures(
+    start: Annotated[str | None, typer.Option("--from", help="起始日期 YYYY-MM-DD（含）/ first day")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="截止日期 YYYY-MM-DD（含）/ last day")] = None,
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Checks per department and matter, feedback rate, measures applied, entries added and removed, push
+    delays / 应用统计."""
+    from xinyong.apply.figures import figures as compute
+
+    first, last = _date(start, "from"), _date(end, "to")
+    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+        answer = compute(conn, start=first, end=last)
+    if as_json:
+        _print(answer, True)
+        return
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))

@@ -4,7 +4,13 @@
       → {"check_id", "subject", "matter", "lists": [...], "measures": [...], "checked_on"}
 
 Before answering, the check catches up with the outbox (entries resting on a record repaired or revoked a
-moment ago leave their lists), so the answer never lags the change that should alter it.
+moment ago leave their lists), so the answer never lags the change that should alter it. Whether there is
+anything to catch up with is asked in the same query that reads the subject and its entries; the catch-up
+itself runs only when there is.
+
+The check runs at every service window, so it is one transaction of three prepared statements — the
+identifier look-up, the subject with its entries, the check row — and an audit entry only when the answer is
+about a person (answers.is_personal).
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinyong.apply import service
-from xinyong.apply.errors import Refused
+from xinyong.apply.answers import answer_for, matter_of
+from xinyong.apply.catalogue import ApplyCatalogue, Matter
 from xinyong.apply.proposals import active_catalogue
 from xinyong.disclose.flows import resolve_code
 from xinyong.policy import load_policy
 from xinyong.runtime import Runtime
 from xinyong.security.principal import Principal
+from xinyong.subjects.service import find_subject_id
 
 
 def check(
@@ -28,65 +36,63 @@ def check(
     """The subject's current list entries, the measures that apply to it in `matter` with their basis and
     whether they are mandatory, stored as a check with its id."""
     catalogue = active_catalogue(conn)  # the YAML memoranda and the published proposals (发起响应)
-    business = catalogue.matter(matter.strip().upper())
-    if business is None:
-        known = "、".join(m.code for m in catalogue.matters)
-        raise Refused.one(
-            "check.matter_unknown",
-            f"未知的业务事项 {matter}；可选：{known}",
-            f"unknown business matter {matter}; one of {known.replace('、', ', ')}",
-            field="matter",
-        )
+    business = matter_of(catalogue, matter)
+    # The registry's look-up first (one statement); anything it does not settle — a platform reference, a
+    # merged subject, a typo to name, nothing found — goes the whole way through resolve_code.
+    found = find_subject_id(conn, code, protector=runtime.protector) if code.strip() else None
+    if found is not None:
+        answered = _answer(conn, runtime, found, catalogue, business, principal)
+        if answered is not None:
+            return answered
     subject_id = resolve_code(conn, code, runtime)
+    answered = _answer(conn, runtime, subject_id, catalogue, business, principal)
+    if answered is None:  # pragma: no cover - resolve_code returns active subjects only
+        raise LookupError(subject_id)
+    return answered
+
+
+def check_subject(
+    conn: sa.Connection, runtime: Runtime, *, subject_id: int, matter: str, principal: Principal
+) -> dict[str, Any] | None:
+    """The check of one resolved subject (a candidate chosen from a name search); None if it is not active."""
+    catalogue = active_catalogue(conn)
+    return _answer(conn, runtime, subject_id, catalogue, matter_of(catalogue, matter), principal)
+
+
+def _answer(
+    conn: sa.Connection,
+    runtime: Runtime,
+    subject_id: int,
+    catalogue: ApplyCatalogue,
+    business: Matter,
+    principal: Principal,
+) -> dict[str, Any] | None:
     clock = runtime.clock
-    service.apply_record_events(
-        conn, principal=Principal.system("apply.check"), clock=clock, policy=load_policy()
+    found = answer_for(
+        conn,
+        subject_id,
+        business=business,
+        day=service.today(clock),
+        catalogue=catalogue,
+        catch_up=lambda: catch_up(conn, runtime),
     )
-    day = service.today(clock)
-    subject = service._subject(conn, subject_id)
-    entries = service.current_entries(conn, subject_id, on=day)
-    lists, measures = [], []
-    for row in entries:
-        kind = catalogue.list_type(row.list_type)
-        if kind is None:
-            continue
-        lists.append(
-            {
-                "entry_id": row.id,
-                "list_type": kind.code,
-                "name_zh": kind.name_zh,
-                "name_en": kind.name_en,
-                "kind": kind.kind,
-                "deciding_body": kind.deciding_body,
-                "basis": row.basis,
-                "decided_on": row.decided_on.isoformat(),
-                "valid_until": row.valid_until.isoformat(),
-            }
-        )
-        for memo, measure in catalogue.measures_for(kind.code, business.code, subject.kind):
-            measures.append(
-                {
-                    "code": measure.code,
-                    "content_zh": measure.content_zh,
-                    "content_en": measure.content_en,
-                    "basis": measure.basis,
-                    "effect": measure.effect,
-                    "mandatory": measure.mandatory,
-                    "departments": list(measure.departments),
-                    "memorandum": memo.name_zh,
-                    "document": memo.document,
-                    "list_type": kind.code,
-                    "entry_id": row.id,
-                }
-            )
-    answer: dict[str, Any] = {
-        "subject": service.subject_ref(subject),
-        "matter": {"code": business.code, "name_zh": business.name_zh, "name_en": business.name_en},
-        "checked_on": day.isoformat(),
-        "lists": lists,
-        "measures": measures,
-    }
+    if found is None:
+        return None
+    answer, personal = found
     check_id = service.record_check(
-        conn, subject_id=subject_id, matter=business.code, answer=answer, principal=principal, clock=clock
+        conn,
+        subject_id=subject_id,
+        matter=business.code,
+        answer=answer,
+        principal=principal,
+        clock=clock,
+        audited=personal,
     )
     return {"check_id": check_id, **answer}
+
+
+def catch_up(conn: sa.Connection, runtime: Runtime) -> None:
+    """Entries resting on a record repaired or revoked since the last pass leave their lists now."""
+    service.apply_record_events(
+        conn, principal=Principal.system("apply.check"), clock=runtime.clock, policy=load_policy()
+    )

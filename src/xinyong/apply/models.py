@@ -76,8 +76,11 @@ checks = sa.Table(
     sa.Column("checked_by", sa.String(100), nullable=False),
     sa.Column("org_uscc", sa.String(18), nullable=True),
     sa.Column("answer", Json, nullable=False),
+    # How many measures the answer offered: the denominator of the feedback rate, counted in SQL.
+    sa.Column("measure_count", sa.Integer, nullable=False, server_default="0"),
     created_at(),
     sa.Index("ix_checks_org_matter", "org_uscc", "matter"),
+    sa.Index("ix_checks_created_at", "created_at"),
 )
 
 # What the checking department did with one measure of a check (反馈): the seed's "application" figure.

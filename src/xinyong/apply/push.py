@@ -1,8 +1,9 @@
 """The push worker (推送): outbox events to subscribers' webhooks, signed, retried, dead-lettered.
 
 One run (`xinyong push run --once`, and the schedule inside `xinyong serve`):
-  1. catch up with the outbox: entries resting on a repaired or revoked record leave their lists; entries
-     whose validity ended leave theirs (so expiry needs no separate job under `xinyong serve`);
+  1. catch up with the outbox: entries resting on a repaired or revoked record leave their lists; records a
+     provider's batch added under an item that feeds a list (lists.yaml `catalog_item`) become entries;
+     entries whose validity ended leave theirs (so expiry needs no separate job under `xinyong serve`);
   2. queue one delivery per new event and matching webhook subscription;
   3. POST every delivery that is due. Each transaction is short; the HTTP call is made outside any.
 
@@ -60,6 +61,7 @@ def run_once(runtime: Runtime, *, limit: int = 500) -> dict[str, Any]:
     worker = Principal.system("push")
     with runtime.engine.begin() as conn:
         removed = service.apply_record_events(conn, principal=worker, clock=clock, policy=policy)
+        imported = service.import_listed_records(conn, principal=worker, clock=clock, policy=policy)
         expired = service.expire(
             conn, as_of=service.today(clock), principal=worker, clock=clock, policy=policy
         )
@@ -86,6 +88,7 @@ def run_once(runtime: Runtime, *, limit: int = 500) -> dict[str, Any]:
         ).all()
     report: dict[str, Any] = {
         "removed": [e["id"] for e in removed],
+        "imported": [e["id"] for e in imported],
         "expired": [e["id"] for e in expired],
         "queued": queued,
         "delivered": 0,

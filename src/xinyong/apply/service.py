@@ -36,12 +36,13 @@ from xinyong.apply.models import (
 )
 from xinyong.clock import CHINA, Clock
 from xinyong.deadlines import Matter, Owner
-from xinyong.events import EVENT_TYPES, emit, events_after, last_event_id
+from xinyong.events import EVENT_TYPES, emit, events, events_after, last_event_id
 from xinyong.policy import Policy, WorkdayCalendar, add_months
 from xinyong.security import audit
 from xinyong.security.audit import SubjectRef
 from xinyong.security.masking import mask_person_name
 from xinyong.security.principal import Principal
+from xinyong.store.tables import record_provenance, records
 from xinyong.subjects.models import subjects
 
 DEFENCE_STEP = "list.defence"
@@ -368,6 +369,25 @@ def remove_red_on_adverse(
     ]  # fmt: skip
 
 
+# True when a record event this chapter acts on came after its cursor. The event types are constants rendered
+# into the statement (an expanding IN would be re-rendered on every execution).
+REMOVALS_DUE = sa.func.coalesce(
+    sa.select(sa.func.max(events.c.id))
+    .where(events.c.event_type.in_([sa.literal_column(f"'{t}'") for t in RECORD_REMOVALS]))
+    .scalar_subquery(),
+    0,
+) > sa.func.coalesce(
+    sa.select(outbox_cursors.c.last_id).where(outbox_cursors.c.name == REMOVALS_CURSOR).scalar_subquery(), 0
+)
+_REMOVALS_DUE = sa.select(REMOVALS_DUE)
+
+
+def removals_due(conn: sa.Connection) -> bool:
+    """Whether a record event this chapter acts on came after its cursor (one indexed read: the check asks
+    before every answer, and nearly always the answer is no)."""
+    return bool(conn.execute(_REMOVALS_DUE).scalar())
+
+
 def apply_record_events(
     conn: sa.Connection, *, principal: Principal, clock: Clock, policy: Policy, limit: int = 1000
 ) -> list[dict[str, Any]]:
@@ -399,7 +419,112 @@ def apply_record_events(
     return removed
 
 
+IMPORTS_CURSOR = "apply.imports"
+
+
+def import_listed_records(
+    conn: sa.Connection,
+    *,
+    principal: Principal,
+    clock: Clock,
+    policy: Policy,
+    catalogue: ApplyCatalogue | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Entries for the records collection accepted under an item a list type is fed by (lists.yaml
+    `catalog_item`: the court's 失信被执行人 records feed SXBZXR). Reads `batch.loaded` from its own cursor;
+    collection emits it and knows nothing of lists.
+
+    The deciding body decided and published the listing itself (the court, under 法释〔2017〕7号): the entry
+    is `listed` at once, decided on the record's decision date, valid until the record's own end of validity
+    or the list type's term (bounded by `lists.validity_max`). Its provenance names the record (`record_id`)
+    and the batch. Idempotent: a record with a current entry on that list gets no second one; a record no
+    longer active (revoked before this pass) gets none; an entry whose term is already over is not made."""
+    catalogue = catalogue or load_catalogue()
+    fed = {t.catalog_item: t for t in catalogue.list_types if t.catalog_item}
+    seen = _cursor(conn, IMPORTS_CURSOR)
+    found = events_after(conn, after=seen, limit=limit, types=("batch.loaded",))
+    made: list[dict[str, Any]] = []
+    day = today(clock)
+    for event in found:
+        kind = fed.get(event["payload"].get("item"))
+        if kind is None:
+            continue
+        batch_id = int(event["payload"]["batch_id"])
+        current = (
+            sa.select(list_entries.c.id)
+            .where(
+                list_entries.c.record_id == records.c.id,
+                list_entries.c.list_type == kind.code,
+                list_entries.c.state.in_(CURRENT),
+            )
+            .exists()
+        )
+        rows = conn.execute(
+            sa.select(
+                records.c.id,
+                records.c.subject_id,
+                records.c.source_uscc,
+                records.c.source_key,
+                records.c.decision_date,
+                records.c.valid_until,
+                subjects.c.kind,
+            )
+            .join(record_provenance, record_provenance.c.record_id == records.c.id)
+            .join(subjects, subjects.c.id == records.c.subject_id)
+            .where(
+                record_provenance.c.batch_id == batch_id,
+                record_provenance.c.action.in_(("inserted", "updated")),
+                records.c.item_code == kind.catalog_item,
+                records.c.state == "active",
+                ~current,
+            )
+            .order_by(records.c.id)
+        ).all()
+        for row in rows:
+            if row.kind not in kind.subject_kinds:
+                continue
+            decided = min(row.decision_date or day, day)
+            term = min(kind.validity_years, int(policy.lists.validity_max.value))
+            until = row.valid_until or add_months(decided, 12 * term)
+            if until < day:
+                continue  # its term is over: nothing to list today
+            now = clock.now()
+            entry_id = conn.execute(
+                list_entries.insert()
+                .values(
+                    list_type=kind.code,
+                    subject_id=row.subject_id,
+                    record_id=row.id,
+                    state="listed",
+                    reason=f"{kind.name_zh}信息（{kind.catalog_item} 记录 {row.id}，报送批次 {batch_id}，"
+                    f"文书号 {row.source_key}）"[:2000],
+                    basis=kind.basis,
+                    proposed_by=f"collect:batch:{batch_id}",
+                    proposed_by_uscc=row.source_uscc,
+                    noticed_on=decided,
+                    defence_due=decided,
+                    decided_on=decided,
+                    decided_by=f"{kind.deciding_body}（{row.source_uscc}）"[:100],
+                    valid_until=until,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(list_entries.c.id)
+            ).scalar_one()
+            entry = entry_dict(conn, entry_id)
+            _audit(conn, principal, "list.import", entry, clock, cause=event["id"])
+            _emit(conn, "list.entry_added", entry, clock, cause=event["id"])
+            made.append(entry)
+    if found:
+        _advance(conn, IMPORTS_CURSOR, seen, found[-1]["id"])
+    return made
+
+
 # ------------------------------------------------------------------------------------------- checks
+
+
+_INSERT_CHECK = checks.insert().returning(checks.c.id)
 
 
 def record_check(
@@ -410,32 +535,37 @@ def record_check(
     answer: dict[str, Any],
     principal: Principal,
     clock: Clock,
+    audited: bool = True,
 ) -> int:
-    """Store one check with the answer given, audited (a check reads government-level information)."""
+    """Store one check with the answer given (its id is what the feedback names). `audited`: the check read
+    personal information (a person, a business under a person's name) and gets an audit entry too; a check
+    of an organisation answers only what the public list and the memoranda show, and its row in `checks`
+    already says who asked about whom, when and for what."""
     check_id = conn.execute(
-        checks.insert()
-        .values(
-            subject_id=subject_id,
-            matter=matter,
-            checked_by=principal.actor[:100],
-            org_uscc=principal.organisation_uscc,
-            answer=answer,
-            created_at=clock.now(),
-        )
-        .returning(checks.c.id)
+        _INSERT_CHECK,
+        {
+            "subject_id": subject_id,
+            "matter": matter,
+            "checked_by": principal.actor[:100],
+            "org_uscc": principal.organisation_uscc,
+            "answer": answer,
+            "measure_count": len(answer["measures"]),
+            "created_at": clock.now(),
+        },
     ).scalar_one()
-    audit.record(
-        conn,
-        principal=principal,
-        action="apply.check",
-        clock=clock,
-        object_type="check",
-        object_id=check_id,
-        subject=SubjectRef.of_subject(conn, subject_id),
-        level="government",
-        purpose=f"matter:{matter}",
-        detail={"lists": len(answer["lists"]), "measures": len(answer["measures"])},
-    )
+    if audited:
+        audit.record(
+            conn,
+            principal=principal,
+            action="apply.check",
+            clock=clock,
+            object_type="check",
+            object_id=check_id,
+            subject=SubjectRef.of_subject(conn, subject_id),
+            level="government",
+            purpose=f"matter:{matter}",
+            detail={"lists": len(answer["lists"]), "measures": len(answer["measures"])},
+        )
     return int(check_id)
 
 

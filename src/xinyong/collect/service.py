@@ -31,6 +31,7 @@ from xinyong.collect.ownership import SOURCE_PROBLEM, SUBJECT_CHANGED, Submitter
 from xinyong.collect.prepare import KEY, ROW, SOURCE, Context, err, is_personal_id, norm, pid, raw, warn
 from xinyong.collect.readers import ReadLimits, ReadResult, read_file
 from xinyong.collect.timeliness import working_days_to
+from xinyong.events import emit
 from xinyong.policy.loader import load_policy
 from xinyong.policy.masking import mask_expr
 from xinyong.policy.models import Policy
@@ -181,6 +182,7 @@ def ingest(
         )
         summary.seconds = timer() - started
         _finish_batch(conn, summary, runtime.clock.now())
+        _announce(conn, summary, sender, runtime)
         return summary
 
     try:
@@ -404,6 +406,27 @@ def _finish_batch(conn: sa.Connection, s: BatchSummary, now: dt.datetime) -> Non
             report=s.as_dict(),
             finished_at=now,
         )
+    )
+
+
+def _announce(conn: sa.Connection, s: BatchSummary, sender: Submitter, runtime: Runtime) -> None:
+    """One outbox event per batch that added or changed records, in the batch's transaction (last: emitting
+    holds the outbox's lock until commit). Readers — the application chapter turns a court's 失信被执行人
+    records into list entries — find the records through the batch's provenance; collection knows none of
+    them."""
+    if s.inserted + s.updated == 0:
+        return
+    emit(
+        conn,
+        event_type="batch.loaded",
+        clock=runtime.clock,
+        payload={
+            "batch_id": s.batch_id,
+            "item": s.item,
+            "submitter": sender.uscc,
+            "inserted": s.inserted,
+            "updated": s.updated,
+        },
     )
 
 

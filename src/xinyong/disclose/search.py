@@ -171,6 +171,7 @@ class Hit:
     division_name: str | None
     match: str  # identifier | name | former_name | pinyin
     matched_name: str | None = None  # the former name that matched
+    division_code: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -389,6 +390,7 @@ def _describe(conn: sa.Connection, matches: dict[int, Any], policy: Policy) -> l
                 division_name=division.full_name if division else None,
                 match=match,
                 matched_name=shown_subject_name(matched_name, row.kind, "public", policy),
+                division_code=row.division_code,
             )
         )
     return hits

@@ -21,6 +21,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 # `record_id` say what changed; `payload` carries what a subscriber needs without a second request
 # (never an ID number in clear).
 EVENT_TYPES = (
+    "batch.loaded",  # a provider's batch added or changed records (item, batch, counts): readers look inside
     "record.disputed",  # an objection was filed: the record is marked 异议处理中
     "record.suspended",  # the provider missed its deadline: disclosure suspended
     "record.dispute_closed",  # objection upheld (维持): the mark is lifted, the record as it was

@@ -558,6 +558,7 @@ class ListsPolicy(Model):
     red_removed_on_new_adverse: FlagEntry
     defence_within: WorkingDaysEntry
     respond_within: WorkingDaysEntry
+    check_batch_max_rows: CountEntry
 
 
 # --- push (推送) ------------------------------------------------------------------------------------------

@@ -66,6 +66,8 @@ subject_names = sa.Table(
     sa.Column("first_seen", UTCDateTime(), nullable=False),
     sa.Column("last_seen", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("subject_id", "name", name="uq_subject_names_subject_name"),
+    # The batch check resolves rows given by exact name (current or former) in one query per chunk.
+    sa.Index("ix_subject_names_name", "name"),
 )
 
 subject_evidence = sa.Table(

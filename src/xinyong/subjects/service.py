@@ -8,6 +8,7 @@ share an identifier inside one call end up on the same subject.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +137,12 @@ def _rename(conn: sa.Connection, subject_id: int, *, new: str, source: str | Non
 _t = subject_identifiers
 _BY_CODE = sa.select(_t.c.subject_id, _t.c.scheme).where(
     sa.or_(
-        sa.and_(_t.c.scheme.in_(_ORG_SCHEMES), _t.c.value == sa.bindparam("code")),
+        # The scheme names are constants rendered into the statement: an expanding IN would be re-rendered
+        # on every execution.
+        sa.and_(
+            _t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in _ORG_SCHEMES]),
+            _t.c.value == sa.bindparam("code"),
+        ),
         sa.and_(_t.c.scheme == "idcard", _t.c.value == sa.bindparam("blind")),
     )
 )
@@ -154,16 +160,56 @@ _NAMES = (
     .order_by(subject_names.c.first_seen, subject_names.c.id)
 )
 _RANK = {scheme: i for i, scheme in enumerate(IDENTIFIER_SCHEMES)}
+_ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 
 
 def find_subject_id(conn: sa.Connection, code: str, *, protector: PersonalIdProtector) -> int | None:
     """Any identifier, as a person would type it, to the subject that holds it (merges followed)."""
     value = normalize_code(code)
-    blind = protector.blind_index(value) if len(value) in (15, 18) else "-"
+    # Only what can be an ID number (digits, an X last) costs an HMAC: a USCC is 18 characters too.
+    blind = protector.blind_index(value) if _ID_NUMBER_SHAPE.fullmatch(value) else "-"
     rows = conn.execute(_BY_CODE, {"code": value, "blind": blind}).all()
     if not rows:
         return None
     return min(rows, key=lambda r: _RANK[r.scheme]).subject_id
+
+
+_BY_CODES = (
+    sa.select(_t.c.value, _t.c.scheme, _t.c.subject_id)
+    .join(subjects, subjects.c.id == _t.c.subject_id)
+    .where(
+        _t.c.value.in_(sa.bindparam("values", expanding=True)),
+        _t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in (*_ORG_SCHEMES, "idcard")]),
+        subjects.c.status == "active",
+    )
+)
+
+
+def find_subject_ids(
+    conn: sa.Connection, codes: Iterable[str], *, protector: PersonalIdProtector
+) -> dict[str, int]:
+    """find_subject_id for many codes at once (one query per CHUNK values): {code as given: subject id}
+    for the codes some active subject holds. The same rule: any organisation identifier as typed, or an ID
+    number through its blind index; of several holders the most trusted scheme wins."""
+    wanted: dict[str, list[tuple[str, str]]] = {}  # stored value → [(code as given, scheme kind)]
+    for code in dict.fromkeys(codes):
+        value = normalize_code(code)
+        if not value:
+            continue
+        wanted.setdefault(value, []).append((code, "org"))
+        if _ID_NUMBER_SHAPE.fullmatch(value):  # only what can be an ID number costs an HMAC and a look-up
+            wanted.setdefault(protector.blind_index(value), []).append((code, "idcard"))
+    best: dict[str, tuple[int, int]] = {}  # code → (rank, subject id)
+    values = list(wanted)
+    for start in range(0, len(values), CHUNK):
+        for value, scheme, subject_id in conn.execute(_BY_CODES, {"values": values[start : start + CHUNK]}):
+            for code, kind in wanted[value]:
+                if (scheme == "idcard") != (kind == "idcard"):
+                    continue  # an ID number's blind index is never compared with an organisation code
+                rank = _RANK[scheme]
+                if code not in best or rank < best[code][0]:
+                    best[code] = (rank, subject_id)
+    return {code: subject_id for code, (rank, subject_id) in best.items()}
 
 
 def subject_view(conn: sa.Connection, subject_id: int) -> dict[str, Any] | None:

@@ -1,0 +1,98 @@
+"""A court's 失信被执行人 records arrive as a provider file through collection and become list entries
+(SXBZXR, fed by the catalogue item SXBZX in lists.yaml) when the push worker reads the outbox; revoking the
+record takes the entry off again. Collection never imports the application chapter: it emits
+`batch.loaded`, and this chapter reads it. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from disclose.builders import COMPANY, COMPANY_NAME, SUBMITTER, write_file
+from rights.builders import Rights
+from rights.cli_helpers import Run
+from web.conftest import Portal, login
+from xinyong.apply.catalogue import load_catalogue
+from xinyong.apply.models import list_entries
+from xinyong.catalog.loader import load_catalog
+from xinyong.collect.service import ingest
+from xinyong.store.tables import records
+
+CASE = "(2026)鄂0106执1234号"
+ROW = {
+    "sx_bzxr_mc": COMPANY_NAME,
+    "sx_lb": "法人及非法人组织",
+    "sx_tyshxydm": COMPANY,
+    "sx_fr": "李四",
+    "sx_ah": CASE,
+    "sx_zxfy": "武汉市武昌区人民法院",
+    "sx_zxyjwh": "(2025)鄂0106民初567号",
+    "sx_zxyjdw": "武汉市武昌区人民法院",
+    "sx_larq": "2026-03-02",
+    "sx_yw": "支付货款人民币五十万元",
+    "sx_lxqk": "全部未履行",
+    "sx_sxqx": "有履行能力而拒不履行生效法律文书确定义务",
+    "sx_fbrq": "2026-08-20",
+}
+
+
+def test_lists_yaml_names_the_court_item_that_feeds_the_dishonest_debtor_list() -> None:
+    fed = {t.catalog_item: t.code for t in load_catalogue().list_types if t.catalog_item}
+    assert fed == {"SXBZX": "SXBZXR"}
+    assert load_catalog().item("SXBZX").name_zh == "失信被执行人"
+
+
+def test_a_collected_court_record_becomes_an_entry_and_its_revocation_removes_it(
+    world: tuple[Portal, Rights], cli: Run, tmp_path: Path
+) -> None:
+    portal, _ = world
+    runtime = portal.runtime
+    runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
+    path = write_file(tmp_path / "sxbzx.csv", load_catalog(), "SXBZX", [ROW])
+    loaded = ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    assert (loaded.inserted, loaded.rejected) == (1, 0), loaded.as_dict()
+
+    def check(at: str) -> dict:
+        runtime.clock.set(at)  # type: ignore[attr-defined]
+        gov = login(TestClient(portal.app), "wuhan-gov")
+        answer = gov.post("/api/v1/checks", json={"subject": COMPANY, "matter": "ZBTB"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert check("2026-09-01T09:05")["lists"] == []  # not before the worker has read the outbox
+    ran = cli("push", "run", "--once", "--json", at="2026-09-01T09:10")
+    assert len(ran["imported"]) == 1
+    again = cli("push", "run", "--once", "--json", at="2026-09-01T09:11")
+    assert again["imported"] == []  # idempotent: the cursor moved on
+    answer = check("2026-09-01T09:15")
+    [entry] = answer["lists"]
+    assert (entry["list_type"], entry["decided_on"], entry["valid_until"]) == (
+        "SXBZXR",
+        "2026-08-20",
+        "2028-08-20",
+    )
+    assert answer["measures"] and all(m["list_type"] == "SXBZXR" for m in answer["measures"])
+    with runtime.engine.connect() as conn:
+        row = conn.execute(sa.select(list_entries).where(list_entries.c.id == entry["entry_id"])).one()
+        record = conn.execute(sa.select(records).where(records.c.id == row.record_id)).one()
+    assert (row.state, record.item_code, record.source_key) == ("listed", "SXBZX", record.source_key)
+    assert f"记录 {record.id}" in row.reason and f"批次 {loaded.batch_id}" in row.reason
+    assert row.proposed_by == f"collect:batch:{loaded.batch_id}"
+
+    # The same file again changes nothing and lists nothing twice.
+    ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    cli("push", "run", "--once", "--json", at="2026-09-01T09:20")
+    with runtime.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(list_entries)).scalar_one() == 1
+
+    # The court's decision is revoked: the very next check no longer returns the entry.
+    cli("record", "revoke", "--item", "SXBZX", "--source", SUBMITTER, "--key", record.source_key, "--json",
+        at="2026-09-02T10:00")  # fmt: skip
+    after = check("2026-09-02T10:01")
+    assert (after["lists"], after["measures"]) == ([], [])
+    with runtime.engine.connect() as conn:
+        gone = conn.execute(sa.select(list_entries).where(list_entries.c.id == entry["entry_id"])).one()
+    assert (gone.state, gone.removed_reason) == ("removed", "revoked")
