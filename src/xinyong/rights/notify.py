@@ -58,7 +58,12 @@ class Message:
     body: tuple[str, str]
 
 
-OUTCOMES = {"upheld": ("维持", "upheld"), "corrected": ("更正", "corrected"), "removed": ("撤销", "removed")}
+OUTCOMES = {
+    "upheld": ("维持", "upheld"),
+    "corrected": ("更正", "corrected"),
+    "removed": ("撤销", "removed"),
+    "moved": ("移交至正确的信用主体", "moved to the subject it is about"),
+}
 
 
 def _record_words(payload: dict[str, Any]) -> tuple[str, str]:
@@ -143,7 +148,8 @@ def _objection_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Mess
                 )
             )
         return told
-    if kind in ("record.corrected", "record.removed", "record.dispute_closed") and row.outcome:
+    decided = ("record.corrected", "record.removed", "record.dispute_closed", "record.moved")
+    if kind in decided and row.outcome:
         zh, en = OUTCOMES.get(row.outcome, (row.outcome, row.outcome))
         return [
             Message(

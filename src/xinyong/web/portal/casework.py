@@ -290,6 +290,7 @@ def decide_objection(
     outcome: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
     values: Annotated[str, Form(max_length=4000)] = "",
+    to_subject: Annotated[str, Form(max_length=64)] = "",
     principal: Principal = permission("objection.handle"),
 ) -> Response:
     pairs = _pairs(values)
@@ -303,6 +304,7 @@ def decide_objection(
             outcome=outcome,
             reason=reason,
             values=pairs,
+            to_subject=to_subject or None,
         ),
         "/tasks",
     )

@@ -204,6 +204,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "forward": ("转交信息提供单位", "Forward to the department"),
     "decide": ("作出决定", "Decide"),
     "values": ("更正后的字段值（每行 字段=值）", "Corrected values (one FIELD=VALUE a line)"),
+    "to_subject": (
+        "移交至信用主体（仅“移交”：记录真正所属主体的代码）",
+        "Move to subject (moved only: the code of the subject the record is about)",
+    ),
     "approve": ("准予修复", "Approve"),
     "refuse": ("不予修复", "Refuse"),
     "no_tasks": ("没有待办事项。", "Nothing to do."),
