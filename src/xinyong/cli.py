@@ -17,6 +17,7 @@ from xinyong.deadlines.cli import build_app as build_deadlines_app
 from xinyong.disclose.cli import search_app
 from xinyong.policy.cli import policy_app, workdays_app
 from xinyong.rights.cli import objection_app, record_app, repair_app
+from xinyong.rights.notify import deliver_and_send
 from xinyong.security.cli import audit_app, org_app, token_app, user_app
 from xinyong.timeouts import all_consequences
 
@@ -46,7 +47,7 @@ app.command("check")(check)
 app.add_typer(subscribe_app, name="subscribe", help="订阅推送 / subscriptions")
 app.add_typer(push_app, name="push", help="推送 / webhook delivery")
 app.add_typer(
-    build_deadlines_app(all_consequences),
+    build_deadlines_app(all_consequences, after_run=deliver_and_send),
     name="deadlines",
     help="办理时限 / deadlines",
 )

@@ -30,6 +30,7 @@ EVENT_TYPES = (
     "record.move_undone",  # the platform put a moved record back on the subject it was moved from
     "record.revoked",  # the provider reports the underlying decision revoked: state withdrawn
     "record.repaired",  # credit repair approved: the record leaves public disclosure
+    "deadline.reminder",  # a task's due day is near: its owner is reminded (deadlines.remind_before)
     "objection.forwarded",  # the platform sent an objection to the record's source department
     "repair.applied",  # a credit repair application was filed: the deciding body has its deadline
     "repair.refused",  # credit repair refused, with the reason the applicant is told

@@ -75,6 +75,32 @@ def _record_words(payload: dict[str, Any]) -> tuple[str, str]:
 
 # ------------------------------------------------------------------------------- what each event says
 
+STEP_WORDS = {
+    "objection.platform_decide": ("作出异议处理决定", "decide the objection"),
+    "objection.forward": ("转交信息提供单位核查", "forward the objection"),
+    "objection.provider_decide": ("作出异议处理决定", "decide the objection"),
+    "repair.decide": ("作出信用修复决定", "decide the repair application"),
+}
+
+
+def _reminder(event: dict[str, Any], matter: tuple[str, str], n: int) -> list[Message]:
+    """The deadline engine's reminder, to the task's owner: what to do by which day."""
+    payload = event["payload"]
+    owner = payload.get("owner") or {}
+    party = Party.organisation(owner["uscc"]) if owner.get("uscc") else Party.platform()
+    zh, en = STEP_WORDS.get(payload.get("step", ""), (payload.get("step", ""), payload.get("step", "")))
+    due = payload.get("due_on")
+    return [
+        Message(
+            party,
+            (f"{matter[0]} {n} 即将到期", f"{matter[1].capitalize()} {n} is due soon"),
+            (
+                f"请于 {due} 前{zh}（{matter[0]} {n}，办理时限 {payload.get('rule')}）。",
+                f"Please {en} by {due} ({matter[1]} {n}, deadline rule {payload.get('rule')}).",
+            ),
+        )
+    ]
+
 
 def _objection_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Message]:
     payload = event["payload"]
@@ -85,6 +111,8 @@ def _objection_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Mess
     n = row.id
     subject = Party.subject(row.subject_id)
     kind = event["type"]
+    if kind == "deadline.reminder":
+        return _reminder(event, ("异议", "objection"), n)
     if kind == "record.disputed":
         return [
             Message(
@@ -175,6 +203,8 @@ def _repair_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Message
     subject = Party.subject(row.subject_id)
     decider = Party.organisation(row.decider_uscc) if row.decider_uscc else Party.platform()
     kind = event["type"]
+    if kind == "deadline.reminder":
+        return _reminder(event, ("信用修复申请", "repair application"), n)
     if kind == "repair.applied":
         return [
             Message(
@@ -362,6 +392,17 @@ def mark_read(conn: sa.Connection, party: Party, notification_id: int, *, clock:
 # ---------------------------------------------------------------------------------------------- send
 
 
+def deliver_and_send(runtime: Any) -> dict[str, int]:
+    """What `xinyong serve`'s schedule and `xinyong deadlines run` do after their work: the outbox into the
+    inboxes (one transaction), then pending e-mail to the configured relay (XINYONG_SMTP_*), if any."""
+    from xinyong.rights.outbound import SmtpEmail
+
+    with runtime.engine.begin() as conn:
+        written = deliver(conn, clock=runtime.clock)
+    sent = send_pending(runtime.engine, SmtpEmail.from_settings(runtime.settings.extra), clock=runtime.clock)
+    return {"written": written, **sent}
+
+
 def send_pending(
     engine: sa.Engine, sender: Outbound | None, *, clock: Clock, limit: int = 200
 ) -> dict[str, int]:
@@ -401,4 +442,13 @@ def send_pending(
     return counts
 
 
-__all__ = ["Party", "contact", "deliver", "inbox", "mark_read", "send_pending", "set_contact"]
+__all__ = [
+    "Party",
+    "contact",
+    "deliver",
+    "deliver_and_send",
+    "inbox",
+    "mark_read",
+    "send_pending",
+    "set_contact",
+]
