@@ -12,6 +12,7 @@ ID number or a person's name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from xinyong.clock import CHINA, Clock
 from xinyong.events import events_after
+from xinyong.rights.errors import Refused
 from xinyong.rights.models import (
     PARTY_KINDS,
     notification_contacts,
@@ -28,6 +30,8 @@ from xinyong.rights.models import (
     repair_applications,
 )
 from xinyong.rights.outbound import DeliveryFailed, Outbound
+from xinyong.security import audit
+from xinyong.security.principal import Principal
 
 _CURSOR = 1
 BATCH = 500
@@ -351,6 +355,41 @@ def set_contact(
         )
 
 
+EMAIL_MAX = 200  # notification_contacts.email
+# One address, as a person types it: a local part, an @, a domain with a dot. Deliberately plain (no quoted
+# local parts, no display names): the relay is the real judge, this catches typing mistakes.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def save_email(
+    conn: sa.Connection, party: Party, *, email: str | None, clock: Clock, principal: Principal
+) -> dict[str, str | None]:
+    """Set (or, empty, clear) the address the party's notifications are mailed to; the phone on file stays.
+    Refused with `contact.email` when it is not one e-mail address. Audited (the address is not logged)."""
+    text = (email or "").strip()
+    if text and (len(text) > EMAIL_MAX or not _EMAIL.match(text)):
+        raise Refused.one(
+            "contact.email",
+            f"请填写一个有效的电子邮箱地址（例如 name@example.com，最长 {EMAIL_MAX} 个字符）",
+            f"give one valid e-mail address (e.g. name@example.com, at most {EMAIL_MAX} characters)",
+            field="email",
+        )
+    phone = contact(conn, party)["phone"]
+    set_contact(conn, party, clock=clock, email=text or None, phone=phone)
+    audit.record(
+        conn,
+        principal=principal,
+        action="contact.set",
+        clock=clock,
+        object_type=f"contact:{party.kind}",
+        object_id=party.key,
+        detail={"party": party.kind, "email": "set" if text else "cleared"},
+    )
+    return contact(conn, party)
+
+
 def inbox(conn: sa.Connection, party: Party, *, limit: int = 100) -> list[dict[str, Any]]:
     n = notifications
     rows = conn.execute(
@@ -449,6 +488,7 @@ __all__ = [
     "deliver_and_send",
     "inbox",
     "mark_read",
+    "save_email",
     "send_pending",
     "set_contact",
 ]
