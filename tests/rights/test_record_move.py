@@ -122,6 +122,7 @@ def test_a_not_mine_record_moves_to_the_right_subject_and_back(
     ("args", "code"),
     [
         (("--to-subject", UNKNOWN), "objection.move_unknown_subject"),
+        (("--to-subject", "9135\x00' OR 1=1 --"), "objection.move_unknown_subject"),
         (("--to-subject", COMPANY), "objection.move_same_subject"),
         ((), "objection.move_no_subject"),
         (("--to-subject", RIGHT_COMPANY, "--org", ENV_BUREAU[0]), "objection.move_not_platform"),

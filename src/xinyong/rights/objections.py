@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from xinyong import deadlines
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import CHINA
+from xinyong.codes.normalize import normalize_code
 from xinyong.deadlines import Matter, Owner
 from xinyong.events import emit
 from xinyong.policy import Policy, WorkdayCalendar, load_policy
@@ -449,7 +450,11 @@ def _move_target(
             field="outcome",
         )
     assert code is not None  # _check_decision asked for it
-    found = registry.find_subject_id(conn, code, protector=runtime.protector)
+    typed = normalize_code(code)
+    # A code is letters and digits (USCC 18, ID number 18, legacy codes shorter): anything else names no one,
+    # and is not sent to the database (PostgreSQL refuses a NUL character in a query).
+    plausible = typed.isascii() and typed.isalnum() and len(typed) <= 20
+    found = registry.find_subject_id(conn, typed, protector=runtime.protector) if plausible else None
     status = (
         conn.execute(sa.select(subjects.c.status).where(subjects.c.id == found)).scalar() if found else None
     )
