@@ -19,6 +19,7 @@ from xinyong.disclose.cli import search_app
 from xinyong.policy.cli import policy_app, workdays_app
 from xinyong.reports.cli import report_app
 from xinyong.rights.cli import objection_app, record_app, repair_app
+from xinyong.rights.notify import deliver_and_send
 from xinyong.security.cli import audit_app, org_app, token_app, user_app
 from xinyong.timeouts import all_consequences
 
@@ -52,7 +53,7 @@ app.add_typer(memoranda_app, name="memoranda", help="发起响应 / proposed mem
 app.add_typer(cases_app, name="cases", help="案例报送 / case reports")
 app.add_typer(apply_app, name="apply", help="信用应用统计 / the application chapter's figures")
 app.add_typer(
-    build_deadlines_app(all_consequences),
+    build_deadlines_app(all_consequences, after_run=deliver_and_send),
     name="deadlines",
     help="办理时限 / deadlines",
 )

@@ -170,3 +170,35 @@ def test_inbox_marks_read_only_ones_own(case: Casework) -> None:
     assert c["platform"].post(f"/api/v1/me/inbox/{mine['id']}/read").status_code == 404
     assert c["subject"].post(f"/api/v1/me/inbox/{mine['id']}/read").json() == {"id": mine["id"], "read": True}
     assert c["subject"].get("/api/v1/me/inbox").json()["notifications"][0]["read"] is True
+
+
+def test_the_platform_moves_a_not_mine_record_through_the_api(case: Casework) -> None:
+    from xinyong.subjects.service import Candidate, resolve_many
+
+    right = "91350100M000100Y43"
+    with case.runtime.engine.begin() as conn:
+        resolve_many(
+            conn,
+            [Candidate({"uscc": right}, name="福州某某科技有限公司")],
+            clock=case.runtime.clock,
+            protector=case.runtime.protector,
+        )
+    key = case.rights.keys["OBJECTED"]
+    c = case.at("2026-09-30T09:00:00").clients
+    filed = c["subject"].post(
+        "/api/v1/objections",
+        data={"record_id": case.rights.ids["OBJECTED"], "reason": "非本公司", "kind": "not_mine"},
+    )
+    assert filed.status_code == 201, filed.text
+    oid = filed.json()["id"]
+    move = {"outcome": "moved", "reason": "经核实为同名企业", "to_subject": right}
+    assert c["platform"].post(f"/api/v1/objections/{oid}/forward").status_code == 200
+    refused = c["source"].post(f"/api/v1/objections/{oid}/decision", json=move)
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "objection.move_not_platform"
+    moved = c["platform"].post(f"/api/v1/objections/{oid}/decision", json=move)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["move"]["to_subject"] == right
+    mine = c["public"].get(f"/api/v1/subjects/{COMPANY}").json()["records"]
+    theirs = c["public"].get(f"/api/v1/subjects/{right}").json()["records"]
+    assert key not in {r["source_key"] for r in mine} and key in {r["source_key"] for r in theirs}
+    assert any("已办结" in t for t in titles(c["subject"]))

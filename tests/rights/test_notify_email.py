@@ -5,17 +5,15 @@ message marked failed and the site inbox unchanged.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
+from smtp_server import Mailbox, free_port, running_smtp
 from xinyong.rights import notify
 from xinyong.rights.models import notifications
 from xinyong.rights.outbound import SmtpEmail
@@ -24,31 +22,10 @@ from xinyong.runtime import Runtime
 from .casework_world import Casework, build_casework
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # the name aiosmtpd calls
-        self.received.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture
@@ -93,7 +70,7 @@ def test_each_step_is_mailed_to_the_address_on_file(case: Casework, smtp: tuple[
 
 
 def test_a_relay_that_is_down_marks_the_mail_failed(case: Casework) -> None:
-    case.portal.app.state.email = SmtpEmail(host="127.0.0.1", port=_free_port(), timeout_s=2)
+    case.portal.app.state.email = SmtpEmail(host="127.0.0.1", port=free_port(), timeout_s=2)
     with case.runtime.engine.begin() as conn:
         notify.set_contact(
             conn, _subject_party(case), email="xinyong@huaxin.example", clock=case.runtime.clock

@@ -144,9 +144,11 @@ def test_objection_across_national_day(rights: Rights, cli: Run) -> None:
         ("suspended", f"objection:{oid}:corrected"),
     ]
     assert current.version == 4 and current.data["cf_nr_fk"] == "0.5"
+    # The reminder of Thu 15 is in the outbox too: that is how the department is told (rights.notify).
     assert [e["type"] for e in events] == [
-        "record.disputed", "objection.forwarded", "record.suspended", "record.corrected",
+        "record.disputed", "objection.forwarded", "deadline.reminder", "record.suspended", "record.corrected",
     ]  # fmt: skip
+    assert events[2]["payload"]["owner"] == {"kind": "organisation", "uscc": ENV_BUREAU[0]}
     assert [e["id"] for e in events] == sorted(e["id"] for e in events)
     assert events[-1]["payload"]["changed"] == ["cf_nr_fk"]
     assert actions == ["objection.file", "objection.forward", "record.suspend", "objection.decide"]

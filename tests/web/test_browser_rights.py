@@ -180,3 +180,37 @@ def test_repair_takes_the_record_off_the_public_page_and_the_csv(
     shot(public, "rights-06-public-after-repair")
     subject.goto(f"{base}/me/credit")
     assert subject.locator(f'li.record[data-record-id="{record}"] .mark-repaired').inner_text() == "已修复"
+
+
+def test_the_subject_sets_its_address_then_is_mailed(
+    served: tuple[str, Casework],
+    browser: Any,  # noqa: F811
+) -> None:
+    from smtp_server import running_smtp
+    from xinyong.rights.outbound import SmtpEmail
+
+    base, case = served
+    record = case.rights.ids["OBJECTED"]
+    case.rights.clock.set("2026-09-30T09:00:00")
+    with running_smtp() as (mailbox, port):
+        case.portal.app.state.email = SmtpEmail(host="127.0.0.1", port=port)
+        subject = signed_in(browser, base, "huaxin").new_page()
+        subject.goto(f"{base}/inbox")
+        subject.get_by_role("link", name="通知邮箱").click()
+        subject.wait_for_url("**/me/contact")
+        no_sideways_scroll(subject)
+        subject.get_by_label("电子邮箱").fill("legal@huaxin.example")
+        subject.get_by_role("button", name="保存").click()
+        assert subject.get_by_text("已保存。").is_visible()
+        assert subject.get_by_label("电子邮箱").input_value() == "legal@huaxin.example"
+        shot(subject, "rights-07-contact")
+
+        subject.goto(f"{base}/me/credit")
+        subject.locator(f'li.record[data-record-id="{record}"]').get_by_role("link", name="提出异议").click()
+        subject.get_by_label("异议类型").select_option("wrong")
+        subject.get_by_label("理由").fill("罚款金额有误")
+        subject.get_by_role("button", name="提交").click()
+        subject.wait_for_url("**/me/applications")
+        assert any(
+            s.startswith("异议") and "已受理" in s for s in mailbox.subjects_to("legal@huaxin.example")
+        )

@@ -101,6 +101,14 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
         "was not loaded and the record is unchanged. Check the {key_en} and the subject; if the record "
         "names the wrong subject, ask the credit information centre for a correction",
     ),
+    # A re-upload of values an objection corrected (collect/correction_guard.py); no value is quoted.
+    "row.reverts_correction": (
+        "“{zh}”的值与异议 {objection} 更正前的值相同：该字段已按异议处理决定更正，重报旧值不能覆盖更正，"
+        "本行未入库，记录保持更正后的值。请更新本单位系统中的该字段；如确有新的决定，请报送新的值",
+        "'{en}' has the value that objection {objection} corrected: a re-submission of the old value cannot "
+        "undo the correction, so the row was not loaded and the record keeps its corrected value. Update "
+        "the field in your own system; if there is a newer decision, send its new value",
+    ),
     "row.source_unknown": (
         "数据来源单位统一社会信用代码“{raw}”无效，无法确定记录来源",
         "the data source's USCC '{raw}' is invalid, so the record's source is unknown",

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import Item
-from xinyong.collect import cell_checks, load, ownership, prepare
+from xinyong.collect import cell_checks, correction_guard, load, ownership, prepare
 from xinyong.collect.columns import ColumnMap, header_score, map_columns, shown_header
 from xinyong.collect.feeds import load_feeds
 from xinyong.collect.messages import ROWS_LISTED, batch_warning, row_problem
@@ -244,12 +244,14 @@ def _load(
         shaped = _shape(kept, columns, item, rows=read.row_numbers_for(start, chunk.height))
         prepared = prepare.prepare(shaped.hstack(cell_problems), ctx)
         prepared = ownership.mark_sources(conn, prepared, ctx, sender)
+        prepared = correction_guard.mark(conn, prepared, ctx)
         prepared, seen = _mark_duplicates(prepared, seen)
         failed = pl.any_horizontal(
             [pl.col(err(f.code)).is_not_null() for f in item.fields]
             + [
                 pl.col("__dup"),
                 pl.col(SOURCE_PROBLEM).is_not_null(),
+                pl.col(correction_guard.REVERTS).is_not_null(),
                 cell_checks.any_problem(cell_problems.columns),
             ]
         )
@@ -478,6 +480,7 @@ def _store_rejected(
         said = {p.field for p in reasons}
         reasons += [p for p in prepare.explain(cells, ctx) if p.field not in said]
         reasons += ownership.explain(cells, ctx, sender)
+        reasons += correction_guard.explain(cells, ctx)
         if cells["__dup"]:
             reasons.append(
                 row_problem(

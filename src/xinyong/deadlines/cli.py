@@ -30,8 +30,14 @@ NowOption = Annotated[
 ]
 
 
-def build_app(consequences: Callable[[], Mapping[str, Consequence]]) -> typer.Typer:
-    """The command group, given the chapters' consequences (the engine cannot import them itself)."""
+AfterRun = Callable[[Any], Mapping[str, int]]
+
+
+def build_app(
+    consequences: Callable[[], Mapping[str, Consequence]], after_run: AfterRun | None = None
+) -> typer.Typer:
+    """The command group, given the chapters' consequences and what to do once a run is committed
+    (`after_run(runtime)`: deliver the notifications it caused) — the engine cannot import them itself."""
     app = typer.Typer(help="办理时限 / deadlines", no_args_is_help=True)
 
     @app.command("run")
@@ -49,6 +55,9 @@ def build_app(consequences: Callable[[], Mapping[str, Consequence]]) -> typer.Ty
                 report = run_once(runtime, as_of=day, consequences=consequences())
             except ProblemError as exc:
                 _fail(exc, 1)
+            if after_run is not None:
+                # The run's reminders and suspensions reach the inboxes and mailboxes now, as in `serve`.
+                after_run(runtime)
         _print(report, as_json)
 
     @app.command("list")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from xinyong.clock import CHINA, Clock
 from xinyong.deadlines.models import deadline_tasks
+from xinyong.events import emit
 from xinyong.policy import Policy, WorkdayCalendar, WorkingDaysEntry
 from xinyong.problems import Problem, ProblemError
 
@@ -404,8 +405,30 @@ def run(
             t.update().where(t.c.id == row.id, t.c.reminded_on.is_(None)).values(reminded_on=as_of)
         )
         if sent.rowcount == 1:
-            report.reminded.append(Task.of(row).as_dict() | {"reminded_on": as_of.isoformat()})
+            reminded = Task.of(row)
+            report.reminded.append(reminded.as_dict() | {"reminded_on": as_of.isoformat()})
+            _emit_reminder(conn, reminded, clock=clock)
     return report
+
+
+def _emit_reminder(conn: sa.Connection, task: Task, *, clock: Clock) -> None:
+    """A reminder goes to the outbox like every step, so the task's owner is told the way every party is
+    (the rights chapter's notifier writes the inbox and the e-mail from it)."""
+    emit(
+        conn,
+        event_type="deadline.reminder",
+        clock=clock,
+        record_id=task.record_id,
+        payload={
+            f"{task.matter.kind}_id": task.matter.id,
+            "matter": {"kind": task.matter.kind, "id": task.matter.id},
+            "task_id": task.id,
+            "step": task.step,
+            "due_on": task.due_on.isoformat(),
+            "owner": task.owner.as_dict(),
+            "rule": task.rule,
+        },
+    )
 
 
 def _require_handlers(names: Iterable[str | None], consequences: Mapping[str, Consequence]) -> None:

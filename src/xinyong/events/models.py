@@ -27,8 +27,11 @@ EVENT_TYPES = (
     "record.dispute_closed",  # objection upheld (维持): the mark is lifted, the record as it was
     "record.corrected",  # objection decided by correcting the record: a new version
     "record.removed",  # objection decided by removing the record (撤销/删除): state withdrawn
+    "record.moved",  # a not_mine objection: the platform moved the record to the subject it is about
+    "record.move_undone",  # the platform put a moved record back on the subject it was moved from
     "record.revoked",  # the provider reports the underlying decision revoked: state withdrawn
     "record.repaired",  # credit repair approved: the record leaves public disclosure
+    "deadline.reminder",  # a task's due day is near: its owner is reminded (deadlines.remind_before)
     "objection.forwarded",  # the platform sent an objection to the record's source department
     "repair.applied",  # a credit repair application was filed: the deciding body has its deadline
     "repair.refused",  # credit repair refused, with the reason the applicant is told

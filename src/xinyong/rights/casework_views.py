@@ -53,10 +53,15 @@ router = APIRouter(prefix="/api/v1", tags=["rights"])
 
 
 class ObjectionDecision(BaseModel):
-    outcome: str = Field(description="upheld（维持）| corrected（更正）| removed（撤销）")
+    outcome: str = Field(description="upheld（维持）| corrected（更正）| removed（撤销）| moved（移交）")
     reason: str = Field(min_length=1, max_length=2000, description="处理理由，将告知申请人")
     values: dict[str, str | None] = Field(
         default_factory=dict, description="更正后的字段值 / corrected values"
+    )
+    to_subject: str | None = Field(
+        default=None,
+        max_length=64,
+        description="moved：记录真正所属主体的代码 / the subject a not_mine record is about",
     )
 
 
@@ -230,6 +235,7 @@ def decide_objection(
             outcome=body.outcome,
             reason=body.reason,
             values=body.values,
+            to_subject=body.to_subject,
         ),
     )
 

@@ -188,16 +188,20 @@ def objection_forward(objection_id: int, as_json: Json = False, now: Now = None)
 @objection_app.command("decide")
 def objection_decide(
     objection_id: int,
-    outcome: Annotated[str, typer.Option("--outcome", help="upheld | corrected | removed")],
+    outcome: Annotated[str, typer.Option("--outcome", help="upheld | corrected | removed | moved")],
     reason: Annotated[str, typer.Option("--reason", help="处理理由 / reason, told to the applicant")],
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="FIELD=VALUE, corrected values (field code or 中文名)")
+    ] = None,
+    to_subject: Annotated[
+        str | None,
+        typer.Option("--to-subject", help="moved：记录真正所属主体的代码 / the right subject's code"),
     ] = None,
     org: Org = None,
     as_json: Json = False,
     now: Now = None,
 ) -> None:
-    """Decide an objection: upheld, corrected or removed / 作出异议处理决定."""
+    """Decide an objection: upheld, corrected, removed or moved / 作出异议处理决定."""
     from xinyong.rights.objections import decide
 
     values = _pairs(set_ or [], "--set")
@@ -210,6 +214,7 @@ def objection_decide(
             outcome=outcome,
             reason=reason,
             values=values,
+            to_subject=to_subject,
         )
     _print(answer, as_json)
 
@@ -364,4 +369,19 @@ def record_revoke(
             revoked_on=_date(revoked_on),
             reason=reason,
         )
+    _print(answer, as_json)
+
+
+@record_app.command("undo-move")
+def record_undo_move(
+    move_id: int,
+    reason: Annotated[str, typer.Option("--reason", help="撤回理由 / reason")],
+    as_json: Json = False,
+    now: Now = None,
+) -> None:
+    """Put a moved record back on the subject it was moved from / 撤回记录移交."""
+    from xinyong.rights.objections import undo_move
+
+    with _work(now) as (runtime, conn, principal):
+        answer = undo_move(conn, runtime=runtime, principal=principal, move_id=move_id, reason=reason)
     _print(answer, as_json)

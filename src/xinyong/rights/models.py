@@ -42,7 +42,7 @@ __all__ = [
 
 OBJECTION_KINDS = ("wrong", "incomplete", "not_mine", "unlawful")
 OBJECTION_STATES = ("open", "forwarded", "decided")
-OBJECTION_OUTCOMES = ("upheld", "corrected", "removed")
+OBJECTION_OUTCOMES = ("upheld", "corrected", "removed", "moved")
 
 # An objection (异议) to one record. `open_record_id` equals `record_id` while the objection is open and is
 # NULL once decided: its unique constraint is what refuses a second open objection on the same record,
@@ -71,6 +71,8 @@ objections = sa.Table(
     sa.Column("decided_by", sa.String(100)),
     sa.Column("decided_by_uscc", sa.String(18)),  # NULL: the platform decided
     sa.Column("corrected_version", sa.Integer),  # the record version the correction wrote
+    # outcome "moved": the registry's record_moves row (not_mine: the record went to the right subject)
+    sa.Column("move_id", sa.BigInteger().with_variant(sa.Integer, "sqlite")),
     sa.CheckConstraint(f"kind IN {OBJECTION_KINDS!r}", name="kind"),
     sa.CheckConstraint(f"state IN {OBJECTION_STATES!r}", name="state"),
     sa.CheckConstraint(f"outcome IS NULL OR outcome IN {OBJECTION_OUTCOMES!r}", name="outcome"),

@@ -12,6 +12,7 @@ ID number or a person's name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from xinyong.clock import CHINA, Clock
 from xinyong.events import events_after
+from xinyong.rights.errors import Refused
 from xinyong.rights.models import (
     PARTY_KINDS,
     notification_contacts,
@@ -28,6 +30,8 @@ from xinyong.rights.models import (
     repair_applications,
 )
 from xinyong.rights.outbound import DeliveryFailed, Outbound
+from xinyong.security import audit
+from xinyong.security.principal import Principal
 
 _CURSOR = 1
 BATCH = 500
@@ -58,7 +62,12 @@ class Message:
     body: tuple[str, str]
 
 
-OUTCOMES = {"upheld": ("维持", "upheld"), "corrected": ("更正", "corrected"), "removed": ("撤销", "removed")}
+OUTCOMES = {
+    "upheld": ("维持", "upheld"),
+    "corrected": ("更正", "corrected"),
+    "removed": ("撤销", "removed"),
+    "moved": ("移交至正确的信用主体", "moved to the subject it is about"),
+}
 
 
 def _record_words(payload: dict[str, Any]) -> tuple[str, str]:
@@ -70,6 +79,32 @@ def _record_words(payload: dict[str, Any]) -> tuple[str, str]:
 
 # ------------------------------------------------------------------------------- what each event says
 
+STEP_WORDS = {
+    "objection.platform_decide": ("作出异议处理决定", "decide the objection"),
+    "objection.forward": ("转交信息提供单位核查", "forward the objection"),
+    "objection.provider_decide": ("作出异议处理决定", "decide the objection"),
+    "repair.decide": ("作出信用修复决定", "decide the repair application"),
+}
+
+
+def _reminder(event: dict[str, Any], matter: tuple[str, str], n: int) -> list[Message]:
+    """The deadline engine's reminder, to the task's owner: what to do by which day."""
+    payload = event["payload"]
+    owner = payload.get("owner") or {}
+    party = Party.organisation(owner["uscc"]) if owner.get("uscc") else Party.platform()
+    zh, en = STEP_WORDS.get(payload.get("step", ""), (payload.get("step", ""), payload.get("step", "")))
+    due = payload.get("due_on")
+    return [
+        Message(
+            party,
+            (f"{matter[0]} {n} 即将到期", f"{matter[1].capitalize()} {n} is due soon"),
+            (
+                f"请于 {due} 前{zh}（{matter[0]} {n}，办理时限 {payload.get('rule')}）。",
+                f"Please {en} by {due} ({matter[1]} {n}, deadline rule {payload.get('rule')}).",
+            ),
+        )
+    ]
+
 
 def _objection_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Message]:
     payload = event["payload"]
@@ -80,6 +115,8 @@ def _objection_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Mess
     n = row.id
     subject = Party.subject(row.subject_id)
     kind = event["type"]
+    if kind == "deadline.reminder":
+        return _reminder(event, ("异议", "objection"), n)
     if kind == "record.disputed":
         return [
             Message(
@@ -143,7 +180,8 @@ def _objection_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Mess
                 )
             )
         return told
-    if kind in ("record.corrected", "record.removed", "record.dispute_closed") and row.outcome:
+    decided = ("record.corrected", "record.removed", "record.dispute_closed", "record.moved")
+    if kind in decided and row.outcome:
         zh, en = OUTCOMES.get(row.outcome, (row.outcome, row.outcome))
         return [
             Message(
@@ -169,6 +207,8 @@ def _repair_messages(conn: sa.Connection, event: dict[str, Any]) -> list[Message
     subject = Party.subject(row.subject_id)
     decider = Party.organisation(row.decider_uscc) if row.decider_uscc else Party.platform()
     kind = event["type"]
+    if kind == "deadline.reminder":
+        return _reminder(event, ("信用修复申请", "repair application"), n)
     if kind == "repair.applied":
         return [
             Message(
@@ -315,6 +355,41 @@ def set_contact(
         )
 
 
+EMAIL_MAX = 200  # notification_contacts.email
+# One address, as a person types it: a local part, an @, a domain with a dot. Deliberately plain (no quoted
+# local parts, no display names): the relay is the real judge, this catches typing mistakes.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def save_email(
+    conn: sa.Connection, party: Party, *, email: str | None, clock: Clock, principal: Principal
+) -> dict[str, str | None]:
+    """Set (or, empty, clear) the address the party's notifications are mailed to; the phone on file stays.
+    Refused with `contact.email` when it is not one e-mail address. Audited (the address is not logged)."""
+    text = (email or "").strip()
+    if text and (len(text) > EMAIL_MAX or not _EMAIL.match(text)):
+        raise Refused.one(
+            "contact.email",
+            f"请填写一个有效的电子邮箱地址（例如 name@example.com，最长 {EMAIL_MAX} 个字符）",
+            f"give one valid e-mail address (e.g. name@example.com, at most {EMAIL_MAX} characters)",
+            field="email",
+        )
+    phone = contact(conn, party)["phone"]
+    set_contact(conn, party, clock=clock, email=text or None, phone=phone)
+    audit.record(
+        conn,
+        principal=principal,
+        action="contact.set",
+        clock=clock,
+        object_type=f"contact:{party.kind}",
+        object_id=party.key,
+        detail={"party": party.kind, "email": "set" if text else "cleared"},
+    )
+    return contact(conn, party)
+
+
 def inbox(conn: sa.Connection, party: Party, *, limit: int = 100) -> list[dict[str, Any]]:
     n = notifications
     rows = conn.execute(
@@ -356,6 +431,17 @@ def mark_read(conn: sa.Connection, party: Party, notification_id: int, *, clock:
 # ---------------------------------------------------------------------------------------------- send
 
 
+def deliver_and_send(runtime: Any) -> dict[str, int]:
+    """What `xinyong serve`'s schedule and `xinyong deadlines run` do after their work: the outbox into the
+    inboxes (one transaction), then pending e-mail to the configured relay (XINYONG_SMTP_*), if any."""
+    from xinyong.rights.outbound import SmtpEmail
+
+    with runtime.engine.begin() as conn:
+        written = deliver(conn, clock=runtime.clock)
+    sent = send_pending(runtime.engine, SmtpEmail.from_settings(runtime.settings.extra), clock=runtime.clock)
+    return {"written": written, **sent}
+
+
 def send_pending(
     engine: sa.Engine, sender: Outbound | None, *, clock: Clock, limit: int = 200
 ) -> dict[str, int]:
@@ -395,4 +481,14 @@ def send_pending(
     return counts
 
 
-__all__ = ["Party", "contact", "deliver", "inbox", "mark_read", "send_pending", "set_contact"]
+__all__ = [
+    "Party",
+    "contact",
+    "deliver",
+    "deliver_and_send",
+    "inbox",
+    "mark_read",
+    "save_email",
+    "send_pending",
+    "set_contact",
+]

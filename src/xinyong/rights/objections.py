@@ -5,8 +5,10 @@ once forwarded, by the record's source department — every step held to the pol
               tasks: mark (done at once), platform decides, forward
     forward   the platform sends it to the record's source department; task: the provider decides
     decide    upheld (维持: the mark is lifted), corrected (a new version of the record, validated as
-              collection validates, its provenance naming the objection) or removed (撤销: the record's state
-              becomes withdrawn; its versions stay)
+              collection validates, its provenance naming the objection), removed (撤销: the record's state
+              becomes withdrawn; its versions stay) or — a `not_mine` objection, decided by the platform —
+              moved (移交: the record goes to the subject it is really about, with the registry's evidence
+              in record_moves, and can be moved back with `undo_move`)
 
 A provider that misses its deadline loses the right to keep showing the record: `xinyong deadlines run`
 suspends its disclosure (consequences.py) until the objection is decided. Every step is audited and writes
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 from xinyong import deadlines
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import CHINA
+from xinyong.codes.normalize import normalize_code
 from xinyong.deadlines import Matter, Owner
 from xinyong.events import emit
 from xinyong.policy import Policy, WorkdayCalendar, load_policy
@@ -38,6 +41,8 @@ from xinyong.security import audit
 from xinyong.security.errors import AccessDenied
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
+from xinyong.subjects import service as registry
+from xinyong.subjects.models import subjects
 
 STEP_MARK = "objection.mark"
 STEP_PLATFORM = "objection.platform_decide"
@@ -55,6 +60,7 @@ OUTCOME_LABELS = {
     "upheld": ("维持", "upheld"),
     "corrected": ("更正", "corrected"),
     "removed": ("撤销（删除）", "removed"),
+    "moved": ("移交至正确的信用主体", "moved to the subject it is about"),
 }
 STATE_LABELS = {
     "open": ("异议处理中（平台受理）", "being handled by the platform"),
@@ -303,10 +309,12 @@ def decide(
     outcome: str,
     reason: str,
     values: Mapping[str, str | None] | None = None,
+    to_subject: str | None = None,
     catalog: Catalog | None = None,
     calendar: WorkdayCalendar | None = None,
 ) -> dict[str, Any]:
-    """Decide an objection: upheld, corrected (with `values`), or removed. Only the platform, or the record's
+    """Decide an objection: upheld, corrected (with `values`), removed, or moved (`to_subject`: the code of
+    the subject a `not_mine` record is really about; the platform only). Only the platform, or the record's
     source department once the objection was forwarded to it, decides; of two deciding at once, one wins."""
     calendar = calendar or WorkdayCalendar.for_home(runtime.settings.home)
     clock = runtime.clock
@@ -316,7 +324,8 @@ def decide(
         raise _not_in_state(objection_id, row.state, "open")
     record = rec.require_record(conn, row.record_id)
     decider = _decider(principal, record, row)
-    _check_decision(outcome, reason, values)
+    _check_decision(outcome, reason, values, to_subject)
+    target = _move_target(conn, runtime, principal, row, record, to_subject) if outcome == "moved" else None
     correction = None
     if outcome == "corrected":
         item = (catalog or load_catalog()).item(record.item_code)
@@ -343,7 +352,7 @@ def decide(
     current = rec.require_record(conn, record.id)
     held = current.state in rec.OBJECTION_STATES
     why = f"objection:{objection_id}:{outcome}"
-    event_type, version = "record.dispute_closed", None
+    event_type, version, move = "record.dispute_closed", None, None
     if outcome == "upheld" and held:
         rec.change_state(conn, record=current, to=row.record_state_before, reason=why, now=now)
     elif outcome == "corrected":
@@ -365,6 +374,10 @@ def decide(
         if held or current.state in rec.DISCLOSED_STATES:
             rec.change_state(conn, record=current, to="withdrawn", reason=why, now=now)
         event_type = "record.removed"
+    elif outcome == "moved":
+        assert target is not None
+        move = _move(conn, runtime, principal, row, current, target, reason=free_text(reason), why=why)
+        event_type = "record.moved"
 
     matter = Matter("objection", objection_id)
     actor = principal.actor
@@ -395,6 +408,7 @@ def decide(
             "state": after.state,
             "version": after.version,
             "changed": list(correction.changed) if correction else [],
+            **(move or {}),
         },
     )
     audit.record(
@@ -410,9 +424,177 @@ def decide(
             "outcome": outcome,
             "decided_by": decider or "platform",
             "changed": list(correction.changed) if correction else [],
+            **(move or {}),
         },
     )
     return show(conn, objection_id=objection_id)
+
+
+def _move_target(
+    conn: sa.Connection, runtime: Runtime, principal: Principal, row: Any, record: Any, code: str | None
+) -> int:
+    """The registry subject a `not_mine` record moves to; every refusal before anything is written."""
+    if not is_platform(principal):
+        raise AccessDenied(
+            Problem(
+                "objection.move_not_platform",
+                "只有信用信息平台可以将记录移交给另一信用主体（主体匹配错误由平台核实）",
+                "only the platform moves a record to another subject (it checks a wrong match itself)",
+            )
+        )
+    if row.kind != "not_mine":
+        raise Refused.one(
+            "objection.move_not_mine",
+            "只有“非本主体信息”（not_mine）类异议可以以移交记录办结",
+            "only a 'not_mine' objection (the record is not about this subject) is decided by moving it",
+            field="outcome",
+        )
+    assert code is not None  # _check_decision asked for it
+    typed = normalize_code(code)
+    # A code is letters and digits (USCC 18, ID number 18, legacy codes shorter): anything else names no one,
+    # and is not sent to the database (PostgreSQL refuses a NUL character in a query).
+    plausible = typed.isascii() and typed.isalnum() and len(typed) <= 20
+    found = registry.find_subject_id(conn, typed, protector=runtime.protector) if plausible else None
+    status = (
+        conn.execute(sa.select(subjects.c.status).where(subjects.c.id == found)).scalar() if found else None
+    )
+    if found is None or status != "active":
+        raise Refused.one(
+            "objection.move_unknown_subject",
+            "主体库中没有该代码的信用主体，请先通过归集或主体登记使其入库后再移交",
+            "no subject of the registry holds that code: register it (through collection) before moving",
+            status=404,
+            field="to_subject",
+        )
+    if int(found) == int(record.subject_id):
+        raise Refused.one(
+            "objection.move_same_subject",
+            "该记录已属于这一信用主体，移交须指向另一主体",
+            "the record is already about that subject: a move names another subject",
+            field="to_subject",
+        )
+    return int(found)
+
+
+def _move(
+    conn: sa.Connection,
+    runtime: Runtime,
+    principal: Principal,
+    row: Any,
+    current: Any,
+    target: int,
+    *,
+    reason: str,
+    why: str,
+) -> dict[str, Any]:
+    """Lift the mark (the record is right, only about someone else), then re-attach it in the registry."""
+    now = runtime.clock.now()
+    if current.state in rec.OBJECTION_STATES:
+        rec.change_state(conn, record=current, to=row.record_state_before, reason=why, now=now)
+    try:
+        move_id = registry.move_record(
+            conn,
+            record_id=current.id,
+            to_subject_id=target,
+            reason=reason,
+            decided_by=principal.actor,
+            clock=runtime.clock,
+            requested_by=f"objection:{row.id}",
+        )
+    except registry.MoveRefused:
+        raise rec.changed_meanwhile(current.id) from None
+    conn.execute(objections.update().where(objections.c.id == row.id).values(move_id=move_id))
+    audit.record(
+        conn,
+        principal=principal,
+        action="record.move",
+        clock=runtime.clock,
+        object_type="record",
+        object_id=current.id,
+        subject=audit.SubjectRef.of_subject(conn, target),
+        detail={"move_id": move_id, "from": current.subject_id, "to": target, "objection_id": row.id},
+    )
+    return {
+        "move_id": move_id,
+        "from_subject": subject_code(conn, current.subject_id),
+        "to_subject": subject_code(conn, target),
+    }
+
+
+def undo_move(
+    conn: sa.Connection, *, runtime: Runtime, principal: Principal, move_id: int, reason: str
+) -> dict[str, Any]:
+    """Put a moved record back on the subject it was moved from (the platform only); both the move and its
+    undoing stay in record_moves. Returns the move as `move_view` shows it."""
+    if not is_platform(principal):
+        raise AccessDenied(
+            Problem(
+                "objection.move_not_platform",
+                "只有信用信息平台可以撤回记录移交",
+                "only the platform undoes a record move",
+            )
+        )
+    if not (reason or "").strip():
+        raise Refused.one(
+            "objection.decision_reason", "请写明撤回理由", "an undo states its reason", field="reason"
+        )
+    try:
+        move = registry.undo_record_move(
+            conn, move_id=move_id, undone_by=principal.actor, reason=free_text(reason), clock=runtime.clock
+        )
+    except registry.MoveRefused as exc:
+        missing = registry.record_move(conn, move_id) is None
+        raise Refused.one(
+            "objection.move_not_found" if missing else "objection.move_undone",
+            f"没有编号为 {move_id} 的记录移交" if missing else f"记录移交 {move_id} 已撤回或记录已再次变动",
+            f"no record move {move_id}" if missing else f"record move {move_id} cannot be undone: {exc}",
+            status=404 if missing else 409,
+        ) from None
+    record = rec.require_record(conn, move["record_id"])
+    payload = {
+        "move_id": move_id,
+        "record": record_ref(record),
+        "from_subject": subject_code(conn, move["to_subject_id"]),
+        "to_subject": subject_code(conn, move["from_subject_id"]),
+        "undoes": move["requested_by"],
+    }
+    emit(
+        conn,
+        event_type="record.move_undone",
+        clock=runtime.clock,
+        subject_id=move["from_subject_id"],
+        record_id=record.id,
+        payload=payload,
+    )
+    audit.record(
+        conn,
+        principal=principal,
+        action="record.move_undo",
+        clock=runtime.clock,
+        object_type="record",
+        object_id=record.id,
+        subject=audit.SubjectRef.of_subject(conn, move["from_subject_id"]),
+        detail={"move_id": move_id, "from": move["to_subject_id"], "to": move["from_subject_id"]},
+    )
+    return move_view(conn, move_id)
+
+
+def move_view(conn: sa.Connection, move_id: int) -> dict[str, Any]:
+    move = registry.record_move(conn, move_id)
+    assert move is not None
+    return {
+        "id": move["id"],
+        "record_id": move["record_id"],
+        "from_subject": subject_code(conn, move["from_subject_id"]),
+        "to_subject": subject_code(conn, move["to_subject_id"]),
+        "reason": move["reason"],
+        "decided_by": move["decided_by"],
+        "requested_by": move["requested_by"],
+        "at": move["created_at"].astimezone(CHINA).isoformat(),
+        "undone_at": move["undone_at"].astimezone(CHINA).isoformat() if move["undone_at"] else None,
+        "undone_by": move["undone_by"],
+        "undo_reason": move["undo_reason"],
+    }
 
 
 def _closer(
@@ -454,7 +636,7 @@ def _decider(principal: Principal, record: Any, row: Any) -> str | None:
     )
 
 
-def _check_decision(outcome: str, reason: str, values: Mapping[str, Any]) -> None:
+def _check_decision(outcome: str, reason: str, values: Mapping[str, Any], to_subject: str | None) -> None:
     problems = []
     if outcome not in OBJECTION_OUTCOMES:
         problems.append(
@@ -483,7 +665,25 @@ def _check_decision(outcome: str, reason: str, values: Mapping[str, Any]) -> Non
                 field="set",
             )
         )
-    if outcome in ("upheld", "removed") and values:
+    if outcome == "moved" and not (to_subject or "").strip():
+        problems.append(
+            Problem(
+                "objection.move_no_subject",
+                "移交须指明记录真正所属的信用主体（--to-subject 代码）",
+                "a move names the subject the record is really about (--to-subject CODE)",
+                field="to_subject",
+            )
+        )
+    if outcome != "moved" and (to_subject or "").strip():
+        problems.append(
+            Problem(
+                "objection.subject_unexpected",
+                "只有“移交”需要指明信用主体",
+                "only a move names a subject",
+                field="to_subject",
+            )
+        )
+    if outcome in ("upheld", "removed", "moved") and values:
         problems.append(
             Problem(
                 "objection.values_unexpected",
@@ -546,6 +746,7 @@ def show(conn: sa.Connection, *, objection_id: int) -> dict[str, Any]:
         "decided_at": row.decided_at.astimezone(CHINA).isoformat() if row.decided_at else None,
         "decided_by": row.decided_by_uscc or ("platform" if row.decided_at else None),
         "corrected_version": row.corrected_version,
+        "move": move_view(conn, row.move_id) if row.move_id else None,
         "attachments": files.listed(conn, matter_kind="objection", matter_id=row.id),
         "due": {
             t.step.removeprefix("objection."): {

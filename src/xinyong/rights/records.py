@@ -59,7 +59,7 @@ def change_state(conn: sa.Connection, *, record: Any, to: str, reason: str, now:
         .values(state=to, version=r.c.version + 1, updated_at=now)
     )
     if moved.rowcount != 1:
-        raise _changed_meanwhile(record.id)
+        raise changed_meanwhile(record.id)
     _keep_version(conn, record, reason=reason, now=now)
 
 
@@ -91,7 +91,7 @@ def new_version(
         )
     )
     if moved.rowcount != 1:
-        raise _changed_meanwhile(record.id)
+        raise changed_meanwhile(record.id)
     _keep_version(conn, record, reason=reason, now=now)
     return int(record.version) + 1
 
@@ -112,7 +112,7 @@ def _keep_version(conn: sa.Connection, record: Any, *, reason: str, now: dt.date
     )
 
 
-def _changed_meanwhile(record_id: int) -> ProblemError:
+def changed_meanwhile(record_id: int) -> ProblemError:
     return ProblemError(
         Problem(
             "record.changed",

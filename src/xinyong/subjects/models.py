@@ -98,3 +98,23 @@ subject_merges = sa.Table(
     sa.Column("undone_at", UTCDateTime()),
     sa.Column("undone_by", sa.String(100)),
 )
+
+# One record re-attached to another subject (its provider matched it to the wrong one): the registry's
+# evidence of who, when, why, from which subject to which, and what asked for it (an objection), kept like
+# a merge so that undo puts back exactly what moved.
+record_moves = sa.Table(
+    "record_moves",
+    metadata,
+    pk(),
+    fk("record_id", "records.id"),
+    fk("from_subject_id", "subjects.id", index=False),
+    fk("to_subject_id", "subjects.id", index=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.String(100), nullable=False),
+    # What asked for the move, e.g. "objection:12" (the registry names it, it does not know objections).
+    sa.Column("requested_by", sa.String(64)),
+    created_at(),
+    sa.Column("undone_at", UTCDateTime()),
+    sa.Column("undone_by", sa.String(100)),
+    sa.Column("undo_reason", sa.Text),
+)

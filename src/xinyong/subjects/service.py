@@ -22,6 +22,7 @@ from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.tables import records
 from xinyong.subjects.models import (
     IDENTIFIER_SCHEMES,
+    record_moves,
     subject_identifiers,
     subject_merges,
     subject_names,
@@ -328,6 +329,85 @@ def undo_merge(conn: sa.Connection, *, merge_id: int, undone_by: str, clock: Clo
         .where(subject_merges.c.id == merge_id)
         .values(undone_at=now, undone_by=undone_by)
     )
+
+
+class MoveRefused(ValueError):
+    """The record cannot be moved (or the move undone) as asked; nothing changed."""
+
+
+def move_record(
+    conn: sa.Connection,
+    *,
+    record_id: int,
+    to_subject_id: int,
+    reason: str,
+    decided_by: str,
+    clock: Clock,
+    requested_by: str | None = None,
+) -> int:
+    """Re-attach one record to another subject, keeping the evidence (who, when, why, from → to, what asked
+    for it) in record_moves; returns the move's id. Compare-and-set on the record's subject, so of two
+    moves at once one wins. The caller keeps the record's own version history (its state, its data)."""
+    now = clock.now()
+    current = conn.execute(sa.select(records.c.subject_id).where(records.c.id == record_id)).scalar()
+    if current is None:
+        raise MoveRefused(f"no record {record_id}")
+    if int(current) == to_subject_id:
+        raise MoveRefused("the record is already about that subject")
+    target = conn.execute(sa.select(subjects.c.status).where(subjects.c.id == to_subject_id)).scalar()
+    if target != "active":
+        raise MoveRefused(f"subject {to_subject_id} is not an active subject of the registry")
+    _repoint(conn, record_id, frm=int(current), to=to_subject_id, now=now)
+    return conn.execute(
+        record_moves.insert()
+        .values(
+            record_id=record_id,
+            from_subject_id=int(current),
+            to_subject_id=to_subject_id,
+            reason=reason,
+            decided_by=decided_by[:100],
+            requested_by=(requested_by or None) and requested_by[:64],
+            created_at=now,
+        )
+        .returning(record_moves.c.id)
+    ).scalar_one()
+
+
+def undo_record_move(
+    conn: sa.Connection, *, move_id: int, undone_by: str, reason: str, clock: Clock
+) -> dict[str, Any]:
+    """Put the record back on the subject it was moved from; the move stays, marked undone. Refused when
+    the record has moved again since (undo the later move first)."""
+    now = clock.now()
+    move = conn.execute(sa.select(record_moves).where(record_moves.c.id == move_id)).mappings().first()
+    if move is None:
+        raise MoveRefused(f"no record move {move_id}")
+    if move["undone_at"] is not None:
+        raise MoveRefused(f"record move {move_id} was already undone")
+    taken = conn.execute(
+        record_moves.update()
+        .where(record_moves.c.id == move_id, record_moves.c.undone_at.is_(None))
+        .values(undone_at=now, undone_by=undone_by[:100], undo_reason=reason)
+    )
+    if taken.rowcount != 1:
+        raise MoveRefused(f"record move {move_id} was already undone")
+    _repoint(conn, move["record_id"], frm=move["to_subject_id"], to=move["from_subject_id"], now=now)
+    return dict(move) | {"undone_at": now, "undone_by": undone_by}
+
+
+def record_move(conn: sa.Connection, move_id: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(record_moves).where(record_moves.c.id == move_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def _repoint(conn: sa.Connection, record_id: int, *, frm: int, to: int, now: dt.datetime) -> None:
+    done = conn.execute(
+        records.update()
+        .where(records.c.id == record_id, records.c.subject_id == frm)
+        .values(subject_id=to, updated_at=now)
+    )
+    if done.rowcount != 1:
+        raise MoveRefused(f"record {record_id} is no longer about subject {frm} (moved meanwhile)")
 
 
 def _move(conn: sa.Connection, moved: dict[str, Any], *, to: int) -> None:

@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 from xinyong.clock import CHINA
 from xinyong.deadlines.cli import run_once
 from xinyong.rights import notify
-from xinyong.rights.outbound import SmtpEmail
 from xinyong.runtime import Runtime
 from xinyong.timeouts import all_consequences
 
@@ -64,12 +63,7 @@ def deadlines_lifespan(runtime: Runtime, every: float, push_every: float = 0) ->
 
 
 def deliver_notifications(runtime: Runtime) -> dict[str, int]:
-    with runtime.engine.begin() as conn:
-        written = notify.deliver(conn, clock=runtime.clock)
-    sent = notify.send_pending(
-        runtime.engine, SmtpEmail.from_settings(runtime.settings.extra), clock=runtime.clock
-    )
-    return {"written": written, **sent}
+    return notify.deliver_and_send(runtime)
 
 
 async def _push_loop(runtime: Runtime, every: float) -> None:

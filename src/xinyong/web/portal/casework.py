@@ -7,6 +7,8 @@
     POST /me/records/{id}/repair         apply
     GET  /me/applications                我的申请: each objection's and application's steps, due days, outcome
     GET  /inbox                          站内消息 of the signed-in party
+    GET  /me/contact                     通知邮箱: the address the party's notifications are mailed to
+    POST /me/contact                     set or clear it (CSRF field)
     GET  /tasks                          待办: the platform's or the department's open tasks, overdue in red
     POST /tasks/objections/{id}/forward  the platform forwards
     POST /tasks/objections/{id}/decide   upheld / corrected (FIELD=VALUE lines) / removed
@@ -249,6 +251,41 @@ def inbox_page(request: Request, principal: Principal = permission("inbox.read")
     return _page(request, "portal/inbox.html", "inbox", messages=messages)
 
 
+@router.get("/me/contact")
+def contact_page(request: Request, principal: Principal = permission("inbox.read")) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.engine.begin() as conn:
+        party = applications.party_of(conn, principal)
+        on_file = notify.contact(conn, party) if party else {"email": None, "phone": None}
+    return _page(request, "portal/contact.html", "contact", email=on_file["email"] or "", party=party)
+
+
+@router.post("/me/contact")
+def save_contact(
+    request: Request,
+    email: Annotated[str, Form(max_length=notify.EMAIL_MAX * 2)] = "",
+    principal: Principal = permission("inbox.read"),
+) -> HTMLResponse:
+    """The same page again, saying what is on file now (or the refusal, nothing changed)."""
+    runtime = runtime_of(request)
+    try:
+        with runtime.engine.begin() as conn:
+            party = applications.party_of(conn, principal)
+            if party is None:
+                raise Refused.one(
+                    "contact.no_party",
+                    "平台尚无与您的账户对应的信用主体或机构，无法设置通知邮箱",
+                    "the platform holds no subject or organisation for your account: no address can be set",
+                    status=404,
+                )
+            saved = notify.save_email(conn, party, email=email, clock=runtime.clock, principal=principal)
+    except Refused as refusal:
+        return _refused(request, refusal, refusal.status)
+    return _page(
+        request, "portal/contact.html", "contact", email=saved["email"] or "", party=party, saved=True
+    )
+
+
 # ------------------------------------------------------------------------------------ the departments
 
 
@@ -299,6 +336,7 @@ def decide_objection(
     outcome: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
     values: Annotated[str, Form(max_length=4000)] = "",
+    to_subject: Annotated[str, Form(max_length=64)] = "",
     principal: Principal = permission("objection.handle"),
 ) -> Response:
     pairs = _pairs(values)
@@ -312,6 +350,7 @@ def decide_objection(
             outcome=outcome,
             reason=reason,
             values=pairs,
+            to_subject=to_subject or None,
         ),
         "/tasks",
     )

@@ -154,6 +154,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "my_credit": ("我的信用信息", "My credit information"),
     "my_applications": ("我的申请", "My applications"),
     "inbox": ("消息", "Messages"),
+    "contact": ("通知邮箱", "Notification e-mail"),
+    "contact_email": ("电子邮箱", "E-mail address"),
+    "contact_hint": (
+        "办理进度、到期提醒等消息除在本站“消息”中显示外，还将发送到此邮箱。留空则不发送邮件。",
+        "Besides appearing under Messages, progress and deadline reminders are mailed to this address. "
+        "Leave it empty to receive no e-mail.",
+    ),
+    "contact_save": ("保存", "Save"),
+    "contact_saved": ("已保存。", "Saved."),
+    "contact_none": ("未设置", "not set"),
     "tasks": ("待办", "Tasks"),
     "object": ("提出异议", "Object"),
     "repair": ("申请信用修复", "Apply for credit repair"),
@@ -204,6 +214,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "forward": ("转交信息提供单位", "Forward to the department"),
     "decide": ("作出决定", "Decide"),
     "values": ("更正后的字段值（每行 字段=值）", "Corrected values (one FIELD=VALUE a line)"),
+    "to_subject": (
+        "移交至信用主体（仅“移交”：记录真正所属主体的代码）",
+        "Move to subject (moved only: the code of the subject the record is about)",
+    ),
     "approve": ("准予修复", "Approve"),
     "refuse": ("不予修复", "Refuse"),
     "no_tasks": ("没有待办事项。", "Nothing to do."),
