@@ -2,7 +2,9 @@
 and the push worker (webhook delivery, apply.push), every XINYONG_PUSH_INTERVAL_S seconds.
 
 The run is idempotent and each one is its own transaction, so several server processes running it at once
-only repeat a no-op; a failing run is logged and retried at the next interval, never taking the site down.
+would only repeat a no-op; still, `xinyong serve --workers N` runs the schedules once, in its supervising
+process (web/serve.py), not once per worker. A failing run is logged and retried at the next interval,
+never taking the site down.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -45,22 +48,63 @@ def push_interval_from_env() -> float:
 def deadlines_lifespan(runtime: Runtime, every: float, push_every: float = 0) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = []
-        if every > 0:
-            tasks.append(asyncio.create_task(_loop(runtime, every)))
-            app.state.deadline_task = tasks[-1]
-        if push_every > 0:
-            tasks.append(asyncio.create_task(_push_loop(runtime, push_every)))
+        tasks = start_schedules(runtime, every, push_every)
         app.state.deadline_runs = 0
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_schedules(tasks)
 
     return lifespan
+
+
+def start_schedules(runtime: Runtime, every: float, push_every: float) -> list[asyncio.Task[None]]:
+    """The schedule tasks on the running event loop (none for an interval of 0)."""
+    tasks = []
+    if every > 0:
+        tasks.append(asyncio.create_task(_loop(runtime, every)))
+    if push_every > 0:
+        tasks.append(asyncio.create_task(_push_loop(runtime, push_every)))
+    if tasks:
+        log.info(
+            "schedules started in process %d: deadlines every %s s, push every %s s",
+            os.getpid(),
+            every or "-",
+            push_every or "-",
+        )
+    return tasks
+
+
+async def stop_schedules(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class ScheduleThread(threading.Thread):
+    """The schedules on an event loop of their own, for a process that does not serve (the supervisor of
+    several workers). `stop()` cancels them and waits for the loop to end."""
+
+    def __init__(self, runtime: Runtime, every: float, push_every: float) -> None:
+        super().__init__(name="xinyong-schedules", daemon=True)
+        self.runtime, self.every, self.push_every = runtime, every, push_every
+        self.loop = asyncio.new_event_loop()
+        self._stopping = asyncio.Event()  # bound to self.loop when first awaited there
+
+    def run(self) -> None:
+        self.loop.run_until_complete(self._main())
+        self.loop.close()
+
+    async def _main(self) -> None:
+        tasks = start_schedules(self.runtime, self.every, self.push_every)
+        await self._stopping.wait()
+        await stop_schedules(tasks)
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.is_alive():
+            self.loop.call_soon_threadsafe(self._stopping.set)
+            self.join(timeout)
 
 
 def deliver_notifications(runtime: Runtime) -> dict[str, int]:
