@@ -259,7 +259,8 @@ def list_total(request: Request, flt: ListFilter) -> Total | None:
     runtime = runtime_of(request)
     limits = settings_of(request)
     try:
-        with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+        reader = runtime.read_engine
+        with reader.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
             return count_list(
                 conn,
                 flt,

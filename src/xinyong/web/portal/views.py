@@ -176,7 +176,8 @@ def search_page(
         runtime = runtime_of(request)
         limits = settings_of(request)
         try:
-            with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+            reader = runtime.read_engine
+            with reader.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
                 result = search(conn, q, protector=runtime.protector, limit=20, scan=limits.search_scan)
         except QueryRefused as exc:
             problem = exc.problem.message(language(request))
