@@ -2,9 +2,9 @@
 and the push worker (webhook delivery, apply.push), every XINYONG_PUSH_INTERVAL_S seconds.
 
 The run is idempotent and each one is its own transaction, so several server processes running it at once
-would only repeat a no-op; still, `xinyong serve --workers N` runs the schedules once, in its supervising
-process (web/serve.py), not once per worker. A failing run is logged and retried at the next interval,
-never taking the site down.
+would only repeat a no-op; still, `xinyong serve --workers N` runs the schedules once, in one process of
+their own beside the workers (web/serve.py), not once per worker. A failing run is logged and retried at
+the next interval, never taking the site down.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -82,29 +81,21 @@ async def stop_schedules(tasks: list[asyncio.Task[None]]) -> None:
             await task
 
 
-class ScheduleThread(threading.Thread):
-    """The schedules on an event loop of their own, for a process that does not serve (the supervisor of
-    several workers). `stop()` cancels them and waits for the loop to end."""
+def run_schedules(runtime: Runtime, every: float, push_every: float) -> None:
+    """The schedules as a process of their own (the supervisor's scheduler under several workers), until
+    SIGTERM or SIGINT."""
+    import signal
 
-    def __init__(self, runtime: Runtime, every: float, push_every: float) -> None:
-        super().__init__(name="xinyong-schedules", daemon=True)
-        self.runtime, self.every, self.push_every = runtime, every, push_every
-        self.loop = asyncio.new_event_loop()
-        self._stopping = asyncio.Event()  # bound to self.loop when first awaited there
-
-    def run(self) -> None:
-        self.loop.run_until_complete(self._main())
-        self.loop.close()
-
-    async def _main(self) -> None:
-        tasks = start_schedules(self.runtime, self.every, self.push_every)
-        await self._stopping.wait()
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        tasks = start_schedules(runtime, every, push_every)
+        await stopping.wait()
         await stop_schedules(tasks)
 
-    def stop(self, timeout: float = 30) -> None:
-        if self.is_alive():
-            self.loop.call_soon_threadsafe(self._stopping.set)
-            self.join(timeout)
+    asyncio.run(main())
 
 
 def deliver_notifications(runtime: Runtime) -> dict[str, int]:

@@ -6,11 +6,13 @@
   algorithm off on every accepted connection (uvicorn's own `--workers` binds with protocol 0, and every
   keep-alive answer then waits ~40 ms for a delayed ACK), with SO_REUSEADDR and a listen backlog of
   `--backlog` (the kernel caps it at net.core.somaxconn). Every worker accepts on it.
-- **Workers.** `--workers N` (default: the machine's cores) processes, started with `spawn` (no thread or
-  database connection crosses a fork), each running the whole app on its own event loop; a worker that
-  dies is started again. Keep-alive connections stay open `--keep-alive` seconds between requests.
+- **Workers.** `--workers N` (default: the machine's cores) processes forked from a supervisor that runs
+  no thread and holds no database connection, each opening its own engines and running the whole app on
+  its own event loop; a process that ends is started again. Keep-alive connections stay open
+  `--keep-alive` seconds between requests.
 - **Schedules once.** The deadline engine and the push worker (web/schedule.py) run in exactly one process:
-  the app's own lifespan with one worker; the supervising process, which serves nothing, with several.
+  the app's own lifespan with one worker; with several, one scheduler process beside the workers, which
+  serves nothing (and is started again if it ends, so there is always exactly one).
 - **Limits are per process.** The anonymous public's rate limit (security.ratelimit) is counted by each
   worker; behind several workers a client gets up to N times the per-process allowance.
 """
@@ -82,8 +84,8 @@ def run(
         finally:
             runtime.close()
         return
-    runtime.engine.dispose()
-    _supervise(runtime, sock, options, clock)
+    runtime.close()  # no connection crosses a fork: each process opens its own
+    _supervise(settings, sock, options, clock)
 
 
 def _serve_app(runtime: Runtime, sock: socket.socket, options: ServeOptions, *, schedules: bool) -> None:
@@ -112,49 +114,67 @@ def _serve_app(runtime: Runtime, sock: socket.socket, options: ServeOptions, *, 
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _worker(settings: Settings, sock: socket.socket, options: ServeOptions, clock: Clock | None) -> None:
-    """One serving process: its own runtime (engines, pools), no schedules."""
+def _child(
+    role: str, settings: Settings, sock: socket.socket, options: ServeOptions, clock: Clock | None
+) -> None:
+    """A forked process: a worker (serves, no schedules) or the scheduler (schedules, serves nothing)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)  # not the supervisor's; uvicorn and the scheduler set theirs
     runtime = Runtime.open(settings, clock=clock)
     try:
-        _serve_app(runtime, sock, options, schedules=False)
+        if role == "scheduler":
+            from xinyong.logging import configure_logging
+            from xinyong.web.schedule import run_schedules
+
+            sock.close()
+            configure_logging(runtime.settings)
+            run_schedules(runtime, options.deadlines_every, options.push_every)
+        else:
+            _serve_app(runtime, sock, options, schedules=False)
     finally:
         runtime.close()
 
 
-def _supervise(runtime: Runtime, sock: socket.socket, options: ServeOptions, clock: Clock | None) -> None:
+def _supervise(settings: Settings, sock: socket.socket, options: ServeOptions, clock: Clock | None) -> None:
+    """Forks the workers and, when a schedule is on, one scheduler; starts again any that ends; on SIGTERM
+    or SIGINT ends them all. The supervisor itself runs no thread and holds no connection, so forking
+    (fast: the app is imported once, here) is safe whenever it happens."""
     from xinyong.logging import configure_logging
-    from xinyong.web.schedule import ScheduleThread
+    from xinyong.web.app import create_app  # noqa: F401  (imported before forking: children share it)
 
-    configure_logging(runtime.settings)
-    context = multiprocessing.get_context("spawn")
+    configure_logging(settings)
+    context = multiprocessing.get_context("fork")
+    roles = ["worker"] * options.workers
+    if options.deadlines_every > 0 or options.push_every > 0:
+        roles.append("scheduler")
 
-    def start() -> Any:
+    def start(role: str) -> Any:
         process = context.Process(
-            target=_worker, args=(runtime.settings, sock, options, clock), name="xinyong-worker", daemon=False
+            target=_child, args=(role, settings, sock, options, clock), name=f"xinyong-{role}"
         )
         process.start()
         return process
 
-    workers = [start() for _ in range(options.workers)]
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    schedules = ScheduleThread(runtime, options.deadlines_every, options.push_every)
-    schedules.start()
-    log.info("supervisor %d: %d workers, schedules here", os.getpid(), len(workers))
+    children = [start(role) for role in roles]
+    log.info(
+        "supervisor %d: %d workers, %d scheduler", os.getpid(), options.workers, len(roles) - options.workers
+    )
     try:
         while not stopping.wait(0.5):
-            for i, process in enumerate(workers):
+            for i, process in enumerate(children):
                 if not process.is_alive():
-                    log.warning("worker %s ended (exit %s); starting another", process.pid, process.exitcode)
-                    workers[i] = start()
+                    log.warning(
+                        "%s %s ended (exit %s); starting another", roles[i], process.pid, process.exitcode
+                    )
+                    children[i] = start(roles[i])
     finally:
-        for process in workers:
+        for process in children:
             process.terminate()  # SIGTERM: uvicorn finishes the requests in flight, then exits
-        for process in workers:
+        for process in children:
             process.join(30)
             if process.is_alive():
                 process.kill()
-        schedules.stop()
         sock.close()
-        runtime.close()
