@@ -25,19 +25,22 @@ url="postgresql+psycopg://xinyong:xinyong@127.0.0.1:$port/postgres"
 [ -x "$bin/pg_basebackup" ] || { say "PostgreSQL $version's binaries are not in $bin"; exit 1; }
 pg_isready -q -h 127.0.0.1 -p 5432 || { say "the main cluster is not up on 127.0.0.1:5432 (run scripts/test-postgres.sh)"; exit 1; }
 
-in_recovery() { PGPASSWORD=xinyong psql -h 127.0.0.1 -p "$port" -U xinyong -d postgres -qtAc "SELECT pg_is_in_recovery()" 2>/dev/null; }
-if pg_isready -q -h 127.0.0.1 -p "$port"; then
-  if [ "$(in_recovery)" = t ]; then say "reusing the standby on port $port ($dir)"; echo "$url"; exit 0; fi
-  say "port $port is taken by a server that is not our standby: set XINYONG_TEST_REPLICA_PORT"; exit 1
-fi
-
 # The primary: a role that may replicate, and the host-based entry that admits it over 127.0.0.1.
 as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$role'\" | grep -q 1 || psql -qc \"CREATE ROLE $role REPLICATION LOGIN PASSWORD '$secret'\"" >&2
+# The tests pause and resume replay on the standby to show which server answered. Granted in template1, from
+# which each test database is created (function grants are per database; catalog changes replicate).
+as_postgres "psql -d template1 -qc 'GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO xinyong'" >&2
 hba=$(as_postgres "psql -qtAc 'SHOW hba_file'")
 if ! as_postgres "grep -Eq '^host[[:space:]]+replication[[:space:]]+(all|$role)[[:space:]]+127\.0\.0\.1/32' '$hba'"; then
   say "admitting $role for replication in $hba"
   as_postgres "echo 'host replication $role 127.0.0.1/32 scram-sha-256' >> '$hba'"
   as_postgres "psql -qc 'SELECT pg_reload_conf()'" >/dev/null
+fi
+
+in_recovery() { PGPASSWORD=xinyong psql -h 127.0.0.1 -p "$port" -U xinyong -d postgres -qtAc "SELECT pg_is_in_recovery()" 2>/dev/null; }
+if pg_isready -q -h 127.0.0.1 -p "$port"; then
+  if [ "$(in_recovery)" = t ]; then say "reusing the standby on port $port ($dir)"; echo "$url"; exit 0; fi
+  say "port $port is taken by a server that is not our standby: set XINYONG_TEST_REPLICA_PORT"; exit 1
 fi
 
 # A standby made before (the machine restarted): start it again; if it cannot catch up, make it afresh.
