@@ -64,9 +64,9 @@ def replicated(
             if "does not exist" in str(exc.orig):
                 return False  # the database is being created on the primary: not replayed yet
             pytest.fail(
-                f"No PostgreSQL standby at {REPLICA_URL}: {str(exc.orig).strip()}. Run scripts/test-replica.sh "
-                "(as root, or with sudo to postgres): it makes a streaming replica of the test cluster and "
-                "prints the URL for XINYONG_TEST_PG_REPLICA_URL; `./dev test` runs it.",
+                f"No PostgreSQL standby at {REPLICA_URL}: {str(exc.orig).strip()}. Run "
+                "scripts/test-replica.sh (as root, or with sudo to postgres): it makes a streaming replica "
+                "of the test cluster and prints the URL for XINYONG_TEST_PG_REPLICA_URL (`./dev test` does).",
                 pytrace=False,
             )
 
