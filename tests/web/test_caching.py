@@ -41,13 +41,23 @@ def test_public_answers_carry_a_strong_etag_and_answer_304_to_a_repeat_visitor(p
         tag = first.headers["etag"]
         # Strong (byte-identical answers), but for the search, whose answer holds its own timing.
         assert tag.startswith('W/"' if path.startswith("/api/v1/search") else '"'), path
-        assert first.headers["cache-control"] == "public, max-age=60", path
+        assert first.headers["cache-control"] == "public, no-cache", path
         again = client.get(path, headers={**headers, "if-none-match": tag})
         assert again.status_code == 304 and again.content == b"", path
-        assert again.headers["etag"] == tag and again.headers["cache-control"] == "public, max-age=60"
+        assert again.headers["etag"] == tag and again.headers["cache-control"] == "public, no-cache"
         # A tag the visitor holds for another answer is not this one: the whole answer again.
         other = client.get(path, headers={**headers, "if-none-match": '"0123"'})
         assert other.status_code == 200 and other.headers["etag"] == tag, path
+
+
+def test_an_operator_may_let_caches_keep_public_answers(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XINYONG_PUBLIC_MAX_AGE_S", "30")
+    answer = portal.client("public").get(f"/api/v1/subjects/{COMPANY}")
+    assert answer.headers["cache-control"] == "public, max-age=30"
+    signed_in = portal.client("government").get(f"/api/v1/subjects/{COMPANY}")
+    assert signed_in.headers["cache-control"] == "no-store"
 
 
 def test_a_repaired_record_changes_the_tag_so_no_visitor_keeps_it(portal: Portal) -> None:

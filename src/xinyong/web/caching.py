@@ -4,9 +4,11 @@
 
 An answer is cacheable only when it is the public answer to a visitor without credentials (no API token, no
 session: `request.state.principal` is anonymous), is a 200, and sets no cookie. Then it carries
-`Cache-Control: public, max-age=<XINYONG_PUBLIC_MAX_AGE_S>` (default 60 s: a repaired record leaves every
-cache within that time, docs/scaling.md) and `ETag: "<blake2b-128 of the body>"`; a request whose
-If-None-Match names that tag gets 304 with no body. The ETag is computed from the bytes sent, so it changes
+`ETag: "<blake2b-128 of the body>"` and `Cache-Control: public, no-cache` — any cache may keep it but must
+ask again before showing it, so a repaired record is never shown from a cache; a request whose
+If-None-Match names the tag gets 304 with no body. An operator who accepts that a repaired record stays
+visible in caches for a while sets XINYONG_PUBLIC_MAX_AGE_S (then `public, max-age=N`: a repeat visit
+within N seconds does not reach the server at all; docs/scaling.md). The ETag is computed from the bytes sent, so it changes
 exactly when the answer does (a new record, a repair, the day moving a record out of publicity). The one
 exception is the search answer, whose `took_ms` differs on every call: its tag is weak (`W/"…"`), computed
 from the answer without the timing, so a repeat search still gets its 304.
@@ -28,14 +30,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xinyong.security.principal import Principal
 
 MAX_AGE_ENV = "XINYONG_PUBLIC_MAX_AGE_S"
-DEFAULT_MAX_AGE_S = 60
+DEFAULT_MAX_AGE_S = 0  # revalidate every time: a repair shows at once (tests/web/test_browser_rights.py)
 NO_STORE = "no-store"
 # Pages change with the visitor's language (cookie or Accept-Language); the API answers with its query.
 VARY = "Accept-Language, Cookie"
 
 
-def public_max_age() -> int:
-    return max(0, int(os.environ.get(MAX_AGE_ENV, DEFAULT_MAX_AGE_S)))
+def cache_control() -> str:
+    max_age = max(0, int(os.environ.get(MAX_AGE_ENV, DEFAULT_MAX_AGE_S)))
+    return f"public, max-age={max_age}" if max_age else "public, no-cache"
 
 
 def entity_tag(body: bytes) -> str:
@@ -73,7 +76,7 @@ def public_answer(
     ):
         return response
     tag = entity_tag(bytes(response.body)) if equivalent is None else "W/" + entity_tag(equivalent)
-    headers = {"ETag": tag, "Cache-Control": f"public, max-age={public_max_age()}", "Vary": VARY}
+    headers = {"ETag": tag, "Cache-Control": cache_control(), "Vary": VARY}
     asked = request.headers.get("if-none-match")
     if asked and _matches(asked, tag):
         return Response(status_code=304, headers=headers)
