@@ -189,7 +189,8 @@ def _records(engine: sa.Engine, n: int, subjects: int, now: dt.datetime) -> None
     statement = sa.text(
         f"""
         WITH dept AS (
-            SELECT row_number() OVER (ORDER BY uscc) AS d, uscc, name FROM organisations WHERE kind = 'provider'
+            SELECT row_number() OVER (ORDER BY uscc) AS d, uscc, name
+            FROM organisations WHERE kind = 'provider'
         )
         INSERT INTO records (item_code, source_uscc, source_key, subject_id, state, version, decision_date,
                              valid_until, data, content_hash, first_batch_id, last_batch_id, first_seen,
