@@ -221,7 +221,7 @@ def _records(engine: sa.Engine, n: int, subjects: int, now: dt.datetime) -> None
                    'SCALE-' || i AS key,
                    DATE '2019-01-01' + ((i * 104729) % 2720)::int AS decided,
                    1 + ((i * 2654435761) % {subjects}) AS sid
-            FROM generate_series(:start, :stop) AS i
+            FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS i
         ) AS g
         JOIN subjects s ON s.id = g.sid
         JOIN dept ON dept.d = g.d
