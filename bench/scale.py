@@ -150,6 +150,10 @@ def build(runtime: Runtime, world: object, args: argparse.Namespace) -> None:
     now = dt.datetime.combine(dt.date.fromisoformat(TODAY), dt.time(9), tzinfo=CHINA)
     t = time.perf_counter()
     _subjects(runtime, args.subjects, np.random.default_rng(args.seed), now)
+    with engine.begin() as conn:  # the rows carry their ids: the sequence continues after them
+        conn.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('subjects', 'id'), (SELECT max(id) FROM subjects))"
+        )
     print(f"build     subjects: {args.subjects:,} by COPY in {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     _records(engine, args.records - args.file_rows, args.subjects, now)
