@@ -57,7 +57,7 @@ class Load:
 
     def line(self) -> str:
         if not self.requests:
-            return f"  {self.title:<40} no answer completed within the phase{'  ' + self.errors if self.errors else ''}"
+            return f"  {self.title:<40} no answer completed within the phase  {self.errors}"
         bad = f"  non-2xx {self.non_2xx}" if self.non_2xx else ""
         errs = f"  socket errors: {self.errors}" if self.errors else ""
         return (
