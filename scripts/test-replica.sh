@@ -37,16 +37,29 @@ if ! as_postgres "grep -Eq '^host[[:space:]]+replication[[:space:]]+(all|$role)[
   as_postgres "psql -qc 'SELECT pg_reload_conf()'" >/dev/null
 fi
 
+# Streaming, not merely up: a standby left stopped while the primary recycled its WAL cannot catch up.
+streaming() {
+  for _ in $(seq 1 20); do
+    [ "$(as_postgres "psql -h '$dir' -p $port -d postgres -qtAc 'SELECT status FROM pg_stat_wal_receiver'" 2>/dev/null)" = streaming ] && return 0
+    sleep 1
+  done
+  return 1
+}
 in_recovery() { PGPASSWORD=xinyong psql -h 127.0.0.1 -p "$port" -U xinyong -d postgres -qtAc "SELECT pg_is_in_recovery()" 2>/dev/null; }
 if pg_isready -q -h 127.0.0.1 -p "$port"; then
-  if [ "$(in_recovery)" = t ]; then say "reusing the standby on port $port ($dir)"; echo "$url"; exit 0; fi
-  say "port $port is taken by a server that is not our standby: set XINYONG_TEST_REPLICA_PORT"; exit 1
+  if [ "$(in_recovery)" = t ] && streaming; then say "reusing the standby on port $port ($dir)"; echo "$url"; exit 0; fi
+  if [ "$(in_recovery)" = t ] && [ -f "$dir/standby.signal" ]; then
+    say "the standby on port $port does not stream; making it again"
+    as_postgres "'$bin/pg_ctl' -D '$dir' -m fast stop && rm -f '$dir/standby.signal'" >/dev/null 2>&1 || true
+  else
+    say "port $port is taken by a server that is not our standby: set XINYONG_TEST_REPLICA_PORT"; exit 1
+  fi
 fi
 
 # A standby made before (the machine restarted): start it again; if it cannot catch up, make it afresh.
 if [ -f "$dir/standby.signal" ]; then
   say "starting the standby in $dir"
-  if as_postgres "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -t 60 start" >&2 && [ "$(in_recovery)" = t ]; then
+  if as_postgres "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -t 60 start" >&2 && [ "$(in_recovery)" = t ] && streaming; then
     echo "$url"; exit 0
   fi
   as_postgres "'$bin/pg_ctl' -D '$dir' -m immediate stop" >/dev/null 2>&1 || true
@@ -74,5 +87,6 @@ as_postgres "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -t 120 start" >&2 \
   || { say "the standby did not start: $(tail -5 "$dir/server.log" 2>/dev/null)"; exit 1; }
 for _ in $(seq 1 60); do [ "$(in_recovery)" = t ] && break; sleep 1; done
 [ "$(in_recovery)" = t ] || { say "the standby on port $port does not answer as a hot standby"; exit 1; }
+streaming || { say "the standby on port $port does not stream from the primary: $(tail -5 "$dir/server.log")"; exit 1; }
 say "standby streaming from 127.0.0.1:5432 on port $port"
 echo "$url"
