@@ -13,32 +13,32 @@ this size the collection pipeline would time the pipeline, not the portal. Then 
 (xinyong.disclose.search.rebuild), which also fills subjects.name_pinyin. The database is kept in --home and
 reused by later runs.
 
-Measure: the web app runs under uvicorn (--workers, default 2) on 127.0.0.1, the clock fixed at
---today. A bounded number of requests go over loopback through plain HTTP/1.1 keep-alive connections from
-an asyncio client in this process (cheap, so that the client does not eat the server's CPU):
+Measure: the platform is served exactly as `xinyong serve --workers N` serves it (xinyong.web.serve: one
+shared TCP socket, N worker processes; default: the number of cores), with the clock fixed at --today, no
+access log and no public rate limit. The load comes from Debian's `wrk` (bench/wrk.py: compiled, so the
+client does not compete with the server for Python CPU), 16 keep-alive connections, --seconds a phase:
 
-  1. name search, one client at a time: queries are 2–4 characters cut from real names, pinyin initials
-     and whole USCCs, mixed;
-  2. the subject API (GET /api/v1/subjects/{code}), 50 concurrent clients;
-  3. name search, 50 concurrent clients.
+  0. the machine's limit in the same run: GET /healthz, the cheapest answer of the same server;
+  1. the subject API (GET /api/v1/subjects/{code}), random subjects;
+  2. name search: 2–4 characters cut from real names, pinyin initials and whole USCCs, mixed;
+  3. the 双公示 list's first page (GET /api/v1/records) by item and region;
+  4. a repeat visitor: one subject with the ETag it was given (If-None-Match: 304, no body).
 
-p50 and p99 of each are printed, with the rate achieved, and the in-process cost of the same calls
-without HTTP for reference. Targets (issue #5): search p99 ≤ 50 ms; subject API p99 ≤ 50 ms at 50
-concurrent clients, on a 2-core machine.
+Requests/s, p50 and p99 of each are printed, and the in-process cost of search and look-up without HTTP.
+Targets (issue #13): subject API >= 1,500 requests/s and p99 <= 50 ms at 1 M subjects / 5 M records, on 2
+cores, on SQLite and PostgreSQL. The machine may be shared: say at which scale you ran
+(--subjects/--records).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime as dt
 import hashlib
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -61,6 +61,9 @@ from xinyong.demo.remits import load_demo_data
 from xinyong.runtime import Runtime
 from xinyong.store.bulk import insert_frame
 from xinyong.store.engine import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wrk import run_wrk, served
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_HOME = HERE / "out" / "portal"
@@ -107,16 +110,13 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=None, help="where the database and keys live")
     parser.add_argument("--database-url", default=None, help="default: SQLite in --home")
     parser.add_argument("--rebuild", action="store_true", help="build the database again")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=5000, help="requests per concurrent phase")
-    parser.add_argument("--search-requests", type=int, default=1000, help="sequential search requests")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="xinyong serve --workers")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--seconds", type=int, default=15, help="wrk duration of each phase")
+    parser.add_argument("--search-requests", type=int, default=2000, help="distinct search queries")
     parser.add_argument("--today", default=TODAY)
     parser.add_argument("--seed", type=int, default=20170701)
-    parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)  # the measuring server
     args = parser.parse_args()
-    if args.serve is not None:
-        return serve(args.serve, args.workers)
 
     home = (args.home or DEFAULT_HOME / f"{args.subjects}-{args.records}").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -493,56 +493,6 @@ def _json(data: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------------ measure
 
 
-def serve(port: int, workers: int) -> int:
-    """uvicorn workers sharing one listening socket, with TCP_NODELAY on every connection.
-
-    `uvicorn --workers N` binds its shared socket with protocol 0, so asyncio does not switch Nagle's
-    algorithm off on the connections it accepts, and every keep-alive response stalls ~40 ms on delayed
-    ACKs. This opens the socket as IPPROTO_TCP (as a single uvicorn process does) and forks the workers.
-    """
-    import multiprocessing
-    import signal
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-
-    def worker() -> None:
-        config = uvicorn.Config(
-            make_app,
-            factory=True,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_keep_alive=60,
-        )
-        uvicorn.Server(config).run(sockets=[sock])
-
-    context = multiprocessing.get_context("fork")
-    children = [context.Process(target=worker, daemon=True) for _ in range(workers)]
-    for child in children:
-        child.start()
-    signal.signal(signal.SIGTERM, lambda *_: [c.terminate() for c in children])
-    for child in children:
-        child.join()
-    return 0
-
-
-def make_app() -> Any:
-    """The uvicorn factory of the measuring server (reads the bench's settings from the environment)."""
-    from xinyong.web.app import create_app
-
-    settings = Settings.from_env(demo=True)
-    settings = Settings(home=settings.home, database_url=settings.database_url, demo=True, extra={})
-    return create_app(
-        Runtime.open(settings, clock=FixedClock(os.environ["XINYONG_BENCH_TODAY"] + "T09:00:00"))
-    )
-
-
 def measure(runtime: Runtime, args: argparse.Namespace) -> str:
     engine = runtime.engine
     rng = random.Random(args.seed)
@@ -556,44 +506,53 @@ def measure(runtime: Runtime, args: argparse.Namespace) -> str:
             {"ids": ids},
         ).all()
     orgs = [r for r in rows if r.uscc]
-    subject_codes = [r.uscc for r in orgs][: args.requests]
+    subject_codes = [r.uscc for r in orgs]
     queries = _search_queries(orgs, rng, args.search_requests)
-
-    port = _free_port()
-    env = {
-        **os.environ,
-        "XINYONG_HOME": str(runtime.settings.home),
-        "XINYONG_DATABASE_URL": runtime.settings.database_url,
-        "XINYONG_DEMO": "1",
-        "XINYONG_BENCH_TODAY": args.today,
-        "XINYONG_RATE_PUBLIC": "off",
-        "XINYONG_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), "--workers", str(args.workers)],
-        env=env,
-    )
-    try:
-        _wait_up(port)
-        lines = [
-            f"portal benchmark — {total:,} subjects, {_count(engine):,} records, {engine.dialect.name}, "
-            f"{os.cpu_count()} CPUs, uvicorn --workers {args.workers}, clock {args.today}",
+    subject_paths = [f"/api/v1/subjects/{c}" for c in subject_codes]
+    search_paths = [f"/api/v1/search?q={quote(q)}" for q in queries]
+    list_paths = [
+        f"/api/v1/records?item={item}&region={region}"
+        for item in ("XZCF", "XZXK")
+        for region in ("42", "4201", "4202", "4203", "4205", "4206", "4209", "4210", "4211", "4228")
+    ]
+    lines = [
+        f"portal benchmark — {total:,} subjects, {_count(engine):,} records, {engine.dialect.name}, "
+        f"{os.cpu_count()} CPUs, xinyong serve --workers {args.workers}, wrk {args.connections} connections "
+        f"x {args.seconds} s a phase, clock {args.today}",
+    ]
+    with served(
+        runtime.settings.home, runtime.settings.database_url, today=args.today, workers=args.workers
+    ) as port:
+        run_wrk(port, subject_paths[:500] + search_paths[:200], title="warm-up", seconds=5)
+        phases = [
+            ("machine limit: GET /healthz", ["/healthz"]),
+            ("subject API", subject_paths),
+            ("name search", search_paths),
+            ("双公示 list, first page", list_paths),
         ]
-        warm = [f"/api/v1/search?q={quote(q)}" for q in queries[:200]]
-        warm += [f"/api/v1/subjects/{c}" for c in subject_codes[:200]]
-        asyncio.run(_load(port, warm, 8))
-        search_paths = [f"/api/v1/search?q={quote(q)}" for q in queries]
-        subject_paths = [f"/api/v1/subjects/{c}" for c in subject_codes]
-        for title, paths, clients in (
-            ("name search, 1 client", search_paths, 1),
-            (f"subject API, {args.concurrency} clients", subject_paths, args.concurrency),
-            (f"name search, {args.concurrency} clients", search_paths * 5, args.concurrency),
-        ):
-            result = asyncio.run(_load(port, paths[: args.requests], clients))
-            lines.append(_line(title, result))
-    finally:
-        server.terminate()
-        server.wait(20)
+        for title, paths in phases:
+            lines.append(
+                run_wrk(port, paths, title=title, connections=args.connections, seconds=args.seconds).line()
+            )
+        # A repeat visitor: the same subject, with the ETag it was given (304, no body).
+        one = subject_paths[0]
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{one}") as answer:
+            tag = answer.headers["ETag"]
+        lines.append(
+            run_wrk(
+                port,
+                [one],
+                title="subject API, If-None-Match (304)",
+                connections=args.connections,
+                seconds=args.seconds,
+                header=("If-None-Match", tag),
+            ).line()
+        )
+    lines.append(
+        "  targets: subject API >= 1,500 req/s and p99 <= 50 ms at 1 M subjects / 5 M records, 16 connections"
+    )
     lines.append(_in_process(runtime, queries, subject_codes[:500]))
     return "\n".join(lines)
 
@@ -618,67 +577,6 @@ def _search_queries(orgs: list[Any], rng: random.Random, n: int) -> list[str]:
 def _count(engine: sa.Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT max(id) FROM records")).scalar_one() or 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_up(port: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not come up")
-
-
-async def _load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
-    """Send `paths` over `clients` keep-alive connections; latency of each request, status counts."""
-    queue = list(reversed(paths))
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while queue:
-                path = queue.pop()
-                request = f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: application/json\r\n\r\n".encode()
-                started = time.perf_counter()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                await reader.readexactly(length)
-                latencies.append(time.perf_counter() - started)
-                statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return {"latencies": latencies, "statuses": statuses, "seconds": time.perf_counter() - started}
-
-
-def _line(title: str, result: dict[str, Any]) -> str:
-    lat = sorted(result["latencies"])
-    p50 = statistics.median(lat) * 1000
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
-    rate = len(lat) / result["seconds"]
-    return (
-        f"  {title:<32} n={len(lat):>5}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
-        f"{rate:7.0f} req/s  statuses {dict(sorted(result['statuses'].items()))}"
-    )
 
 
 def _in_process(runtime: Runtime, queries: list[str], codes: list[str]) -> str:

@@ -89,11 +89,25 @@ def key_generate() -> None:
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: the number of cores)")
+    ] = None,
+    backlog: Annotated[int, typer.Option(min=1, help="listen backlog (capped by net.core.somaxconn)")] = 2048,
+    keep_alive: Annotated[int, typer.Option(min=1, help="seconds an idle keep-alive connection stays")] = 75,
+    access_log: Annotated[bool, typer.Option(help="log every request (uvicorn's access log)")] = True,
 ) -> None:
     """Serve the web platform / 启动网站与接口服务."""
-    _serve(Settings.from_env(), host=host, port=port)
+    _serve(
+        Settings.from_env(),
+        host=host,
+        port=port,
+        workers=workers,
+        backlog=backlog,
+        keep_alive=keep_alive,
+        access_log=access_log,
+    )
 
 
 @app.command()
@@ -120,31 +134,41 @@ def demo(
         _serve(settings, host="127.0.0.1", port=port)
 
 
-def _serve(settings: Settings, *, host: str, port: int) -> None:
-    import uvicorn
+def _serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int | None = None,
+    backlog: int = 2048,
+    keep_alive: int = 75,
+    access_log: bool = True,
+) -> None:
     from rich.markup import escape
 
     from xinyong.problems import ProblemError
-    from xinyong.runtime import Runtime
-    from xinyong.web.app import create_app
     from xinyong.web.schedule import interval_from_env, push_interval_from_env
+    from xinyong.web.serve import ServeOptions, default_workers, run
 
+    options = ServeOptions(
+        workers=workers or default_workers(),
+        backlog=backlog,
+        keep_alive_s=keep_alive,
+        log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"),
+        access_log=access_log,
+        deadlines_every=interval_from_env(),
+        push_every=push_interval_from_env(),
+    )
+    console.print(
+        f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs), "
+        f"{options.workers} worker(s)"
+    )
     try:
-        runtime = Runtime.open_current(settings)
+        run(settings, host=host, port=port, options=options)
     except ProblemError as exc:
         for problem in exc.problems:
             console.print(f"[red]✗ {escape(problem.render())}[/]")
         raise typer.Exit(2) from exc
-    console.print(f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app reads it itself, and only
-    # from the proxies listed in XINYONG_TRUSTED_PROXIES (web.deps.client_ip).
-    uvicorn.run(
-        create_app(runtime, deadlines_every=interval_from_env(), push_every=push_interval_from_env()),
-        host=host,
-        port=port,
-        log_level=os.environ.get("XINYONG_LOG_LEVEL", "info"),
-        proxy_headers=False,
-    )
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Runtime configuration, read from the environment once and passed around explicitly.
 
 `XINYONG_HOME` (default ./var) holds the SQLite database, keys, calendar overrides and logs;
-`XINYONG_DATABASE_URL` overrides the database (SQLite file in XINYONG_HOME by default).
+`XINYONG_DATABASE_URL` overrides the database (SQLite file in XINYONG_HOME by default);
+`XINYONG_READ_DATABASE_URL`, when set, is a read replica that serves the public read path (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Settings:
     database_url: str
     demo: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    read_database_url: str | None = None
 
     @classmethod
     def from_env(cls, *, demo: bool | None = None) -> Settings:
@@ -30,7 +32,8 @@ class Settings:
                 os.environ.get("XINYONG_DEMO", "").lower() in {"1", "true", "yes"}
                 or (home / DEMO_MARKER).exists()
             )
-        return cls(home=home, database_url=url, demo=demo)
+        read_url = os.environ.get("XINYONG_READ_DATABASE_URL") or None
+        return cls(home=home, database_url=url, demo=demo, read_database_url=read_url)
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

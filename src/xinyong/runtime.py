@@ -1,6 +1,10 @@
 """What a running platform holds: settings, the database engine, the clock, the key for personal identifiers.
 
 The CLI, the web app and the tests each build one Runtime and pass it down; nothing reaches for globals.
+
+`engine` is the primary: every write and every non-public read. `read_engine` serves the public read path
+(public pages, the public API, search): a read replica when `XINYONG_READ_DATABASE_URL` is set, else the
+primary itself (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ class Runtime:
     engine: sa.Engine
     protector: PersonalIdProtector
     clock: Clock = field(default_factory=SystemClock)
+    read_engine: sa.Engine = None  # type: ignore[assignment]  # the primary unless a replica is given
 
     def __post_init__(self) -> None:
+        if self.read_engine is None:
+            self.read_engine = self.engine
         # The audit chain's head is also kept in XINYONG_HOME: an emptied trail cannot pass for a short one.
         audit.keep_anchor(self.engine, self.settings.home)
 
@@ -37,6 +44,7 @@ class Runtime:
             engine=make_engine(settings.database_url),
             protector=load_protector(settings),
             clock=clock or SystemClock(),
+            read_engine=make_engine(settings.read_database_url) if settings.read_database_url else None,
         )
 
     @classmethod
@@ -56,3 +64,5 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

@@ -8,6 +8,10 @@
 Every query runs under the time limit of `XINYONG_QUERY_TIME_LIMIT_MS`; what would read too much is refused
 with a message (limits.py).
 
+Public answers (the public level, every list, search) are read from `runtime.read_engine` — a read replica
+when one is configured — and carry an ETag and Cache-Control for visitors without credentials
+(web/caching.py); everything above the public level reads the primary and is `no-store`.
+
 The subject and search endpoints are `async def` and query the database on the event loop: their work is
 a few index look-ups of bounded size (and time-limited), CPU-bound Python gains nothing from threads under
 the GIL, and forty pool threads contending for it made the 50-client benchmark's tail three times worse
@@ -20,6 +24,7 @@ import datetime as dt
 import html
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -32,8 +37,10 @@ from xinyong.policy import Policy, load_policy
 from xinyong.security.access import check
 from xinyong.security.principal import Principal
 from xinyong.security.roles import Level
+from xinyong.web.caching import public_answer
 from xinyong.web.deps import client_ip, permission, runtime_of
 from xinyong.web.params import RowId
+from xinyong.web.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
@@ -93,7 +100,9 @@ async def get_subject(
 ) -> Any:
     runtime = runtime_of(request)
     limits = settings_of(request)
-    with runtime.engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
+    # The public answer reads the replica; a non-public one is audited and logged: the primary.
+    engine = runtime.read_engine if level == "public" else runtime.engine
+    with engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
         found = flows.look_up(
             conn,
             runtime=runtime,
@@ -111,8 +120,12 @@ async def get_subject(
     if format == "csv":
         body = export.subject_csv(result, lang)
         name = f"{result.subject['code']}-{result.as_of.isoformat()}.csv"
-        return Response(body, media_type="text/csv; charset=utf-8", headers=export.attachment(name))
-    return JSONResponse(result.as_dict())  # already plain JSON types: skip FastAPI's generic encoder
+        answer: Response = Response(
+            body, media_type="text/csv; charset=utf-8", headers=export.attachment(name)
+        )
+    else:
+        answer = FastJSONResponse(result.as_dict())  # plain JSON types: no generic encoder, no model
+    return public_answer(request, answer, public=level == "public")
 
 
 @router.get("/search", summary="Search subjects by name, pinyin initials or identifier / 检索信用主体")
@@ -127,15 +140,21 @@ async def search_subjects(
     check(principal, "subject.search", level="public")
     runtime = runtime_of(request)
     limits = settings_of(request)
-    with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+    with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
         result = search(conn, q, protector=runtime.protector, limit=limit, scan=limits.search_scan)
     if format == "csv":
-        return Response(
-            export.search_csv(result, lang),
-            media_type="text/csv; charset=utf-8",
-            headers=export.attachment("search.csv"),
+        return public_answer(
+            request,
+            Response(
+                export.search_csv(result, lang),
+                media_type="text/csv; charset=utf-8",
+                headers=export.attachment("search.csv"),
+            ),
         )
-    return JSONResponse(result.as_dict())
+    answer = result.as_dict()
+    # took_ms differs on every call: the tag is computed without it (a weak tag, web/caching.py).
+    same = orjson.dumps({k: v for k, v in answer.items() if k != "took_ms"})
+    return public_answer(request, FastJSONResponse(answer), equivalent=same)
 
 
 def list_filter(
@@ -161,7 +180,7 @@ def run_list(request: Request, flt: ListFilter, *, cursor: str | None, limit: in
     runtime = runtime_of(request)
     limits = settings_of(request)
     catalog, policy = catalog_of(request), policy_of(request)
-    with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+    with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
         page = publicity_list(
             conn,
             flt,
@@ -213,11 +232,14 @@ def list_records(
     if format == "csv":
         body = export.list_csv(page.rows, catalog_item, lang)
         name = f"{catalog_item.code}-{runtime_of(request).clock.today().isoformat()}.csv"
-        return Response(
-            body, media_type="text/csv; charset=utf-8", headers={**export.attachment(name), **headers}
+        return public_answer(
+            request,
+            Response(
+                body, media_type="text/csv; charset=utf-8", headers={**export.attachment(name), **headers}
+            ),
         )
     total = list_total(request, flt)
-    return JSONResponse(
+    answer = FastJSONResponse(
         {
             "filter": flt.query_params(),
             **(total.as_dict() if total else {"total": None, "total_exact": None}),
@@ -228,6 +250,7 @@ def list_records(
         },
         headers=headers,
     )
+    return public_answer(request, answer)
 
 
 def list_total(request: Request, flt: ListFilter) -> Total | None:
@@ -236,7 +259,8 @@ def list_total(request: Request, flt: ListFilter) -> Total | None:
     runtime = runtime_of(request)
     limits = settings_of(request)
     try:
-        with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+        reader = runtime.read_engine
+        with reader.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
             return count_list(
                 conn,
                 flt,
@@ -260,7 +284,7 @@ def _query(params: dict[str, str]) -> str:
 def public_notice(request: Request, record_id: int) -> dict[str, Any]:
     runtime = runtime_of(request)
     limits = settings_of(request)
-    with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+    with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
         return notice(
             conn, record_id, catalog=catalog_of(request), policy=policy_of(request), clock=runtime.clock
         )
@@ -269,9 +293,9 @@ def public_notice(request: Request, record_id: int) -> dict[str, Any]:
 @router.get("/records/{record_id}", summary="One record's public notice / 单条信用记录公示")
 def get_record(
     record_id: RowId, request: Request, principal: Principal = permission("record.read")
-) -> dict[str, Any]:
+) -> Response:
     check(principal, "record.read", level="public")
-    return public_notice(request, record_id)
+    return public_answer(request, FastJSONResponse(public_notice(request, record_id)))
 
 
 def install(app: FastAPI) -> None:

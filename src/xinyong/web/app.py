@@ -28,6 +28,7 @@ from xinyong.store.engine import is_current
 from xinyong.web import errors
 from xinyong.web.api import auth
 from xinyong.web.bodies import BodyGate
+from xinyong.web.caching import NoStoreByDefault
 from xinyong.web.deps import install_error_handlers, permission
 from xinyong.web.portal import applying as portal_applying
 from xinyong.web.portal import casework as portal_casework
@@ -70,6 +71,9 @@ def create_app(
     # upload's body not before its caller passed the permission check.
     app.add_middleware(BodyGate, site=app)
     errors.install(app)
+    # Only a public answer says it may be cached (web/caching.py); every other response, the last
+    # resort's 500 included, is no-store.
+    app.add_middleware(NoStoreByDefault)
 
     # Probes are exempt from rate limits: a load balancer polls them from one address all day.
     @app.get(

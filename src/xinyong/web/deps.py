@@ -148,7 +148,10 @@ async def current_principal(request: Request) -> Principal:
     """The caller of this request, resolved once and kept on request.state."""
     principal = getattr(request.state, "principal", None)
     if principal is None:
-        principal = await run_in_threadpool(_resolve, request)
+        if "authorization" in request.headers or SESSION_COOKIE in request.cookies:
+            principal = await run_in_threadpool(_resolve, request)
+        else:
+            principal = Principal.anonymous()  # no credentials: nothing to look up, no thread to wait for
         request.state.principal = principal
     return principal
 

@@ -2,7 +2,9 @@
 and the push worker (webhook delivery, apply.push), every XINYONG_PUSH_INTERVAL_S seconds.
 
 The run is idempotent and each one is its own transaction, so several server processes running it at once
-only repeat a no-op; a failing run is logged and retried at the next interval, never taking the site down.
+would only repeat a no-op; still, `xinyong serve --workers N` runs the schedules once, in one process of
+their own beside the workers (web/serve.py), not once per worker. A failing run is logged and retried at
+the next interval, never taking the site down.
 """
 
 from __future__ import annotations
@@ -44,22 +46,55 @@ def push_interval_from_env() -> float:
 def deadlines_lifespan(runtime: Runtime, every: float, push_every: float = 0) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = []
-        if every > 0:
-            tasks.append(asyncio.create_task(_loop(runtime, every)))
-            app.state.deadline_task = tasks[-1]
-        if push_every > 0:
-            tasks.append(asyncio.create_task(_push_loop(runtime, push_every)))
+        tasks = start_schedules(runtime, every, push_every)
         app.state.deadline_runs = 0
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_schedules(tasks)
 
     return lifespan
+
+
+def start_schedules(runtime: Runtime, every: float, push_every: float) -> list[asyncio.Task[None]]:
+    """The schedule tasks on the running event loop (none for an interval of 0)."""
+    tasks = []
+    if every > 0:
+        tasks.append(asyncio.create_task(_loop(runtime, every)))
+    if push_every > 0:
+        tasks.append(asyncio.create_task(_push_loop(runtime, push_every)))
+    if tasks:
+        log.info(
+            "schedules started in process %d: deadlines every %s s, push every %s s",
+            os.getpid(),
+            every or "-",
+            push_every or "-",
+        )
+    return tasks
+
+
+async def stop_schedules(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def run_schedules(runtime: Runtime, every: float, push_every: float) -> None:
+    """The schedules as a process of their own (the supervisor's scheduler under several workers), until
+    SIGTERM or SIGINT."""
+    import signal
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        tasks = start_schedules(runtime, every, push_every)
+        await stopping.wait()
+        await stop_schedules(tasks)
+
+    asyncio.run(main())
 
 
 def deliver_notifications(runtime: Runtime) -> dict[str, int]:

@@ -10,6 +10,10 @@
 
 Pages are Simplified Chinese first, English with ?lang=en (i18n.py); they work without JavaScript; every
 form control has a label; tables turn into cards on a phone (static/portal.css).
+
+The public pages read `runtime.read_engine` (a replica when configured) and, for a visitor without
+credentials, carry an ETag and Cache-Control (web/caching.py); a signed-in visitor's pages and anything
+above the public level read the primary and are `no-store`.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
 from xinyong.security.roles import LEVELS, Level, load_roles
 from xinyong.security.sessions import csrf_token
+from xinyong.web.caching import public_answer
 from xinyong.web.deps import CSRF_FIELD, client_ip, permission, runtime_of
 from xinyong.web.params import RowId
 from xinyong.web.portal.i18n import LANG_COOKIE, Lang, language, t
@@ -157,8 +162,8 @@ def wants_html(request: Request) -> bool:
 
 
 @router.get("/")
-def home(request: Request, principal: Principal = permission("portal.view")) -> HTMLResponse:
-    return render(request, "portal/home.html", title=None)
+def home(request: Request, principal: Principal = permission("portal.view")) -> Response:
+    return public_answer(request, render(request, "portal/home.html", title=None))
 
 
 @router.get("/search")
@@ -166,19 +171,20 @@ def search_page(
     request: Request,
     q: Annotated[str, Query(max_length=100)] = "",
     principal: Principal = permission("subject.search"),
-) -> HTMLResponse:
+) -> Response:
     check(principal, "subject.search", level="public")
     result, problem = None, None
     if q.strip():
         runtime = runtime_of(request)
         limits = settings_of(request)
         try:
-            with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+            reader = runtime.read_engine
+            with reader.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
                 result = search(conn, q, protector=runtime.protector, limit=20, scan=limits.search_scan)
         except QueryRefused as exc:
             problem = exc.problem.message(language(request))
     # An ID number typed into the box is not repeated in clear on the page (the box keeps what was typed).
-    return render(
+    page = render(
         request,
         "portal/search.html",
         title=t("query", language(request)),
@@ -187,6 +193,7 @@ def search_page(
         result=result,
         problem=problem,
     )
+    return public_answer(request, page)
 
 
 @router.get("/subjects/{code}")
@@ -196,12 +203,14 @@ def subject_page(
     level: Annotated[Level, Query()] = "public",
     purpose: Annotated[str | None, Query(max_length=200)] = None,
     principal: Principal = permission("subject.read"),
-) -> HTMLResponse:
+) -> Response:
     runtime = runtime_of(request)
     limits = settings_of(request)
     lang = language(request)
+    # The public answer reads the replica; a non-public one is audited and logged: the primary.
+    engine = runtime.read_engine if level == "public" else runtime.engine
     try:
-        with runtime.engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
+        with engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
             found = flows.look_up(
                 conn,
                 runtime=runtime,
@@ -215,7 +224,7 @@ def subject_page(
                 policy=policy_of(request),
                 text_limit=limits.list_text_max_chars,
             )
-        with runtime.engine.connect() as conn:
+        with runtime.read_engine.connect() as conn:
             entries = list_queries.public_entries(conn, on=today(runtime.clock), subject_id=found.subject_id)
     except QueryRefused as exc:
         return refused(request, exc)
@@ -224,7 +233,7 @@ def subject_page(
     export = {"level": level, **({"purpose": found.purpose} if level != "public" and found.purpose else {})}
     levels = [lv for lv in LEVELS if lv in audience_levels(found.audience)]
     api = f"/api/v1/subjects/{result.subject['code']}"
-    return render(
+    page = render(
         request,
         "portal/subject.html",
         title=result.subject["name"],
@@ -239,6 +248,7 @@ def subject_page(
         list_entries=entries,
         **report_form(request),
     )
+    return public_answer(request, page, public=level == "public")
 
 
 @router.get("/lists")
@@ -248,18 +258,18 @@ def lists_page(
     kind: Annotated[str | None, Query(max_length=8)] = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
     principal: Principal = permission("portal.view"),
-) -> HTMLResponse:
+) -> Response:
     """名单公示: the public list of red and black list entries in force today."""
     runtime = runtime_of(request)
     lang = language(request)
     kind = kind if kind in ("red", "black") else None
     list_type = list_type or None
-    with runtime.engine.connect() as conn:
+    with runtime.read_engine.connect() as conn:
         entries = list_queries.public_entries(
             conn, on=today(runtime.clock), list_type=list_type, kind=kind, q=q, limit=200
         )
     params = {k: v for k, v in (("type", list_type), ("kind", kind), ("q", q)) if v}
-    return render(
+    page = render(
         request,
         "portal/lists.html",
         title=t("lists_page", lang),
@@ -271,6 +281,7 @@ def lists_page(
         csv_url=f"/api/v1/lists?{urlencode({**params, 'format': 'csv'})}",
         json_url=f"/api/v1/lists?{urlencode(params)}",
     )
+    return public_answer(request, page)
 
 
 def report_form(request: Request) -> dict[str, object]:
@@ -300,7 +311,7 @@ def publicity_page(
     region: str | None = None,
     cursor: str | None = None,
     principal: Principal = permission("record.read"),
-) -> HTMLResponse:
+) -> Response:
     check(principal, "record.read", level="public")
     lang = language(request)
     code = next((c for c, cfg in display_config().items() if cfg.get("browse") == name), None)
@@ -311,14 +322,14 @@ def publicity_page(
         page, item = run_list(request, flt, cursor=cursor, limit=20)
         total = list_total(request, flt)
         runtime = runtime_of(request)
-        with runtime.engine.connect() as conn:
+        with runtime.read_engine.connect() as conn:
             depts = departments(conn, item, catalog_of(request))
     except QueryRefused as exc:
         return refused(request, exc)
     cfg = display_config()[code]
     params = flt.query_params()
     filter_params = {k: v for k, v in params.items() if k != "item"}
-    return render(
+    page_html = render(
         request,
         "portal/list.html",
         title=t("penalties" if code == "XZCF" else "licences", lang),
@@ -340,6 +351,7 @@ def publicity_page(
         csv_url=f"/api/v1/records?{urlencode({**params, 'format': 'csv', 'lang': lang})}",
         json_url=f"/api/v1/records?{urlencode(params)}",
     )
+    return public_answer(request, page_html)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -357,14 +369,15 @@ def _date(text: str | None) -> dt.date | None:
 @router.get("/notices/{record_id}")
 def notice_page(
     record_id: RowId, request: Request, principal: Principal = permission("record.read")
-) -> HTMLResponse:
+) -> Response:
     check(principal, "record.read", level="public")
     try:
         notice = public_notice(request, record_id)
     except QueryRefused as exc:
         return refused(request, exc)
     item = catalog_of(request).item(notice["item"]["code"])
-    return render(request, "portal/notice.html", title=notice["title"], notice=notice, item=item)
+    page = render(request, "portal/notice.html", title=notice["title"], notice=notice, item=item)
+    return public_answer(request, page)
 
 
 # -------------------------------------------------------------------------------------------- assets

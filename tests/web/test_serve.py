@@ -1,0 +1,94 @@
+"""`xinyong serve --workers N`: N serving processes on one socket, the schedules in exactly one process
+beside them, every process ended on SIGTERM. A real server in a subprocess (the command line)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from xinyong.web.serve import listening_socket
+
+SRC = Path(__file__).parents[2] / "src"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, seconds: float = 180) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds  # generous: the machine may be shared and slow to import
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_several_workers_serve_and_the_schedules_run_once(home: Path, sqlite_template: Path) -> None:
+    home.mkdir(parents=True)
+    shutil.copyfile(sqlite_template, home / "xinyong.db")
+    port = free_port()
+    log = home / "serve.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "XINYONG_DEADLINES_INTERVAL_S": "3600",
+        "XINYONG_PUSH_INTERVAL_S": "0.2",
+        "XINYONG_LOG_LEVEL": "info",
+    }
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "xinyong.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_until(lambda: len(re.findall(r"process \d+ serving", log.read_text())) == 2), (
+            log.read_text()
+        )
+        assert wait_until(lambda: "schedules started" in log.read_text()), log.read_text()
+        assert wait_until(lambda: _healthy(port)), log.read_text()
+        time.sleep(1.5)  # several push intervals: a second scheduler would have said so by now
+        text = log.read_text()
+        serving = set(re.findall(r"process (\d+) serving", text))
+        scheduling = re.findall(r"schedules started in process (\d+)", text)
+        assert len(serving) == 2 and "with the schedules" not in text
+        assert len(scheduling) == 1 and scheduling[0] not in serving  # once, and not in a worker
+        assert str(server.pid) not in serving | set(scheduling)  # the supervisor only supervises
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert server.returncode == 0
+    for pid in serving | set(scheduling):
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_shared_socket_is_tcp_so_answers_are_not_held_back_by_nagle() -> None:
+    """asyncio switches Nagle's algorithm off only on sockets accepted from an IPPROTO_TCP listener (a
+    protocol-0 socket, as uvicorn's own --workers binds, leaves every keep-alive answer waiting ~40 ms)."""
+    sock = listening_socket("127.0.0.1", 0, 4096)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) == 1
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+    finally:
+        sock.close()
