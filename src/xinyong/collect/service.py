@@ -42,7 +42,9 @@ from xinyong.store.tables import batches, catalog_versions, rejected_rows, row_w
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.resolve import resolve_frame
 
-CHUNK_ROWS = 200_000
+# Rows checked and loaded at a time: the working set of a chunk is many times its rows (raw, clean and
+# problem columns per field), so this bounds an ingest's memory whatever the file's size.
+CHUNK_ROWS = 25_000
 POSITION = "__position"  # a row's place in its chunk: row numbers need not be consecutive (empty rows)
 FILENAME_MAX = 260  # batches.filename
 Progress = Callable[[str, int, int], None]
@@ -445,6 +447,7 @@ def _store_rejected(
     if bad.height == 0:
         return
     originals = _originals_of(bad, chunk)
+    private = _Private.of(columns, ctx)
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
@@ -472,7 +475,7 @@ def _store_rejected(
                 "item_code": ctx.item.code,
                 "source_uscc": _storable_key(cells, [ctx.source_field], cells[SOURCE], 64),
                 "source_key": _storable_key(cells, list(ctx.item.source_key), cells[KEY], 256),
-                "raw": _protect(original, _private_headers(cells, columns, ctx), runtime),
+                "raw": _protect(original, private.headers(cells), runtime),
                 "reasons": [p.as_dict() for p in reasons],
                 "status": "open",
             }
@@ -505,14 +508,24 @@ def _storable_key(
     return value[:width]
 
 
-def _private_headers(cells: dict[str, Any], columns: ColumnMap, ctx: Context) -> set[str]:
-    """The provider's headers whose cells must be kept encrypted in this row: the ID number fields, and
-    every cell where a citizen ID number was found."""
-    return {
-        header
-        for header, code in columns.mapped.items()
-        if (spec := ctx.item.get_field(code)) is not None and (is_personal_id(spec) or cells.get(pid(code)))
-    }
+@dataclass(frozen=True)
+class _Private:
+    """Which of the provider's headers hold personal data: the ID number fields' always, the others' when a
+    citizen ID number was found in the cell (its `pid:` flag). Worked out once a chunk, used for every row."""
+
+    always: frozenset[str]
+    flagged: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, columns: ColumnMap, ctx: Context) -> _Private:
+        specs = [(h, ctx.item.get_field(code)) for h, code in columns.mapped.items()]
+        always = frozenset(h for h, spec in specs if spec is not None and is_personal_id(spec))
+        flagged = tuple((h, pid(spec.code)) for h, spec in specs if spec is not None and h not in always)
+        return cls(always, flagged)
+
+    def headers(self, cells: dict[str, Any]) -> set[str]:
+        """The headers whose cells must be kept encrypted in this row."""
+        return set(self.always) | {header for header, flag in self.flagged if cells.get(flag)}
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -581,6 +594,7 @@ def _store_warnings(
     for (code, column), group in long.sort(ROW).group_by(["code", "column"], maintain_order=True):
         tally.add(str(code), str(column), group[ROW].head(ROWS_LISTED).to_list(), group.height)
     originals = _originals_of(flagged, chunk)
+    private = _Private.of(columns, ctx)
     name_spec = ctx.item.field(name_field)
     rows = []
     for cells, original in zip(flagged.iter_rows(named=True), originals, strict=True):
@@ -601,7 +615,7 @@ def _store_warnings(
                 "row_number": cells[ROW],
                 "item_code": ctx.item.code,
                 "source_key": cells[KEY],
-                "raw": _protect(original, _private_headers(cells, columns, ctx), runtime),
+                "raw": _protect(original, private.headers(cells), runtime),
                 "reasons": [p.as_dict() for p in reasons],
             }
         )
