@@ -9,14 +9,16 @@ included — is one transaction: a crash part-way leaves nothing behind, and sen
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import sqlalchemy as sa
@@ -48,6 +50,7 @@ CHUNK_ROWS = 25_000
 POSITION = "__position"  # a row's place in its chunk: row numbers need not be consecutive (empty rows)
 FILENAME_MAX = 260  # batches.filename
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -235,67 +238,104 @@ def _load(
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
     warned = _WarningTally()
     start = 0
-    for chunk in read.batches(chunk_rows):
-        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-        cleaned, cell_problems = cell_checks.check_cells(
-            chunk, item, columns.header_for, max_chars=limits.cell_max_chars
-        )
-        kept = cleaned.select(list(columns.mapped))
-        shaped = _shape(kept, columns, item, rows=read.row_numbers_for(start, chunk.height))
-        prepared = prepare.prepare(shaped.hstack(cell_problems), ctx)
-        prepared = ownership.mark_sources(conn, prepared, ctx, sender)
-        prepared, seen = _mark_duplicates(prepared, seen)
-        failed = pl.any_horizontal(
-            [pl.col(err(f.code)).is_not_null() for f in item.fields]
-            + [
-                pl.col("__dup"),
-                pl.col(SOURCE_PROBLEM).is_not_null(),
-                cell_checks.any_problem(cell_problems.columns),
-            ]
-        )
-        bad = prepared.filter(failed).with_columns(pl.lit(False).alias(SUBJECT_CHANGED))
-        good = prepared.filter(~failed)
-        # Rows that would re-point an existing record to another subject join the rejected ones.
-        candidates = _subject_candidates(good, item)
-        existing = load.existing_records(
-            conn,
-            good.select(
-                pl.col(SOURCE).alias("source_uscc"),
-                pl.col(KEY).alias("source_key"),
-                pl.col(ROW).alias("row_number"),
-            ),
-            item.code,
-        )
-        old_subject = good.join(
-            existing,
-            left_on=[SOURCE, KEY],
-            right_on=["source_uscc", "source_key"],
-            how="left",
-            maintain_order="left",
-        )["old_subject"]
-        changed, keep = ownership.subject_changes(conn, candidates, old_subject, protector=runtime.protector)
-        if changed.any():
-            bad = pl.concat([bad, good.filter(changed).with_columns(changed.filter(changed))]).sort(ROW)
-            good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
-        _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
-        summary.rejected += bad.height
-        rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
-        good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
-        _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
-        summary.late += int(rows["late"].sum() or 0)
-        counts = load.load_chunk(
-            conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
-        )
-        summary.inserted += counts["inserted"]
-        summary.updated += counts["updated"]
-        summary.unchanged += counts["unchanged"]
-        _close_corrected(conn, item.code, batch_id, rows)
-        start += chunk.height
-        report("checked", start, read.height)
+    checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits))
+    with contextlib.closing(checked):  # an error here stops the worker too
+        for kept, cell_problems, prepared in checked:
+            # The checks that ask the database, in the batch's transaction: one line each.
+            prepared = ownership.mark_sources(conn, prepared, ctx, sender)
+            prepared, seen = _mark_duplicates(prepared, seen)
+            failed = pl.any_horizontal(
+                [pl.col(err(f.code)).is_not_null() for f in item.fields]
+                + [
+                    pl.col("__dup"),
+                    pl.col(SOURCE_PROBLEM).is_not_null(),
+                    cell_checks.any_problem(cell_problems.columns),
+                ]
+            )
+            bad = prepared.filter(failed).with_columns(pl.lit(False).alias(SUBJECT_CHANGED))
+            good = prepared.filter(~failed)
+            # Rows that would re-point an existing record to another subject join the rejected ones.
+            candidates = _subject_candidates(good, item)
+            existing = load.existing_records(
+                conn,
+                good.select(
+                    pl.col(SOURCE).alias("source_uscc"),
+                    pl.col(KEY).alias("source_key"),
+                    pl.col(ROW).alias("row_number"),
+                ),
+                item.code,
+            )
+            old_subject = good.join(
+                existing,
+                left_on=[SOURCE, KEY],
+                right_on=["source_uscc", "source_key"],
+                how="left",
+                maintain_order="left",
+            )["old_subject"]
+            changed, keep = ownership.subject_changes(
+                conn, candidates, old_subject, protector=runtime.protector
+            )
+            if changed.any():
+                bad = pl.concat([bad, good.filter(changed).with_columns(changed.filter(changed))]).sort(ROW)
+                good, candidates, keep = (
+                    good.filter(~changed),
+                    candidates.filter(~changed),
+                    keep.filter(~changed),
+                )
+            _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
+            summary.rejected += bad.height
+            rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
+            good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
+            _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
+            summary.late += int(rows["late"].sum() or 0)
+            counts = load.load_chunk(
+                conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
+            )
+            summary.inserted += counts["inserted"]
+            summary.updated += counts["updated"]
+            summary.unchanged += counts["unchanged"]
+            _close_corrected(conn, item.code, batch_id, rows)
+            start += kept.height
+            report("checked", start, read.height)
     summary.warnings.extend(warned.problems(item, ctx))
     summary.status = "done"
     if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
         raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
+
+
+def _checked_chunks(
+    read: ReadResult, columns: ColumnMap, ctx: Context, chunk_rows: int, limits: ReadLimits
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """The file's chunks with every check that needs no database done: (the provider's cells, the reader's
+    cell problems, the prepared frame). Pure: it may run in a worker thread (`_ahead`)."""
+    start = 0
+    for chunk in read.batches(chunk_rows):
+        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
+        cleaned, cell_problems = cell_checks.check_cells(
+            chunk, ctx.item, columns.header_for, max_chars=limits.cell_max_chars
+        )
+        kept = cleaned.select(list(columns.mapped))
+        shaped = _shape(kept, columns, ctx.item, rows=read.row_numbers_for(start, chunk.height))
+        yield kept, cell_problems, prepare.prepare(shaped.hstack(cell_problems), ctx)
+        start += chunk.height
+
+
+_END = object()
+
+
+def _ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """`items`, each made in a worker thread while the caller works on the one before.
+
+    Reading and checking a chunk is polars work that releases the interpreter; writing the previous one is
+    the database's work (SQLite's engine, or PostgreSQL's server process). Overlapped, the second core
+    checks while the first writes. At most one chunk waits, so memory stays two chunks. The worker only
+    ever advances `items`, one step at a time; an error it meets (a malformed CSV row) is raised here, in
+    the order of the chunks."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-check") as pool:
+        pending = pool.submit(next, items, _END)
+        while (value := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield value  # type: ignore[misc]
 
 
 def _deadline(item: Item, policy: Policy) -> int | None:
