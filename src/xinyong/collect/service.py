@@ -9,7 +9,6 @@ included — is one transaction: a crash part-way leaves nothing behind, and sen
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import datetime as dt
 import re
@@ -238,65 +237,60 @@ def _load(
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
     warned = _WarningTally()
     start = 0
+    # Closed when this frame goes (CPython frees it as soon as an error here has been handled): the
+    # worker then finishes the chunk it is on and stops.
     checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits))
-    with contextlib.closing(checked):  # an error here stops the worker too
-        for kept, cell_problems, prepared in checked:
-            # The checks that ask the database, in the batch's transaction: one line each.
-            prepared = ownership.mark_sources(conn, prepared, ctx, sender)
-            prepared, seen = _mark_duplicates(prepared, seen)
-            failed = pl.any_horizontal(
-                [pl.col(err(f.code)).is_not_null() for f in item.fields]
-                + [
-                    pl.col("__dup"),
-                    pl.col(SOURCE_PROBLEM).is_not_null(),
-                    cell_checks.any_problem(cell_problems.columns),
-                ]
-            )
-            bad = prepared.filter(failed).with_columns(pl.lit(False).alias(SUBJECT_CHANGED))
-            good = prepared.filter(~failed)
-            # Rows that would re-point an existing record to another subject join the rejected ones.
-            candidates = _subject_candidates(good, item)
-            existing = load.existing_records(
-                conn,
-                good.select(
-                    pl.col(SOURCE).alias("source_uscc"),
-                    pl.col(KEY).alias("source_key"),
-                    pl.col(ROW).alias("row_number"),
-                ),
-                item.code,
-            )
-            old_subject = good.join(
-                existing,
-                left_on=[SOURCE, KEY],
-                right_on=["source_uscc", "source_key"],
-                how="left",
-                maintain_order="left",
-            )["old_subject"]
-            changed, keep = ownership.subject_changes(
-                conn, candidates, old_subject, protector=runtime.protector
-            )
-            if changed.any():
-                bad = pl.concat([bad, good.filter(changed).with_columns(changed.filter(changed))]).sort(ROW)
-                good, candidates, keep = (
-                    good.filter(~changed),
-                    candidates.filter(~changed),
-                    keep.filter(~changed),
-                )
-            _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
-            summary.rejected += bad.height
-            rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
-            good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
-            _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
-            summary.late += int(rows["late"].sum() or 0)
-            counts = load.load_chunk(
-                conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
-            )
-            summary.inserted += counts["inserted"]
-            summary.updated += counts["updated"]
-            summary.unchanged += counts["unchanged"]
-            _close_corrected(conn, item.code, batch_id, rows)
-            start += kept.height
-            report("checked", start, read.height)
+    for kept, cell_problems, prepared in checked:
+        # The checks that ask the database, in the batch's transaction: one line each.
+        prepared = ownership.mark_sources(conn, prepared, ctx, sender)
+        prepared, seen = _mark_duplicates(prepared, seen)
+        failed = pl.any_horizontal(
+            [pl.col(err(f.code)).is_not_null() for f in item.fields]
+            + [
+                pl.col("__dup"),
+                pl.col(SOURCE_PROBLEM).is_not_null(),
+                cell_checks.any_problem(cell_problems.columns),
+            ]
+        )
+        bad = prepared.filter(failed).with_columns(pl.lit(False).alias(SUBJECT_CHANGED))
+        good = prepared.filter(~failed)
+        # Rows that would re-point an existing record to another subject join the rejected ones.
+        candidates = _subject_candidates(good, item)
+        existing = load.existing_records(
+            conn,
+            good.select(
+                pl.col(SOURCE).alias("source_uscc"),
+                pl.col(KEY).alias("source_key"),
+                pl.col(ROW).alias("row_number"),
+            ),
+            item.code,
+        )
+        old_subject = good.join(
+            existing,
+            left_on=[SOURCE, KEY],
+            right_on=["source_uscc", "source_key"],
+            how="left",
+            maintain_order="left",
+        )["old_subject"]
+        changed, keep = ownership.subject_changes(conn, candidates, old_subject, protector=runtime.protector)
+        if changed.any():
+            bad = pl.concat([bad, good.filter(changed).with_columns(changed.filter(changed))]).sort(ROW)
+            good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
+        _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
+        summary.rejected += bad.height
+        rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
+        good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
+        _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
+        summary.late += int(rows["late"].sum() or 0)
+        counts = load.load_chunk(
+            conn, rows, item_code=item.code, batch_id=batch_id, now=now, existing=existing
+        )
+        summary.inserted += counts["inserted"]
+        summary.updated += counts["updated"]
+        summary.unchanged += counts["unchanged"]
+        _close_corrected(conn, item.code, batch_id, rows)
+        start += kept.height
+        report("checked", start, read.height)
     summary.warnings.extend(warned.problems(item, ctx))
     summary.status = "done"
     if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
