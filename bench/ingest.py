@@ -1,4 +1,5 @@
-"""Benchmark: ingest a synthetic 行政处罚 file end to end, and time `frictionless validate` on the same file.
+"""Benchmark: ingest a synthetic 行政处罚 file end to end, beside the machine's own write limit measured in
+the same run, and time `frictionless validate` on the same file.
 
     .venv/bin/python bench/ingest.py                                   # 1,000,000 rows, SQLite and PostgreSQL
     .venv/bin/python bench/ingest.py --rows 100000 --database sqlite
@@ -8,6 +9,13 @@ about 2 % defective rows of every kind: xinyong.demo.generate). Each database is
 as `xinyong ingest` in a child process, so that the figures are end to end (start-up and import
 included) and the peak memory is that process's own (ru_maxrss from wait4). Afterwards the rejected
 rows are compared with the generator's bad rows: every bad row must be caught, no good row rejected.
+
+**The limit.** Then the records the ingest stored are written again, bare, into a fresh database of the same
+kind: the same rows (the same bytes of JSON), the records table's own columns, unique key, indexes and check,
+no foreign keys, one transaction, through the writer the platform itself uses (`store.bulk`: executemany on
+SQLite, COPY on PostgreSQL). Only the writes and the commit are timed. Nothing the platform does above storage
+— reading, checking, resolving subjects, provenance, rejected rows — is in it, so the platform's rate as a
+share of it says how much of the time goes above the machine's write limit.
 
 frictionless (optional: `pip install -e '.[bench]'`) validates the same file against the Table Schema
 closest to the catalogue item. Table Schema cannot say everything the catalogue says (check characters,
@@ -38,6 +46,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+import xinyong.store.schema  # noqa: F401  (every chapter's indexes on records)
 from xinyong.catalog.loader import load_catalog
 from xinyong.catalog.models import FieldType, Identifier, Item
 from xinyong.clock import FixedClock, SystemClock
@@ -45,11 +54,14 @@ from xinyong.codes import make_uscc
 from xinyong.demo.generate import make_world, penalties
 from xinyong.demo.seed import register_departments
 from xinyong.security.organisations import add_organisation
+from xinyong.store.bulk import insert_frame
 from xinyong.store.engine import make_engine, upgrade
-from xinyong.store.tables import rejected_rows
+from xinyong.store.meta import NAMING
+from xinyong.store.tables import records, rejected_rows
 
 SUBMITTER = make_uscc("1", "2", "420000", "Q0000099")  # a collection system forwarding every department
 DEFAULT_PG = "postgresql+psycopg://xinyong:xinyong@127.0.0.1:5432/postgres"
+BARE_CHUNK = 50_000
 
 
 @dataclass
@@ -181,6 +193,7 @@ def _bench_database(
                     )
                 ).scalars()
             )
+        limit = _bare_write(database, engine, summary["batch_id"], work, args.pg_url)
         engine.dispose()
     finally:
         drop()
@@ -195,12 +208,78 @@ def _bench_database(
         f"{'':<10}  received {rows:,} = inserted {summary['inserted']:,} + updated {summary['updated']:,} + "
         f"unchanged {summary['unchanged']:,} + rejected {summary['rejected']:,}"
     )
+    stored, bare_seconds = limit
+    platform_rate, bare_rate = rows / run.seconds, stored / bare_seconds
+    print(
+        f"{'':<10}  limit: bare write of the same {stored:,} records into the same layout "
+        f"{bare_seconds:.1f} s = {bare_rate:,.0f} rows/s; "
+        f"the platform runs at {platform_rate / bare_rate:.0%} of it"
+    )
     good = caught == len(bad_rows) and wrongly == 0
     print(
         f"{'':<10}  bad rows caught {caught:,} of {len(bad_rows):,}; good rows rejected {wrongly:,}  "
         + ("OK" if good else "MISMATCH")
     )
     return good
+
+
+def _bare_write(
+    database: str, source: sa.Engine, batch_id: int, work: Path, pg_url: str
+) -> tuple[int, float]:
+    """The records the batch stored, written bare into a fresh database: (rows, seconds of writing)."""
+    home = work / f"bare-{database}"
+    home.mkdir()
+    url, drop = _fresh_database(database, home, pg_url)
+    try:
+        target = make_engine(url)
+        bare = _bare_records(sa.MetaData(naming_convention=NAMING))
+        bare.create(target)
+        # JSON as the stored text: the same bytes go back in, not a re-serialised copy.
+        columns = [
+            sa.cast(c, sa.Text).label(c.name) if c.name in ("data", "original") else c
+            for c in records.columns
+        ]
+        query = sa.select(*columns).where(records.c.first_batch_id == batch_id).order_by(records.c.id)
+        names = [c.name for c in records.columns]
+        written, seconds = 0, 0.0
+        with source.connect() as reader, target.connect() as writer:
+            result = reader.execution_options(stream_results=True, yield_per=BARE_CHUNK).execute(query)
+            writer.begin()
+            for part in result.partitions(BARE_CHUNK):
+                frame = pl.DataFrame(
+                    [tuple(r) for r in part], schema=names, orient="row", infer_schema_length=None
+                )
+                started = time.perf_counter()
+                written += insert_frame(writer, "records", frame)
+                seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            writer.commit()
+            seconds += time.perf_counter() - started
+        target.dispose()
+    finally:
+        drop()
+    return written, seconds
+
+
+def _bare_records(metadata: sa.MetaData) -> sa.Table:
+    """The records table's layout without foreign keys: columns, primary key, unique key, indexes, check."""
+    columns = [
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+        for c in records.columns
+    ]
+    table = sa.Table(records.name, metadata, *columns)
+    for constraint in records.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and not isinstance(
+            constraint, sa.PrimaryKeyConstraint
+        ):
+            table.append_constraint(
+                sa.UniqueConstraint(*[c.name for c in constraint.columns], name=constraint.name)
+            )
+        elif isinstance(constraint, sa.CheckConstraint):
+            table.append_constraint(sa.CheckConstraint(str(constraint.sqltext), name=constraint.name))
+    for index in records.indexes:
+        sa.Index(index.name, *[table.c[c.name] for c in index.columns], unique=bool(index.unique))
+    return table
 
 
 def _fresh_database(database: str, home: Path, pg_url: str) -> tuple[str, Any]:

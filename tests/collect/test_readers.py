@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,32 @@ def test_gb18030_headers_and_values(tmp_path: Path) -> None:
     assert read.encoding == "gb18030"
     assert read.headers == ["行政相对人名称", "处罚类别"]
     assert read.frame["行政相对人名称"].to_list() == [NAME, "张伟"]
+
+
+def test_gb18030_copy_lives_with_the_read_and_no_refusal_leaves_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UTF-8 copy polars reads is made while the file's encoding is checked: it must go when the read
+    goes, and when the file is refused after it was made (a malformed row, no data rows)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes(_rows()).encode("gb18030"))
+    read = read_file(good)
+    assert [b.height for b in read.batches(1)] == [1, 1] and len(list(scratch.iterdir())) == 1
+    del read
+    gc.collect()
+    assert list(scratch.iterdir()) == []
+    for name, content in {
+        "no_rows.csv": "行政相对人名称,处罚类别\n",
+        "malformed.csv": '行政相对人名称,处罚类别\n华信,"警告\n',
+    }.items():
+        path = tmp_path / name
+        path.write_bytes(content.encode("gb18030"))
+        with pytest.raises(ProblemError):
+            read_file(path)
+        assert list(scratch.iterdir()) == [], name
 
 
 def test_gbk_file_is_read_as_gb18030(tmp_path: Path) -> None:

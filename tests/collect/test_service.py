@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -230,6 +231,35 @@ def test_unknown_item(send: Ingest) -> None:
     with pytest.raises(ProblemError) as refused:
         send([penalty(1)], item="NOPE")
     assert refused.value.problems[0].code == "catalog.unknown_item"
+
+
+def test_a_failure_while_checking_ahead_surfaces_and_leaves_nothing(
+    send: Ingest, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next chunk is checked in a worker thread while this one is written: an error there reaches the
+    batch in chunk order, and the batch is rolled back like any other failure."""
+    before = send([penalty(1)])
+    real = service.prepare.prepare
+    calls = []
+
+    def fails_on_the_second_chunk(frame: Any, ctx: Any) -> Any:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            raise OSError("checking failed")
+        return real(frame, ctx)
+
+    monkeypatch.setattr(service.prepare, "prepare", fails_on_the_second_chunk)
+    rows = [penalty(2), penalty(3, xdr_dm1="91420106MA4K000378", xdr_mc="新公司"), penalty(4, cf_nr_fk=None)]
+    with pytest.raises(OSError, match="checking failed"):
+        send(rows, chunk_rows=1)
+    assert all(name.startswith("ingest-check") for name in calls)  # not on the writing thread
+    assert [b.id for b in _all(engine, sa.select(batches.c.id))] == [before.batch_id]
+    assert (
+        _count(engine, records) == 1 and _count(engine, subjects) == 1 and _count(engine, rejected_rows) == 0
+    )
+    monkeypatch.undo()
+    again = send(rows, chunk_rows=1)
+    assert (again.inserted, again.rejected, again.reconciles) == (2, 1, True)
 
 
 def test_a_crash_part_way_leaves_nothing(

@@ -1,10 +1,14 @@
 import datetime as dt
+import itertools
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 
-from xinyong.store.bulk import insert_frame
+from xinyong.store.bulk import allocate_ids, insert_frame
 from xinyong.store.tables import catalog_versions, organisations
+
+NOW = dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC)
 
 
 def test_frames_written_in_bulk_read_back_through_core_unchanged(engine: sa.Engine) -> None:
@@ -35,3 +39,45 @@ def test_frames_written_in_bulk_read_back_through_core_unchanged(engine: sa.Engi
 def test_empty_frame_writes_nothing(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         assert insert_frame(conn, "organisations", pl.DataFrame()) == 0
+
+
+def test_allocated_ids_are_new_and_take_the_rows_written_with_them(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(organisations.insert().values(uscc="X" * 18, name="n", kind="provider", created_at=NOW))
+        ids = allocate_ids(conn, "organisations", 500)
+        frame = pl.DataFrame(
+            {
+                "id": ids,
+                "uscc": [f"{i:018d}" for i in ids],
+                "name": ["n"] * 500,
+                "kind": ["provider"] * 500,
+                "created_at": [NOW] * 500,
+            }
+        )
+        insert_frame(conn, "organisations", frame)
+        after = conn.execute(
+            organisations.insert()
+            .values(uscc="Y" * 18, name="m", kind="provider", created_at=NOW)
+            .returning(organisations.c.id)
+        ).scalar_one()
+    assert len(set(ids)) == 500
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(organisations.c.id).order_by(organisations.c.id)).scalars().all()
+    assert len(stored) == 502 and set(ids) <= set(stored)
+    assert after > max(ids)  # the table's own next id comes after them
+
+
+def test_allocated_ids_are_the_sequence_own_values_when_they_are_not_one_run(engine: sa.Engine) -> None:
+    """Another writer taking values meanwhile leaves gaps; a sequence stepping by 3 makes them every time."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no sequences: its ids follow the table's largest")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER SEQUENCE organisations_id_seq INCREMENT BY 3")
+        try:
+            ids = allocate_ids(conn, "organisations", 50)
+            following = conn.exec_driver_sql("SELECT nextval('organisations_id_seq')").scalar_one()
+        finally:
+            conn.exec_driver_sql("ALTER SEQUENCE organisations_id_seq INCREMENT BY 1")
+    assert len(ids) == 50 and len(set(ids)) == 50
+    assert all(b - a == 3 for a, b in itertools.pairwise(ids))
+    assert following > max(ids)

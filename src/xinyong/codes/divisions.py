@@ -45,7 +45,7 @@ class _Table:
 
 def _load_yaml() -> dict[str, Any]:
     text = resources.files("xinyong.codes").joinpath("data/gb2260.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: a safe loader
 
 
 @cache

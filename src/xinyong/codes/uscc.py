@@ -56,7 +56,7 @@ class Authority:
 def authorities() -> dict[str, Authority]:
     """Registration authorities and their organisation types, from data/uscc_registry.yaml."""
     text = resources.files("xinyong.codes").joinpath("data/uscc_registry.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)["authorities"]
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["authorities"]  # safe
     return {
         code: Authority(
             code,

@@ -202,16 +202,36 @@ def detect_encoding(path: Path) -> str:
     )
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _decodes(path: Path, encoding: str, sink: Callable[[str], object] | None = None) -> bool:
+    """Whether the whole file decodes strictly; the text goes to `sink` as it is decoded, if given."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    write = sink or (lambda _text: None)
     try:
         with path.open("rb") as fh:
             while block := fh.read(1 << 22):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
+                write(decoder.decode(block))
+            write(decoder.decode(b"", final=True))
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _csv_encoding(path: Path) -> tuple[str, Path | None]:
+    """detect_encoding for a CSV, and for a GB18030 one its UTF-8 copy (polars reads UTF-8 only), written
+    while the file is checked: one decoding pass, not one to detect and one to transcode. A GB18030 file
+    fails UTF-8 within its first block, so that try costs little."""
+    with path.open("rb") as fh:
+        bom = fh.read(4).startswith(codecs.BOM_UTF8)
+    if not bom and _decodes(path, "utf-8"):
+        return "utf-8", None
+    if not bom:
+        fd, tmp = tempfile.mkstemp(suffix=".csv")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            whole = _decodes(path, "gb18030", sink=out.write)
+        if whole:
+            return "gb18030", Path(tmp)
+        os.unlink(tmp)
+    return detect_encoding(path), None  # utf-8-sig, or the refusal that names what the file is
 
 
 # ------------------------------------------------------------------------------------------- the header
@@ -308,7 +328,19 @@ def _check_width(width: int, limits: ReadLimits) -> None:
 
 
 def _read_csv(path: Path, header: _HeaderChoice, limits: ReadLimits) -> ReadResult:
-    encoding = detect_encoding(path)
+    encoding, transcoded = _csv_encoding(path)
+    try:
+        return _read_csv_as(path, encoding, transcoded, header, limits)
+    except BaseException:
+        if transcoded is not None:
+            transcoded.unlink(missing_ok=True)
+        raise
+
+
+def _read_csv_as(
+    path: Path, encoding: str, transcoded: Path | None, header: _HeaderChoice, limits: ReadLimits
+) -> ReadResult:
+    """`transcoded`: the file's UTF-8 copy when it is not UTF-8 (the caller removes it on a refusal)."""
     start = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
     if path.stat().st_size <= start:
         raise ProblemError(_empty())
@@ -322,6 +354,8 @@ def _read_csv(path: Path, header: _HeaderChoice, limits: ReadLimits) -> ReadResu
     if header.found_none(rows, index):
         headers = _header_names(rows[index], width)
         empty = pl.DataFrame(schema={h: pl.String for h in headers})
+        if transcoded is not None:  # nothing to read: the copy goes now
+            transcoded.unlink()
         return ReadResult(frame=empty, format="csv", encoding=encoding, headers=headers, header_row=index + 1)
     layout = csv_layout.scan(path, start=start, max_bytes=limits.record_max_bytes, header=index, width=width)
     if layout.fault:
@@ -331,13 +365,8 @@ def _read_csv(path: Path, header: _HeaderChoice, limits: ReadLimits) -> ReadResu
         raise ProblemError(_no_rows())
     assert first.starts is not None
     skip = csv_layout.line_breaks_before(path, first.starts[index])
-    source = _transcoded(path) if encoding == "gb18030" else path
-    try:
-        names, height = _parsed_shape(source, skip=skip, rows=expected, width=width)
-    except BaseException:
-        if source != path:
-            source.unlink()
-        raise
+    source = transcoded or path
+    names, height = _parsed_shape(source, skip=skip, rows=expected, width=width)
     headers = _header_names(rows[index], width)
     result = ReadResult(
         format="csv",
@@ -386,15 +415,6 @@ def _head_rows(path: Path, layout: csv_layout.Layout, encoding: str) -> list[lis
         except csv.Error:  # a bare CR or the like: good enough to look for a header in
             rows.append(text.split(","))
     return rows
-
-
-def _transcoded(path: Path) -> Path:
-    # polars reads UTF-8 only: transcode in a stream, never the whole file in memory at once.
-    fd, tmp = tempfile.mkstemp(suffix=".csv")
-    with os.fdopen(fd, "w", encoding="utf-8") as out, path.open(encoding="gb18030", newline="") as src:
-        while block := src.read(1 << 22):
-            out.write(block)
-    return Path(tmp)
 
 
 def _csv_fault(fault: csv_layout.Fault, limits: ReadLimits) -> Problem:

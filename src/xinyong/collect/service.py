@@ -13,10 +13,11 @@ import dataclasses
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import sqlalchemy as sa
@@ -43,10 +44,13 @@ from xinyong.store.tables import batches, catalog_versions, rejected_rows, row_w
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.resolve import resolve_frame
 
-CHUNK_ROWS = 200_000
+# Rows checked and loaded at a time: the working set of a chunk is many times its rows (raw, clean and
+# problem columns per field), so this bounds an ingest's memory whatever the file's size.
+CHUNK_ROWS = 25_000
 POSITION = "__position"  # a row's place in its chunk: row numbers need not be consecutive (empty rows)
 FILENAME_MAX = 260  # batches.filename
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -235,14 +239,11 @@ def _load(
     seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
     warned = _WarningTally()
     start = 0
-    for chunk in read.batches(chunk_rows):
-        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
-        cleaned, cell_problems = cell_checks.check_cells(
-            chunk, item, columns.header_for, max_chars=limits.cell_max_chars
-        )
-        kept = cleaned.select(list(columns.mapped))
-        shaped = _shape(kept, columns, item, rows=read.row_numbers_for(start, chunk.height))
-        prepared = prepare.prepare(shaped.hstack(cell_problems), ctx)
+    # Closed when this frame goes (CPython frees it as soon as an error here has been handled): the
+    # worker then finishes the chunk it is on and stops.
+    checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits))
+    for kept, cell_problems, prepared in checked:
+        # The checks that ask the database, in the batch's transaction: one line each.
         prepared = ownership.mark_sources(conn, prepared, ctx, sender)
         prepared = correction_guard.mark(conn, prepared, ctx)
         prepared, seen = _mark_duplicates(prepared, seen)
@@ -292,12 +293,47 @@ def _load(
         summary.updated += counts["updated"]
         summary.unchanged += counts["unchanged"]
         _close_corrected(conn, item.code, batch_id, rows)
-        start += chunk.height
+        start += kept.height
         report("checked", start, read.height)
     summary.warnings.extend(warned.problems(item, ctx))
     summary.status = "done"
     if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
         raise RuntimeError(f"batch {batch_id} does not reconcile: {summary.as_dict()}")
+
+
+def _checked_chunks(
+    read: ReadResult, columns: ColumnMap, ctx: Context, chunk_rows: int, limits: ReadLimits
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """The file's chunks with every check that needs no database done: (the provider's cells, the reader's
+    cell problems, the prepared frame). Pure: it may run in a worker thread (`_ahead`)."""
+    start = 0
+    for chunk in read.batches(chunk_rows):
+        # Only the catalogue's columns are kept: an unknown column is reported, never stored.
+        cleaned, cell_problems = cell_checks.check_cells(
+            chunk, ctx.item, columns.header_for, max_chars=limits.cell_max_chars
+        )
+        kept = cleaned.select(list(columns.mapped))
+        shaped = _shape(kept, columns, ctx.item, rows=read.row_numbers_for(start, chunk.height))
+        yield kept, cell_problems, prepare.prepare(shaped.hstack(cell_problems), ctx)
+        start += chunk.height
+
+
+_END = object()
+
+
+def _ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """`items`, each made in a worker thread while the caller works on the one before.
+
+    Reading and checking a chunk is polars work that releases the interpreter; writing the previous one is
+    the database's work (SQLite's engine, or PostgreSQL's server process). Overlapped, the second core
+    checks while the first writes. At most one chunk waits, so memory stays two chunks. The worker only
+    ever advances `items`, one step at a time; an error it meets (a malformed CSV row) is raised here, in
+    the order of the chunks."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-check") as pool:
+        pending = pool.submit(next, items, _END)
+        while (value := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield value  # type: ignore[misc]
 
 
 def _deadline(item: Item, policy: Policy) -> int | None:
@@ -470,6 +506,7 @@ def _store_rejected(
     if bad.height == 0:
         return
     originals = _originals_of(bad, chunk)
+    private = _Private.of(columns, ctx)
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
@@ -498,7 +535,7 @@ def _store_rejected(
                 "item_code": ctx.item.code,
                 "source_uscc": _storable_key(cells, [ctx.source_field], cells[SOURCE], 64),
                 "source_key": _storable_key(cells, list(ctx.item.source_key), cells[KEY], 256),
-                "raw": _protect(original, _private_headers(cells, columns, ctx), runtime),
+                "raw": _protect(original, private.headers(cells), runtime),
                 "reasons": [p.as_dict() for p in reasons],
                 "status": "open",
             }
@@ -531,14 +568,24 @@ def _storable_key(
     return value[:width]
 
 
-def _private_headers(cells: dict[str, Any], columns: ColumnMap, ctx: Context) -> set[str]:
-    """The provider's headers whose cells must be kept encrypted in this row: the ID number fields, and
-    every cell where a citizen ID number was found."""
-    return {
-        header
-        for header, code in columns.mapped.items()
-        if (spec := ctx.item.get_field(code)) is not None and (is_personal_id(spec) or cells.get(pid(code)))
-    }
+@dataclass(frozen=True)
+class _Private:
+    """Which of the provider's headers hold personal data: the ID number fields' always, the others' when a
+    citizen ID number was found in the cell (its `pid:` flag). Worked out once a chunk, used for every row."""
+
+    always: frozenset[str]
+    flagged: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, columns: ColumnMap, ctx: Context) -> _Private:
+        specs = [(h, ctx.item.get_field(code)) for h, code in columns.mapped.items()]
+        always = frozenset(h for h, spec in specs if spec is not None and is_personal_id(spec))
+        flagged = tuple((h, pid(spec.code)) for h, spec in specs if spec is not None and h not in always)
+        return cls(always, flagged)
+
+    def headers(self, cells: dict[str, Any]) -> set[str]:
+        """The headers whose cells must be kept encrypted in this row."""
+        return set(self.always) | {header for header, flag in self.flagged if cells.get(flag)}
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -607,6 +654,7 @@ def _store_warnings(
     for (code, column), group in long.sort(ROW).group_by(["code", "column"], maintain_order=True):
         tally.add(str(code), str(column), group[ROW].head(ROWS_LISTED).to_list(), group.height)
     originals = _originals_of(flagged, chunk)
+    private = _Private.of(columns, ctx)
     name_spec = ctx.item.field(name_field)
     rows = []
     for cells, original in zip(flagged.iter_rows(named=True), originals, strict=True):
@@ -627,7 +675,7 @@ def _store_warnings(
                 "row_number": cells[ROW],
                 "item_code": ctx.item.code,
                 "source_key": cells[KEY],
-                "raw": _protect(original, _private_headers(cells, columns, ctx), runtime),
+                "raw": _protect(original, private.headers(cells), runtime),
                 "reasons": [p.as_dict() for p in reasons],
             }
         )

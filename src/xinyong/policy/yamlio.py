@@ -22,8 +22,8 @@ class YamlProblem(Exception):
         self.line = line
 
 
-class _StrictLoader(yaml.SafeLoader):
-    pass
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, parsed by libyaml where it is installed (every command reads the policy)."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

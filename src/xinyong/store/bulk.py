@@ -61,10 +61,15 @@ def allocate_ids(conn: sa.Connection, table: str, count: int) -> list[int]:
     if conn.dialect.name == "sqlite":
         start = conn.exec_driver_sql(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"').scalar_one()
         return list(range(start, start + count))
-    rows = conn.exec_driver_sql(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(count)})"
-    )
-    return [r[0] for r in rows]
+    sequence = f"pg_get_serial_sequence('{table}', 'id')"
+    values = f"SELECT nextval({sequence}) AS v FROM generate_series(1, {int(count)})"
+    # Almost always the values are one run (no other writer took any meanwhile): then two numbers say them
+    # all, instead of a row per id. When another writer interleaved, those are left as a gap (ids have gaps
+    # anyway) and the values are fetched one by one.
+    low, high = conn.exec_driver_sql(f"SELECT min(v), max(v) FROM ({values}) AS taken").one()
+    if high - low + 1 == count:
+        return list(range(low, high + 1))
+    return [r[0] for r in conn.exec_driver_sql(values)]
 
 
 def _postgres_copy(conn: sa.Connection, table: str, frame: pl.DataFrame) -> int:
