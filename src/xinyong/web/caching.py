@@ -10,8 +10,8 @@ If-None-Match names the tag gets 304 with no body. An operator who accepts that 
 visible in caches for a while sets XINYONG_PUBLIC_MAX_AGE_S (then `public, max-age=N`: a repeat visit
 within N seconds does not reach the server at all; docs/scaling.md). The ETag is computed from the bytes
 sent, so it changes exactly when the answer does (a new record, a repair, the day moving a record out of
-publicity). The one exception is the search answer, whose `took_ms` differs on every call: its tag is weak (`W/"…"`), computed
-from the answer without the timing, so a repeat search still gets its 304.
+publicity). The one exception is the search answer, whose `took_ms` differs on every call: its tag is weak
+(`W/"…"`), computed from the answer without the timing, so a repeat search still gets its 304.
 
 Everything else — a signed-in visitor's pages, an answer above the public level, the console, errors — is
 `Cache-Control: no-store`: `NoStoreByDefault` adds it to every response that does not say otherwise, so a
