@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
 
-from dbtools import truncate_tables
+from dbtools import DATABASES, truncate_tables
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
@@ -36,9 +36,6 @@ hypothesis_settings.register_profile("ci", max_examples=400, deadline=None, data
 hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
 
 
-DATABASES = [
-    d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
-]
 PG_URL = os.environ.get("XINYONG_TEST_PG_URL", "postgresql+psycopg://xinyong:xinyong@127.0.0.1:5432/postgres")
 TEST_KEY = bytes(range(64))
 

@@ -3,7 +3,14 @@ lifts that guard for the one statement, as only an owner can, and puts it back i
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
+
+# The databases every storage test runs on; XINYONG_TEST_DATABASES=sqlite narrows a laptop run (never CI).
+DATABASES = [
+    d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
+]
 
 _GUARDS = ("audit_log_no_truncate", "audit_head_no_truncate")
 

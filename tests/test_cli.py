@@ -20,16 +20,13 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from dbtools import DATABASES
 from xinyong.cli import app
 from xinyong.config import Settings
 from xinyong.security.pii import KEY_BYTES, PersonalIdProtector, load_protector
 from xinyong.store.engine import current_revision, head_revision, is_current, make_engine
 
 PII_KEY = base64.b64encode(bytes(range(64))).decode()
-# As tests/conftest.py reads them (a module of its own cannot import that conftest by name).
-DATABASES = [
-    d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
-]
 PG_URL = os.environ.get("XINYONG_TEST_PG_URL", "postgresql+psycopg://xinyong:xinyong@127.0.0.1:5432/postgres")
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dbtools import truncate_tables
+from dbtools import DATABASES, truncate_tables
 from xinyong.catalog.loader import load_catalog
 from xinyong.clock import FixedClock
 from xinyong.demo.generate import World, make_world, penalties
@@ -46,9 +46,6 @@ KEY = bytes(range(64))
 NOW = "2026-06-15T10:00:00"
 ROWS = 6_000
 CHUNK = 1_500  # four chunks: the first is reported checked long before the commit
-DATABASES = [
-    d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
-]
 
 
 @functools.cache

@@ -2,10 +2,12 @@ import datetime as dt
 import itertools
 
 import polars as pl
-import pytest
 import sqlalchemy as sa
 
+from dbtools import truncate_tables
 from xinyong.store.bulk import allocate_ids, insert_frame
+from xinyong.store.engine import make_engine
+from xinyong.store.schema import metadata
 from xinyong.store.tables import catalog_versions, organisations
 
 NOW = dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC)
@@ -67,10 +69,12 @@ def test_allocated_ids_are_new_and_take_the_rows_written_with_them(engine: sa.En
     assert after > max(ids)  # the table's own next id comes after them
 
 
-def test_allocated_ids_are_the_sequence_own_values_when_they_are_not_one_run(engine: sa.Engine) -> None:
-    """Another writer taking values meanwhile leaves gaps; a sequence stepping by 3 makes them every time."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no sequences: its ids follow the table's largest")
+def test_allocated_ids_are_the_sequence_own_values_when_they_are_not_one_run(pg_database: str) -> None:
+    """Another writer taking values meanwhile leaves gaps; a sequence stepping by 3 makes them every time.
+    PostgreSQL only: SQLite has no sequences, its ids follow the table's largest (the test above)."""
+    engine = make_engine(pg_database)
+    with engine.begin() as conn:
+        truncate_tables(conn, [t.name for t in metadata.sorted_tables])
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER SEQUENCE organisations_id_seq INCREMENT BY 3")
         try:
@@ -78,6 +82,7 @@ def test_allocated_ids_are_the_sequence_own_values_when_they_are_not_one_run(eng
             following = conn.exec_driver_sql("SELECT nextval('organisations_id_seq')").scalar_one()
         finally:
             conn.exec_driver_sql("ALTER SEQUENCE organisations_id_seq INCREMENT BY 1")
+    engine.dispose()
     assert len(ids) == 50 and len(set(ids)) == 50
     assert all(b - a == 3 for a, b in itertools.pairwise(ids))
     assert following > max(ids)

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATABASES
-from dbtools import truncate_tables
+from dbtools import DATABASES, truncate_tables
 from disclose.builders import COMPANY
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
