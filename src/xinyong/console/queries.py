@@ -39,8 +39,11 @@ def problem_groups(conn: sa.Connection, batch_id: int) -> list[ProblemGroup]:
     counts: Counter[str] = Counter()
     still_open: Counter[str] = Counter()
     sample: dict[str, tuple[str, str]] = {}
-    result = conn.execution_options(yield_per=2000).execute(
-        sa.select(rejected_rows.c.reasons, rejected_rows.c.status).where(rejected_rows.c.batch_id == batch_id)
+    # Streamed in pages; the option is the statement's (on the connection it would outlive this query).
+    result = conn.execute(
+        sa.select(rejected_rows.c.reasons, rejected_rows.c.status)
+        .where(rejected_rows.c.batch_id == batch_id)
+        .execution_options(yield_per=2000)
     )
     for reasons, status in result:
         codes = set()

@@ -188,7 +188,8 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Principal = permission("auth.logout")) -> Response:
+def logout(request: Request, principal: Principal = permission("auth.whoami")) -> Response:
+    """Ends the caller's session if it has one (CSRF-checked like every form); either way, to sign-in."""
     if principal.session_id is not None:
         runtime = runtime_of(request)
         with runtime.engine.begin() as conn:
@@ -238,7 +239,7 @@ def _items_for(request: Request, principal: Principal) -> tuple[list[tuple[str, 
     """The items the caller's organisation may send: its feed declaration's, or every catalogue item when
     it declares none (the service decides again when the file arrives)."""
     catalog = load_catalog()
-    names = {i.code: i.name for i in catalog.items}
+    names = {i.code: i.name_zh for i in catalog.items}
     provider = load_feeds(runtime_of(request).settings.home).for_submitter(principal.organisation_uscc or "")
     if provider is not None:
         return [(f.item, names.get(f.item, f.item)) for f in provider.feeds], True
