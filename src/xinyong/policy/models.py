@@ -791,7 +791,8 @@ class AssessmentGrades(Entry):
         scores = [g.min_score for g in items]
         if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
             raise Bilingual(
-                f"考核等级的最低分必须严格递减：{scores}", f"grade minimum scores must strictly descend: {scores}"
+                f"考核等级的最低分必须严格递减：{scores}",
+                f"grade minimum scores must strictly descend: {scores}",
             )
         if scores[-1] != 0:
             raise Bilingual("最后一个考核等级的最低分必须为 0", "the last grade's minimum score must be 0")
