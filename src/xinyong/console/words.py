@@ -135,6 +135,97 @@ WORDS: dict[str, tuple[str, str]] = {
     "recent_batches": ("最近的报送批次", "Recent batches"),
     "all_providers": ("全部单位", "All organisations"),
     "records": ("记录数", "Records"),
+    # administration
+    "admin_note": (
+        "账户、接口令牌、密钥与审计由平台管理员负责（三员分立：管理员不查看公开以外的信用数据）。",
+        "Accounts, API tokens, keys and the audit trail are the platform administrator's "
+        "(separation of duties: the administrator does not read credit data beyond 公开).",
+    ),
+    "keys": ("密钥轮换", "Key rotation"),
+    "uscc": ("统一社会信用代码", "USCC"),
+    "kind": ("类型", "Kind"),
+    "division": ("区划代码", "Division"),
+    "accounts": ("账户数", "Accounts"),
+    "display_name": ("姓名或名称", "Display name"),
+    "role": ("角色", "Role"),
+    "organisation": ("所属机构", "Organisation"),
+    "last_login": ("最近登录", "Last sign-in"),
+    "lock_state": ("锁定状态", "Lock-out"),
+    "locked_until": ("锁定至 {when}", "locked until {when}"),
+    "not_locked": ("未锁定", "not locked"),
+    "active": ("启用", "active"),
+    "disabled": ("已停用", "disabled"),
+    "disable": ("停用", "Disable"),
+    "enable": ("启用", "Enable"),
+    "unlock": ("解除锁定", "Lift lock-out"),
+    "reset_password": ("重置密码链接", "Reset link"),
+    "create_user": ("新建账户", "New account"),
+    "create_user_hint": (
+        "新账户不设初始密码：创建后显示一次性链接，由本人打开并设置密码"
+        "（{hours} 小时内有效，仅可使用一次）。",
+        "A new account has no initial password: a one-time link is shown, for its owner to set one "
+        "(valid {hours} hours, once).",
+    ),
+    "create": ("创建", "Create"),
+    "done_disabled": ("账户已停用，其会话已全部结束。", "The account is disabled and its sessions ended."),
+    "done_active": ("账户已启用，锁定已解除。", "The account is enabled and its lock-outs lifted."),
+    "done_unlocked": ("锁定已解除。", "Lock-outs lifted."),
+    "done_revoked": ("令牌已撤销。", "The token is revoked."),
+    "reset_link": ("一次性设置密码链接", "One-time link to set the password"),
+    "link_once": (
+        "此链接只显示这一次，请通过安全渠道交给 {user} 本人。有效期至 {when}，仅可使用一次；"
+        "再生成新链接后此链接作废。",
+        "This link is shown only now: hand it to {user} through a safe channel. It works once, until "
+        "{when}; a newer link voids it.",
+    ),
+    "set_password": ("设置密码", "Set your password"),
+    "new_password": ("新密码", "New password"),
+    "again": ("再次输入新密码", "New password again"),
+    "password_rule": (
+        "至少 {n} 个字符，不能包含用户名。",
+        "At least {n} characters, not containing the username.",
+    ),
+    "password_set": ("{user} 的密码已设置，请登录。", "The password of {user} is set: sign in."),
+    "token_name": ("使用系统名称", "System"),
+    "prefix": ("令牌前缀", "Prefix"),
+    "scopes": ("权限范围", "Scopes"),
+    "scopes_hint": (
+        "不选则为该角色的全部权限；所选须为该角色所有。",
+        "None chosen: all of the role's; those chosen must be the role's.",
+    ),
+    "days": ("有效天数", "Valid for (days)"),
+    "expires": ("到期", "Expires"),
+    "revoked": ("已撤销", "Revoked"),
+    "expired": ("已过期", "Expired"),
+    "last_used": ("最近使用", "Last used"),
+    "created_by": ("签发人", "Issued by"),
+    "revoke": ("撤销", "Revoke"),
+    "create_token": ("签发令牌", "Issue a token"),
+    "token_once": (
+        "令牌 {prefix} 已签发，以下为完整令牌，仅显示这一次，请立即保存到对方系统的密钥存储中。"
+        "平台只保存其哈希。",
+        "Token {prefix} is issued. The whole token is below and is shown only now: store it in the "
+        "system's secret store at once. The platform keeps only its hash.",
+    ),
+    "back": ("返回", "Back"),
+    "actor": ("操作人", "Actor"),
+    "subject": ("信用主体", "Subject"),
+    "action": ("操作", "Action"),
+    "at": ("时间", "When"),
+    "object": ("对象", "Object"),
+    "outcome": ("结果", "Outcome"),
+    "ip": ("来源地址", "From"),
+    "detail": ("详情", "Detail"),
+    "search": ("检索", "Search"),
+    "page_of": ("第 {page} / {pages} 页，共 {total} 条", "Page {page} of {pages}, {total} entries"),
+    "newer": ("较新", "Newer"),
+    "chain_ok": (
+        "审计链完整：共 {n} 条，链头第 {seq} 条（{hash}）。",
+        "The audit chain is intact: {n} entries, head {seq} ({hash}).",
+    ),
+    "chain_broken": ("审计链在第 {seq} 条断开：", "The audit chain is broken at entry {seq}:"),
+    "subject_searched": ("按信用主体：{label}", "Subject: {label}"),
+    "no_entries": ("没有符合条件的审计记录。", "No entry matches."),
 }
 
 

@@ -35,7 +35,7 @@ from xinyong.store.tables import organisations
 
 RESET_PATH = "/console/reset/"
 
-_LINK_INVALID = Problem(
+LINK_INVALID = Problem(
     "security.reset_link_invalid",
     "该链接无效、已使用或已过期。请联系管理员重新获取设置密码的链接。",
     "This link is not valid, was already used or has expired. Ask an administrator for a new one.",
@@ -222,7 +222,7 @@ def redeem_reset_link(
     now = clock.now()
     row = conn.execute(_live_link(token, now)).first()
     if row is None:
-        raise ProblemError(_LINK_INVALID)
+        raise ProblemError(LINK_INVALID)
     check_password_rule(password, username=row.username, min_length=settings.password_min_length)
     spent = conn.execute(
         password_resets.update()
@@ -230,7 +230,7 @@ def redeem_reset_link(
         .values(used_at=now)
     )
     if spent.rowcount != 1:  # a concurrent use of the same link won
-        raise ProblemError(_LINK_INVALID)
+        raise ProblemError(LINK_INVALID)
     conn.execute(
         users.update()
         .where(users.c.id == row.user_id)

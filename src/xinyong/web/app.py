@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 import xinyong
 from xinyong.apply import views as apply_views
 from xinyong.collect import views as collect_views
+from xinyong.console import admin as console_admin
 from xinyong.console import views as console_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
@@ -119,5 +120,6 @@ def create_app(
     app.include_router(collect_views.router)
     app.include_router(apply_views.router)
     app.include_router(console_views.router)
+    app.include_router(console_admin.router)
     portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app
