@@ -36,7 +36,12 @@ providers:
     name: 宜昌市市场监督管理局
     feeds: [{{item: XZCF, frequency: monthly}}, {{item: XZXK, frequency: monthly}}]
 """
-ACCOUNTS = (("clerk", "provider", DEPT), ("clerk2", "provider", DEPT2), ("operator", "credit_office", CITY))
+ACCOUNTS = (
+    ("clerk", "provider", DEPT),
+    ("clerk2", "provider", DEPT2),
+    ("operator", "credit_office", CITY),
+    ("admin", "platform_admin", CITY),
+)
 
 
 @dataclass

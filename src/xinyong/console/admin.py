@@ -33,6 +33,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xinyong.clock import CHINA
+from xinyong.codes import normalize_code
 from xinyong.console.views import render
 from xinyong.problems import Problem, ProblemError
 from xinyong.security import admin, audit
@@ -433,7 +434,10 @@ def _subject(text: str | None, protector: Any) -> audit.SubjectRef | None:
     text = text.strip()
     if text.startswith("key:"):
         return audit.SubjectRef(key=text[4:], label="（按索引检索 / by index）")
-    return audit.SubjectRef.from_code(text, protector)
+    ref = audit.SubjectRef.from_code(text, protector)
+    if ref.key == ref.label and mask_ids_in_text(text) != text:  # shaped like an ID number, but not valid
+        ref = audit.SubjectRef(key=protector.blind_index(normalize_code(text)), label=mask_ids_in_text(text))
+    return ref
 
 
 @router.get("/admin/audit")
@@ -516,4 +520,5 @@ def audit_page(
             "to": end or "",
         },
         query=urlencode(query),
+        switch_query={**query, "page": str(found.page)},
     )

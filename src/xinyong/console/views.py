@@ -72,7 +72,8 @@ def render(
     request: Request, template: str, title_key: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     lang = language(request)
-    here = dict(request.query_params)
+    # A page whose own query holds personal data (the audit search) passes the query to link to instead.
+    here = dict(context.pop("switch_query", None) or request.query_params)
     here["lang"] = "en" if lang == "zh" else "zh"
     principal: Principal | None = getattr(request.state, "principal", None)
     token = getattr(request.state, "session_token", None)
