@@ -141,6 +141,10 @@ def test_a_token_is_shown_once_works_within_its_scope_and_stops_when_revoked(wor
         data={"organisation": DEPT, "role": "provider", "name": "报送系统", "days": 9999},
     )
     assert too_long.status_code == 422 and "security.token_days" in too_long.text
+    nobody = admin.post(
+        "/console/admin/tokens", data={"organisation": DEPT, "role": "nobody", "name": "报送系统", "days": 30}
+    )
+    assert nobody.status_code == 422 and "security.role_unknown" in nobody.text  # was a 500 (fuzz)
 
     shown = admin.post(
         "/console/admin/tokens",

@@ -43,3 +43,61 @@ def test_batch_addresses_and_upload_fields_never_fail(
         "/console/upload", data={"item": item}, files={"file": ("a.csv", b"x,y\n1,2\n", "text/csv")}
     )
     assert answer.status_code < 500
+
+
+@SETTINGS
+@given(
+    username=TEXT,
+    name=TEXT,
+    role=TEXT,
+    organisation=TEXT,
+    status=TEXT,
+    days=st.one_of(st.integers(-(2**40), 2**40).map(str), TEXT),
+    scope=st.lists(TEXT, max_size=3),
+)
+def test_administration_forms_never_fail(
+    world: World,
+    username: str,
+    name: str,
+    role: str,
+    organisation: str,
+    status: str,
+    days: str,
+    scope: list[str],
+) -> None:
+    admin = world.client("admin") if not hasattr(world, "_admin") else world._admin  # type: ignore[attr-defined]
+    world._admin = admin  # type: ignore[attr-defined]
+    posts = (
+        (
+            "/console/admin/users",
+            {"username": username, "display_name": name, "role": role, "organisation": organisation},
+        ),
+        ("/console/admin/users/status", {"username": username, "status": status}),
+        ("/console/admin/users/unlock", {"username": username}),
+        ("/console/admin/users/reset", {"username": username}),
+        (
+            "/console/admin/tokens",
+            {"organisation": organisation, "role": role, "name": name, "scope": scope, "days": days},
+        ),
+        ("/console/admin/tokens/revoke", {"prefix": username}),
+    )
+    for path, data in posts:
+        answer = admin.post(path, data=data)
+        assert answer.status_code < 500, (path, data)
+
+
+@SETTINGS
+@given(
+    actor=TEXT, subject=TEXT, action=TEXT, start=TEXT, end=TEXT, page=st.integers(-(2**40), 2**40), link=TEXT
+)
+def test_audit_search_and_one_time_links_never_fail(
+    world: World, actor: str, subject: str, action: str, start: str, end: str, page: int, link: str
+) -> None:
+    admin = world.client("admin") if not hasattr(world, "_admin") else world._admin  # type: ignore[attr-defined]
+    world._admin = admin  # type: ignore[attr-defined]
+    params = {"actor": actor, "subject": subject, "action": action, "from": start, "to": end, "page": page}
+    assert admin.get("/console/admin/audit", params=params).status_code < 500
+    path = f"/console/reset/{quote(link, safe='')}"
+    visitor = world.client()
+    assert visitor.get(path).status_code < 500
+    assert visitor.post(path, data={"password": link, "again": link}).status_code < 500
