@@ -141,3 +141,57 @@ def world_dept() -> str:
     from collect.conftest import DEPT
 
     return DEPT
+
+
+def test_the_administrator_walks_the_administration_pages(
+    served: tuple[str, World],
+    browser: Any,  # noqa: F811
+) -> None:
+    base, _world = served
+    page = sign_in(browser, base, "admin", DESKTOP)
+    page.get_by_role("link", name="系统管理").click()
+    page.get_by_role("link", name="机构").first.click()
+    assert page.locator("#org-tree tbody tr").count() == 3
+    shot(page, "console-11-admin-organisations")
+
+    page.goto(f"{base}/console/admin/users")
+    page.get_by_label("用户名").fill("newclerk")
+    page.get_by_label("姓名或名称").fill("新职员")
+    page.get_by_label("所属机构").select_option(world_dept())
+    page.get_by_label("角色").select_option("provider")
+    page.get_by_role("button", name="创建").click()
+    link = page.locator("#one-time-link").input_value()
+    assert "/console/reset/" in link
+    shot(page, "console-12-admin-one-time-link")
+    page.goto(f"{base}/console/admin/users")
+    no_sideways_scroll(page, 1280)
+    shot(page, "console-13-admin-users")
+
+    visitor = browser.new_context(**DESKTOP).new_page()
+    visitor.goto(link)
+    visitor.get_by_label("新密码", exact=True).fill("a-new-and-long-passphrase")
+    visitor.get_by_label("再次输入新密码").fill("a-new-and-long-passphrase")
+    shot(visitor, "console-14-set-password")
+    visitor.get_by_role("button", name="设置密码").click()
+    assert visitor.get_by_text("newclerk 的密码已设置").is_visible()
+
+    page.goto(f"{base}/console/admin/tokens")
+    page.get_by_label("所属机构").select_option(world_dept())
+    page.get_by_label("角色").select_option("provider")
+    page.get_by_label("使用系统名称").fill("报送系统")
+    page.get_by_label("权限范围").select_option(["batch.submit", "batch.status"])
+    page.get_by_role("button", name="签发令牌").click()
+    assert page.locator("#token-secret").input_value().startswith("xyt_")
+    shot(page, "console-15-admin-token-shown")
+    page.goto(f"{base}/console/admin/tokens")
+    shot(page, "console-16-admin-tokens")
+    page.goto(f"{base}/console/admin/keys")
+    shot(page, "console-17-admin-keys")
+    page.goto(f"{base}/console/admin/audit?action=user")
+    assert page.locator("#chain[data-ok=yes]").count() == 1
+    assert page.locator("#audit-entries tbody tr").count() >= 2
+    shot(page, "console-18-admin-audit")
+    tablet = sign_in(browser, base, "admin", TABLET)
+    tablet.goto(f"{base}/console/admin/audit")
+    no_sideways_scroll(tablet, 768)
+    shot(tablet, "console-19-admin-audit-tablet")
