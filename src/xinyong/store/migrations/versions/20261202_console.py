@@ -1,4 +1,5 @@
-"""console: one-time password links (password_resets); drop the account-wide lock columns nobody uses.
+"""console: one-time password links (password_resets); drop the account-wide lock columns nobody uses;
+an index covering the dashboards' counts of records by period (bench/stats.py).
 
 users.failed_logins / users.locked_until held the first, account-wide lock-out. Since 0006_websec the
 lock-out lives in login_throttle (per account and client address) and nothing writes or reads them; the
@@ -38,6 +39,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_password_resets_token_hash")),
     )
     op.create_index(op.f("ix_password_resets_user_id"), "password_resets", ["user_id"], unique=False)
+    op.create_index(
+        "ix_records_first_seen_figures",
+        "records",
+        ["first_seen", "source_uscc", "item_code", "late", "receipt_working_days"],
+        unique=False,
+    )
     # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 has it): neither column is in an index or constraint.
     op.drop_column("users", "failed_logins")
     op.drop_column("users", "locked_until")
@@ -46,5 +53,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.add_column("users", sa.Column("locked_until", WHEN, nullable=True))
     op.add_column("users", sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
+    op.drop_index("ix_records_first_seen_figures", table_name="records")
     op.drop_index(op.f("ix_password_resets_user_id"), table_name="password_resets")
     op.drop_table("password_resets")
