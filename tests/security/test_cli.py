@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from xinyong.cli import app
 from xinyong.config import Settings
-from xinyong.security.models import api_tokens, audit_log, users
+from xinyong.security.models import api_tokens, audit_log, password_resets, users
 
 from .conftest import AGENCY, CREDIT_OFFICE, PASSWORD, PERSON_ID, PROVIDER
 from .test_audit import emptying, tampering
@@ -133,6 +133,17 @@ def test_organisations_users_and_tokens_from_the_command_line(xinyong, engine: s
     assert too_much.exit_code == 1 and "audit.read" in too_much.stderr
     xinyong("token", "revoke", prefix)
     assert xinyong("token", "revoke", prefix, ok=False).exit_code == 1
+
+    # A one-time link from the command line: the same service (and audit entry) as the console's.
+    link = xinyong("user", "reset-link", "zhang").stdout.strip()
+    assert link.startswith("/console/reset/")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(password_resets.c.token_hash)).scalars().all()
+        actions = conn.execute(
+            sa.select(audit_log.c.action).where(audit_log.c.action == "user.reset_link")
+        ).all()
+    assert len(stored) == 1 and link.rsplit("/", 1)[1] not in stored and len(actions) == 1
+    assert xinyong("user", "reset-link", "nobody", ok=False).exit_code == 1
 
 
 def test_audit_verify_passes_untouched_and_names_the_tampered_entry(xinyong, engine: sa.Engine) -> None:

@@ -217,13 +217,19 @@ class Timeliness:
 
 
 def timeliness_by_provider(
-    conn: sa.Connection, *, item: str | None = None, since: dt.date | dt.datetime | None = None
+    conn: sa.Connection,
+    *,
+    item: str | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    source_uscc: str | None = None,
 ) -> list[Timeliness]:
     """Per source department (数据来源单位, the record's source — not whoever forwarded it): how many records,
     how many late, and the average working days from decision to first receipt.
 
-    `since` selects records first received on or after that day (China Standard Time) or moment. Figures
-    are fixed at first receipt: re-sending a record later does not make it late, nor on time.
+    `since` selects records first received on or after that day (China Standard Time) or moment, `until`
+    before that moment; `source_uscc` one source department. Figures are fixed at first receipt: re-sending
+    a record later does not make it late, nor on time.
     """
     r = records
     late = sa.func.sum(sa.case((r.c.late.is_(True), 1), else_=0))
@@ -250,6 +256,10 @@ def timeliness_by_provider(
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=CHINA)
         query = query.where(r.c.first_seen >= sa.bindparam("since", moment, type_=r.c.first_seen.type))
+    if until is not None:
+        query = query.where(r.c.first_seen < sa.bindparam("until", until, type_=r.c.first_seen.type))
+    if source_uscc is not None:
+        query = query.where(r.c.source_uscc == source_uscc)
     return [
         Timeliness(
             source_uscc=row.source_uscc,

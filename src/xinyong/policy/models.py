@@ -770,6 +770,55 @@ class CollectionPolicy(Model):
     reading: ReadingLimits
 
 
+# --- 考核通报: the providers' assessment --------------------------------------------------------------
+
+ASSESSMENT_INDICATORS = ("coverage", "timeliness", "quality", "correction", "objection_handling")
+
+
+class AssessmentGrade(Model):
+    code: str = Field(min_length=1)
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    min_score: float = Field(ge=0, le=100)
+
+
+class AssessmentGrades(Entry):
+    """Grades from the best down: a provider takes the first whose `min_score` its score reaches."""
+
+    items: tuple[AssessmentGrade, ...] = Field(min_length=1)
+
+    @field_validator("items")
+    @classmethod
+    def _descending_to_zero(cls, items: tuple[AssessmentGrade, ...]) -> tuple[AssessmentGrade, ...]:
+        scores = [g.min_score for g in items]
+        if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise Bilingual(
+                f"考核等级的最低分必须严格递减：{scores}",
+                f"grade minimum scores must strictly descend: {scores}",
+            )
+        if scores[-1] != 0:
+            raise Bilingual("最后一个考核等级的最低分必须为 0", "the last grade's minimum score must be 0")
+        return items
+
+    def describe_value(self) -> str:
+        return ", ".join(f"{g.name_zh} ≥{g.min_score:g}" for g in self.items)
+
+
+class AssessmentPolicy(Model):
+    weights: WeightsEntry
+    grades: AssessmentGrades
+
+    @model_validator(mode="after")
+    def _known_indicators(self) -> AssessmentPolicy:
+        got = set(self.weights.values)
+        if got != set(ASSESSMENT_INDICATORS):
+            raise Bilingual(
+                f"assessment.weights 的键 {sorted(got)} 必须是 {list(ASSESSMENT_INDICATORS)}",
+                f"assessment.weights keys {sorted(got)} must be {list(ASSESSMENT_INDICATORS)}",
+            )
+        return self
+
+
 # --- the whole policy ---------------------------------------------------------------------------------
 
 
@@ -787,6 +836,7 @@ class Policy(Model):
     evaluation: EvaluationPolicy
     masking: MaskingPolicy
     collection: CollectionPolicy
+    assessment: AssessmentPolicy
 
     def iter_rules(self) -> Iterator[tuple[str, Entry]]:
         """Every rule with its dotted path, in file order (for `xinyong policy show` and the docs test)."""

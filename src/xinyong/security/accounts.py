@@ -137,7 +137,7 @@ def create_subject_account(
 
 def _check_role(role: str, *, organisation_kind: str | None) -> None:
     book = load_roles()
-    definition = book.role(role)
+    definition = book.assignable(role)
     if "user" not in definition.principals:
         raise ProblemError(
             Problem(

@@ -432,3 +432,56 @@ def entries(
     if actor is not None:
         query = query.where(audit_log.c.actor == actor)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[dict[str, Any]]  # newest first
+    total: int
+    page: int
+    pages: int
+
+
+def search(
+    conn: sa.Connection,
+    *,
+    actor: str | None = None,
+    subject: SubjectRef | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    before: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> AuditPage:
+    """Entries matching every filter given, newest first, one page of them. `actor` matches the actor's
+    name with or without its kind (`alice` finds `user:alice`); `action` matches a whole action or a
+    family (`user` or `user.` finds `user.add`, `user.disable` …); `subject` matches its key (a USCC, or
+    the blind index of an ID number — see SubjectRef.from_code); the time span is [since, before)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if actor:
+        name = actor.strip()
+        where.append(
+            sa.or_(audit_log.c.actor == name, audit_log.c.actor.endswith(f":{name}", autoescape=True))
+        )
+    if subject is not None and subject.key:
+        where.append(audit_log.c.subject_key == subject.key)
+    if action:
+        family = action.strip().rstrip(".")
+        where.append(
+            sa.or_(audit_log.c.action == family, audit_log.c.action.startswith(f"{family}.", autoescape=True))
+        )
+    if since is not None:
+        where.append(audit_log.c.at >= since)
+    if before is not None:
+        where.append(audit_log.c.at < before)
+    total = conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where)).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    query = (
+        sa.select(audit_log)
+        .where(*where)
+        .order_by(audit_log.c.seq.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return AuditPage([dict(r) for r in conn.execute(query).mappings()], total, page, pages)

@@ -23,8 +23,8 @@ from rich.table import Column, Table
 
 from xinyong.clock import CHINA
 from xinyong.problems import ProblemError
-from xinyong.security import audit
-from xinyong.security.accounts import create_subject_account, create_user, list_users, set_user_status
+from xinyong.security import admin, audit
+from xinyong.security.accounts import create_subject_account, list_users
 from xinyong.security.organisations import (
     KIND_LABELS,
     add_organisation,
@@ -35,7 +35,7 @@ from xinyong.security.organisations import (
 from xinyong.security.principal import Principal
 from xinyong.security.proofing import SubjectClaim, load_proofing
 from xinyong.security.settings import SecuritySettings
-from xinyong.security.tokens import issue_token, list_tokens, revoke_token
+from xinyong.security.tokens import list_tokens
 
 org_app = typer.Typer(help="机构 / organisations (province → prefecture → county)", no_args_is_help=True)
 user_app = typer.Typer(help="用户账户 / user accounts", no_args_is_help=True)
@@ -223,8 +223,9 @@ def user_add(
     """Add a user of an organisation; the password is prompted for (or read from stdin) / 新增用户."""
     password = _password(username, password_stdin)
     with _session() as (runtime, conn, actor):
-        create_user(
+        admin.add_user(
             conn,
+            actor=actor,
             username=username,
             display_name=name,
             role=role,
@@ -232,15 +233,6 @@ def user_add(
             organisation_uscc=org,
             clock=runtime.clock,
             settings=SecuritySettings.load(runtime.settings),
-        )
-        audit.record(
-            conn,
-            principal=actor,
-            action="user.add",
-            clock=runtime.clock,
-            object_type="user",
-            object_id=username,
-            detail={"role": role, "organisation": org},
         )
     err.print(f"[green]✓[/] 已新增用户 / user added: {username} ({role})")
 
@@ -332,17 +324,30 @@ def user_enable(
     _set_status(username, "active")
 
 
+@user_app.command("reset-link")
+def user_reset_link(
+    username: Annotated[str, typer.Argument(help="the account whose password is to be set")],
+) -> None:
+    """A one-time link to set the account's password (printed once; earlier links stop working) /
+    生成一次性设置密码链接."""
+    with _session() as (runtime, conn, actor):
+        link = admin.issue_reset_link(
+            conn,
+            actor=actor,
+            username=username,
+            clock=runtime.clock,
+            settings=SecuritySettings.load(runtime.settings),
+        )
+    err.print(
+        f"[green]✓[/] {username}: 一次性链接，有效期至 {_when(link.expires_at)} / one-time link, "
+        "valid until then; prefix it with the console's address"
+    )
+    typer.echo(link.path)
+
+
 def _set_status(username: str, status: str) -> None:
     with _session() as (runtime, conn, actor):
-        set_user_status(conn, username=username, status=status, clock=runtime.clock)
-        audit.record(
-            conn,
-            principal=actor,
-            action=f"user.{'disable' if status == 'disabled' else 'enable'}",
-            clock=runtime.clock,
-            object_type="user",
-            object_id=username,
-        )
+        admin.change_status(conn, actor=actor, username=username, status=status, clock=runtime.clock)
     err.print(f"[green]✓[/] {username}: {status}")
 
 
@@ -361,25 +366,16 @@ def token_issue(
 ) -> None:
     """Issue an API token. It is printed once, on stdout; only its hash is kept / 签发接口令牌."""
     with _session() as (runtime, conn, actor):
-        issued = issue_token(
+        issued = admin.issue_api_token(
             conn,
+            actor=actor,
             organisation_uscc=org,
             role=role,
             name=name,
             scopes=scope,
             days=days,
-            created_by=actor.actor,
             clock=runtime.clock,
-            max_days=SecuritySettings.load(runtime.settings).token_max_days,
-        )
-        audit.record(
-            conn,
-            principal=actor,
-            action="token.issue",
-            clock=runtime.clock,
-            object_type="api_token",
-            object_id=issued.prefix,
-            detail={"organisation": org, "role": role, "scopes": list(issued.scopes)},
+            settings=SecuritySettings.load(runtime.settings),
         )
     err.print(
         f"[green]✓[/] 令牌 {issued.prefix}，有效期至 {_when(issued.expires_at)}，"
@@ -393,15 +389,7 @@ def token_issue(
 def token_revoke(prefix: Annotated[str, typer.Argument(help="the token's prefix, xyt_XXXXXXXX")]) -> None:
     """Revoke an API token at once / 撤销接口令牌."""
     with _session() as (runtime, conn, actor):
-        revoke_token(conn, prefix=prefix, revoked_by=actor.actor, clock=runtime.clock)
-        audit.record(
-            conn,
-            principal=actor,
-            action="token.revoke",
-            clock=runtime.clock,
-            object_type="api_token",
-            object_id=prefix,
-        )
+        admin.revoke_api_token(conn, actor=actor, prefix=prefix, clock=runtime.clock)
     err.print(f"[green]✓[/] 已撤销 / revoked {prefix}")
 
 

@@ -30,8 +30,6 @@ users = sa.Table(
     sa.Column("person_masked", sa.String(32)),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
-    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", UTCDateTime()),
     sa.Column("last_login_at", UTCDateTime()),
     sa.Column("password_changed_at", UTCDateTime(), nullable=False),
     # Identity proofing of a subject account: which adapter vouched, when, and its reference.
@@ -45,8 +43,8 @@ users = sa.Table(
 
 # Failed sign-ins per account *and client address*. A lock-out shuts one address out of one account, with a
 # back-off that doubles at each lock-out — never the account as a whole, so knowing a username is not enough
-# to lock its owner out. (users.failed_logins / users.locked_until, the earlier account-wide lock, are no
-# longer written.)
+# to lock its owner out. (The earlier account-wide lock, users.failed_logins / users.locked_until, was
+# dropped by migration 0015_console: nothing wrote or read it any more.)
 login_throttle = sa.Table(
     "login_throttle",
     metadata,
@@ -72,6 +70,20 @@ user_sessions = sa.Table(
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("ip", sa.String(45)),
     sa.Column("user_agent", sa.String(200)),
+)
+
+# One-time links to set a password (an administrator's reset, or a new account's first password). Only the
+# SHA-256 of the link's secret is kept; a link works once (used_at) and until expires_at.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    pk(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    fk("user_id", "users.id"),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    created_at(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime()),
 )
 
 api_tokens = sa.Table(

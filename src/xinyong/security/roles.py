@@ -108,6 +108,20 @@ class RoleBook(_Model):
         except KeyError:
             raise ValueError(f"unknown role {name!r}; roles: {', '.join(self.roles)}") from None
 
+    def assignable(self, name: str) -> RoleDef:
+        """The role an operator named for an account or a token; an unknown name is a problem to show them
+        (role() is for names in code, where an unknown one is a bug)."""
+        if name not in self.roles:
+            raise ProblemError(
+                Problem(
+                    "security.role_unknown",
+                    f"没有该角色；可选：{'、'.join(self.roles)}",
+                    f"no such role; one of {', '.join(self.roles)}",
+                    field="role",
+                )
+            )
+        return self.roles[name]
+
     def permission(self, name: str) -> PermissionDef:
         try:
             return self.permissions[name]

@@ -58,6 +58,7 @@ ENV: dict[str, tuple[str, str]] = {
     "request_max_kb": ("XINYONG_REQUEST_MAX_KB", "1024"),
     "trusted_proxies": ("XINYONG_TRUSTED_PROXIES", "none"),
     "token_max_days": ("XINYONG_TOKEN_MAX_DAYS", "366"),
+    "reset_link_hours": ("XINYONG_RESET_LINK_HOURS", "24"),
     "cookie_secure": ("XINYONG_COOKIE_SECURE", "auto"),
     "identity_proofing": ("XINYONG_IDENTITY_PROOFING", "counter"),
 }
@@ -80,6 +81,7 @@ class SecuritySettings:
     request_max_kb: int  # the largest body of any other request
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # may set X-Forwarded-For
     token_max_days: int
+    reset_link_hours: float  # how long a one-time link to set a password works
     cookie_secure: str  # "auto" (secure when the request came over https), "true", "false"
     identity_proofing: str
 
@@ -120,7 +122,14 @@ def _convert(name: str, raw: str) -> Any:
         if value < 1:
             raise ValueError("must be at least 1")
         return value
-    if name in {"session_hours", "session_idle_minutes", "lockout_minutes", "lockout_max_minutes"}:
+    hours_or_minutes = {
+        "session_hours",
+        "session_idle_minutes",
+        "lockout_minutes",
+        "lockout_max_minutes",
+        "reset_link_hours",
+    }
+    if name in hours_or_minutes:
         value = float(raw)
         if value <= 0:
             raise ValueError("must be positive")

@@ -52,7 +52,7 @@ def issue_token(
     scopes: list[str] | None = None,
 ) -> IssuedToken:
     book = load_roles()
-    definition = book.role(role)
+    definition = book.assignable(role)
     org = require_organisation(conn, organisation_uscc)
     if "token" not in definition.principals or org["kind"] not in definition.organisation_kinds:
         raise ProblemError(

@@ -15,6 +15,8 @@ import xinyong
 from xinyong.apply import casework_views as apply_casework_views
 from xinyong.apply import views as apply_views
 from xinyong.collect import views as collect_views
+from xinyong.console import admin as console_admin
+from xinyong.console import views as console_views
 from xinyong.disclose import views as disclose_views
 from xinyong.logging import configure_logging
 from xinyong.reports import views as report_views
@@ -129,5 +131,7 @@ def create_app(
     app.include_router(apply_casework_views.router)
     app.include_router(report_views.router)
     app.include_router(portal_reports.router)
+    app.include_router(console_views.router)
+    app.include_router(console_admin.router)
     portal_errors.install(app)  # last: browsers get the portal's pages for the errors handled above
     return app

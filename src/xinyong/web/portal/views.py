@@ -79,7 +79,17 @@ def environment() -> Environment:
     )
     env.filters["iso"] = lambda v: v.isoformat() if isinstance(v, dt.date | dt.datetime) else (v or "")
     env.filters["day"] = _day
+    env.filters["when"] = _when
     return env
+
+
+def _when(value: Any) -> str:
+    """A moment to the minute, China time (the console's audit and lock-out times)."""
+    if isinstance(value, dt.datetime):
+        from xinyong.clock import CHINA
+
+        return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return _day(value)
 
 
 def _day(value: Any) -> str:
