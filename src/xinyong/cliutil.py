@@ -7,6 +7,7 @@ A top-level module, below every chapter and beside the ground, so `*/cli.py` at 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -77,3 +78,14 @@ def open_runtime(now: str | None, *, refused: int | None = None) -> Iterator[Any
         fail(exc, refused)
     finally:
         runtime.close()
+
+
+@contextmanager
+def acting(now: str | None, org: str | None, *, roles: dict[str, str]) -> Iterator[tuple[Any, Any, Any]]:
+    """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly
+    (exit 1). Without `org` the command acts as the platform (`system:cli:<user>`); with it, for that
+    registered organisation, whose kind maps to a role through `roles` (any other acts as a provider)."""
+    from xinyong.security.organisations import acting_for
+
+    with open_runtime(now, refused=1) as runtime, runtime.engine.begin() as conn:
+        yield runtime, conn, acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=roles)

@@ -8,17 +8,15 @@ Exit codes: 0 done, 1 refused (each problem on stderr, Chinese then English), 2 
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import sqlalchemy as sa
 import typer
 
-from xinyong.cliutil import Json, Now, Org, echo_json, fail, open_runtime, parse_date
+from xinyong.cliutil import Json, Now, Org, acting, echo_json, fail, open_runtime, parse_date
 from xinyong.problems import Problem, ProblemError
 
 lists_app = typer.Typer(help="红黑名单 / red and black lists", no_args_is_help=True)
@@ -29,17 +27,9 @@ apply_app = typer.Typer(help="信用应用 / the application chapter's figures",
 ORG_ROLES = {"credit_office": "credit_office", "government": "government"}
 
 
-@contextmanager
-def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Connection, Any]]:
+def _work(now: str | None, org: str | None = None) -> AbstractContextManager[tuple[Any, sa.Connection, Any]]:
     """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly."""
-    with open_runtime(now, refused=1) as runtime, runtime.engine.begin() as conn:
-        yield runtime, conn, _principal(conn, org)
-
-
-def _principal(conn: sa.Connection, org: str | None) -> Any:
-    from xinyong.security.organisations import acting_for
-
-    return acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=ORG_ROLES)
+    return acting(now, org, roles=ORG_ROLES)
 
 
 def _print(data: Any, as_json: bool) -> None:

@@ -9,17 +9,15 @@ stderr, Chinese then English), 2 a usage or configuration problem.
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
 
-from xinyong.cliutil import Json, Now, Org, echo_json, fail, open_runtime, parse_date
+from xinyong.cliutil import Json, Now, Org, acting, echo_json, fail, parse_date
 from xinyong.clock import CHINA
 from xinyong.problems import Problem, ProblemError
 
@@ -30,17 +28,9 @@ record_app = typer.Typer(help="信用记录 / credit records", no_args_is_help=T
 _ORG_ROLES = {"credit_office": "credit_office"}  # every other organisation acts as a provider
 
 
-@contextmanager
-def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Connection, Any]]:
+def _work(now: str | None, org: str | None = None) -> AbstractContextManager[tuple[Any, sa.Connection, Any]]:
     """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly."""
-    with open_runtime(now, refused=1) as runtime, runtime.engine.begin() as conn:
-        yield runtime, conn, _principal(conn, org)
-
-
-def _principal(conn: sa.Connection, org: str | None) -> Any:
-    from xinyong.security.organisations import acting_for
-
-    return acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=_ORG_ROLES)
+    return acting(now, org, roles=_ORG_ROLES)
 
 
 def _print(data: Any, as_json: bool) -> None:
