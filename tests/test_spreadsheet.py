@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,29 @@ def test_csv_text_has_a_bom_crlf_and_safe_cells() -> None:
     assert text.startswith(BOM) and "\r\n" in text
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows == [["名称", "'=金额"], ["'=cmd|' /C calc'!A0", ""], ["华信", "-3"]]
+
+
+def test_the_xlsx_writer_keeps_data_as_text_and_explains_the_file(tmp_path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    from xinyong.spreadsheet import about_sheet, text_workbook
+
+    buffer = io.BytesIO()
+    book, text, head = text_workbook(buffer)
+    sheet = book.add_worksheet("数据")
+    sheet.write_string(0, 0, "代码 / code", head)
+    for row, value in enumerate(["=1+1", "00012", "http://example.org"], start=1):
+        sheet.write_string(row, 0, value, text)
+    about_sheet(book, [("文件 / file", "a.csv")], label_width=24)
+    book.close()
+    path = tmp_path / "out.xlsx"
+    path.write_bytes(buffer.getvalue())
+    read = CalamineWorkbook.from_path(str(path))
+    assert read.sheet_names == ["数据", "说明"]
+    assert read.get_sheet_by_name("数据").to_python() == [
+        ["代码 / code"],
+        ["=1+1"],
+        ["00012"],
+        ["http://example.org"],
+    ]
+    assert read.get_sheet_by_name("说明").to_python() == [["文件 / file", "a.csv"]]

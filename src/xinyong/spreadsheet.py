@@ -9,7 +9,7 @@ amounts back as sent.
 
 The feedback file (collect) and the public exports (disclose) both write through `csv_text`; they are
 siblings that never import each other, so the helper lives here, below both. XLSX files are written with
-`write_string` and `strings_to_formulas=False` instead (collect/feedback.py), which stores text as text.
+`write_string` and `strings_to_formulas=False` instead (`text_workbook`), which stores text as text.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 BOM = "\ufeff"  # office spreadsheet programs read UTF-8 without one as GBK and garble every Chinese character
@@ -44,3 +44,33 @@ def csv_text(headers: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool
     writer.writerow([safe_cell(h) for h in headers])
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
+
+
+def text_workbook(buffer: io.BytesIO) -> tuple[Any, Any, Any]:
+    """(an in-memory XLSX workbook, a text cell format, a header format) for files of data given back.
+
+    The input is data, never a formula, a number or a link: '=1+1' and '00012' come back as sent."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    text = book.add_format({"num_format": "@"})
+    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": "@"})
+    return book, text, head
+
+
+def about_sheet(book: Any, lines: Sequence[tuple[str, str]], *, label_width: int) -> None:
+    """The 说明 sheet: one (label, text) pair a row, what the file is and what to do with it."""
+    sheet = book.add_worksheet("说明")
+    sheet.set_column(0, 0, label_width)
+    sheet.set_column(1, 1, 90)
+    for i, (label, value) in enumerate(lines):
+        sheet.write_string(i, 0, label)
+        sheet.write_string(i, 1, value)

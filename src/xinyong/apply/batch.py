@@ -49,6 +49,7 @@ from xinyong.runtime import Runtime
 from xinyong.security import audit
 from xinyong.security.masking import mask_ids_in_text
 from xinyong.security.principal import Principal
+from xinyong.spreadsheet import about_sheet, text_workbook
 from xinyong.store.bulk import allocate_ids, insert_frame
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.service import find_subject_ids
@@ -448,21 +449,8 @@ def _store_checks(
 
 
 def _xlsx(rows: pl.DataFrame, summary: dict[str, Any], filename: str) -> bytes:
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    # The input is data, never a formula, a number or a link: '=1+1' and '00012' come back as sent.
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    text = book.add_format({"num_format": "@"})
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": "@"})
+    book, text, head = text_workbook(buffer)
     warn = book.add_format({"font_color": "#C00000", "num_format": "@"})
     sheet = book.add_worksheet("核查结果")
     headers = [
@@ -509,9 +497,6 @@ def _xlsx(rows: pl.DataFrame, summary: dict[str, Any], filename: str) -> bytes:
                     sheet.write_string(at, col, value)
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, rows.height, len(headers) - 1)
-    about = book.add_worksheet("说明")
-    about.set_column(0, 0, 26)
-    about.set_column(1, 1, 90)
     lines = [
         ("文件 / file", Path(filename).name),
         ("业务事项 / matter", f"{summary['matter']['code']} {summary['matter']['name_zh']}"),
@@ -532,8 +517,6 @@ def _xlsx(rows: pl.DataFrame, summary: dict[str, Any], filename: str) -> bytes:
             "POST /api/v1/checks/{id}/feedback.",
         ),
     ]
-    for i, (label, value) in enumerate(lines):
-        about.write_string(i, 0, label)
-        about.write_string(i, 1, value)
+    about_sheet(book, lines, label_width=26)
     book.close()
     return buffer.getvalue()

@@ -8,19 +8,15 @@ Exit codes: 0 done, 1 refused (each problem on stderr, Chinese then English), 2 
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from xinyong.cliutil import Json, Now, Org, acting, echo_json, fail, open_runtime, parse_date
 from xinyong.problems import Problem, ProblemError
 
 lists_app = typer.Typer(help="红黑名单 / red and black lists", no_args_is_help=True)
@@ -28,79 +24,21 @@ subscribe_app = typer.Typer(help="订阅推送 / subscriptions", no_args_is_help
 push_app = typer.Typer(help="推送 / webhook delivery", no_args_is_help=True)
 apply_app = typer.Typer(help="信用应用 / the application chapter's figures", no_args_is_help=True)
 
-err = Console(stderr=True, soft_wrap=True)
-
-Json = Annotated[bool, typer.Option("--json", help="print JSON")]
-Org = Annotated[
-    str | None,
-    typer.Option("--org", help="代表该机构操作（统一社会信用代码）/ act for this organisation (USCC)"),
-]
-Now = Annotated[
-    str | None,
-    typer.Option("--now", envvar="XINYONG_FIXED_NOW", hidden=True, help="tests only: fix the clock"),
-]
 ORG_ROLES = {"credit_office": "credit_office", "government": "government"}
 
 
-@contextmanager
-def _runtime(now: str | None) -> Iterator[Any]:
-    from xinyong.clock import FixedClock
-    from xinyong.logging import configure_logging
-    from xinyong.runtime import Runtime
-
-    try:
-        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
-    except ProblemError as exc:
-        _fail(exc, 2)
-    configure_logging(runtime.settings, stderr=False)
-    try:
-        yield runtime
-    except ProblemError as exc:
-        _fail(exc, 1)
-    finally:
-        runtime.close()
-
-
-@contextmanager
-def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Connection, Any]]:
+def _work(now: str | None, org: str | None = None) -> AbstractContextManager[tuple[Any, sa.Connection, Any]]:
     """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly."""
-    with _runtime(now) as runtime, runtime.engine.begin() as conn:
-        yield runtime, conn, _principal(conn, org)
-
-
-def _principal(conn: sa.Connection, org: str | None) -> Any:
-    from xinyong.security.organisations import acting_for
-
-    return acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=ORG_ROLES)
-
-
-def _fail(exc: ProblemError, code: int) -> NoReturn:
-    for p in exc.problems:
-        err.print(f"[red]✗ {escape(p.render())}[/]")
-    raise typer.Exit(code)
+    return acting(now, org, roles=ORG_ROLES)
 
 
 def _print(data: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        echo_json(data)
         return
     rows = data if isinstance(data, list) else [data]
     for row in rows:
         typer.echo("  ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict | list)))
-
-
-def _date(text: str | None, name: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        _fail(
-            ProblemError(
-                Problem("cli.date", f"日期应为 YYYY-MM-DD：{text}", f"a date is YYYY-MM-DD: {text}", name)
-            ),
-            2,
-        )
 
 
 def _tools(runtime: Any) -> dict[str, Any]:
@@ -120,7 +58,7 @@ def list_types(as_json: Json = False, now: Now = None) -> None:
     try:
         _print([t.as_dict() for t in load_catalogue().list_types], as_json)
     except ProblemError as exc:
-        _fail(exc, 2)
+        fail(exc, 2)
 
 
 @lists_app.command("propose")
@@ -169,7 +107,7 @@ def decide(
     """Decide and publish a listing (after the defence period) / 作出列入决定并公示."""
     from xinyong.apply import service
 
-    until = _date(valid_until, "valid_until")
+    until = parse_date(valid_until, "valid_until")
     assert until is not None
     with _work(now, org) as (runtime, conn, principal):
         entry = service.decide(
@@ -218,7 +156,7 @@ def expire(
     """Remove every entry whose validity has ended / 到期自动移出."""
     from xinyong.apply import service
 
-    day = _date(as_of, "as_of")
+    day = parse_date(as_of, "as_of")
     with _work(now) as (runtime, conn, principal):
         removed = service.expire(
             conn,
@@ -301,7 +239,7 @@ def check(
 
 
 def _usage(code: str, zh: str, en: str) -> NoReturn:
-    _fail(ProblemError(Problem(code, zh, en)), 2)
+    fail(ProblemError(Problem(code, zh, en)), 2)
 
 
 # ----------------------------------------------------------------------------------------------- push
@@ -350,7 +288,7 @@ def push_run(
     from xinyong.apply.push import run_once
 
     if not once:
-        _fail(
+        fail(
             ProblemError(
                 Problem(
                     "push.once_only",
@@ -360,7 +298,7 @@ def push_run(
             ),
             2,
         )
-    with _runtime(now) as runtime:
+    with open_runtime(now, refused=1) as runtime:
         report = run_once(runtime)
     _print(report, as_json)
 
@@ -379,8 +317,8 @@ def figures(
     delays / 应用统计."""
     from xinyong.apply.figures import figures as compute
 
-    first, last = _date(start, "from"), _date(end, "to")
-    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+    first, last = parse_date(start, "from"), parse_date(end, "to")
+    with open_runtime(now, refused=1) as runtime, runtime.engine.connect() as conn:
         answer = compute(conn, start=first, end=last)
     if as_json:
         _print(answer, True)

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from xinyong.apply.cli import Json, Now, Org, _fail, _print, _tools, _work
+from xinyong.apply.cli import _print, _tools, _work
+from xinyong.cliutil import Json, Now, Org, fail
 from xinyong.policy.yamlio import YamlProblem, read_yaml
 from xinyong.problems import Problem, ProblemError
 
@@ -45,9 +46,9 @@ def propose(
     try:
         draft = read_yaml(file)
     except YamlProblem as exc:
-        _fail(_usage("memo.file", f"{file.name}：{exc.message_zh}", f"{file.name}: {exc.message_en}"), 1)
+        fail(_usage("memo.file", f"{file.name}：{exc.message_zh}", f"{file.name}: {exc.message_en}"), 1)
     except OSError:
-        _fail(_usage("memo.file", f"无法读取文件 {file.name}", f"cannot read {file.name}"), 2)
+        fail(_usage("memo.file", f"无法读取文件 {file.name}", f"cannot read {file.name}"), 2)
     with _work(now, org) as (runtime, conn, principal):
         shown = proposals.propose(
             conn, draft=draft, principal=principal, clock=runtime.clock, **_tools(runtime)
@@ -174,20 +175,7 @@ def report(
     from xinyong.rights import attachments as files
 
     with _work(now, org) as (runtime, conn, principal):
-        ids = tuple(
-            int(
-                files.store(
-                    conn,
-                    home=runtime.settings.home,
-                    path=path,
-                    principal=principal,
-                    clock=runtime.clock,
-                    material="case",
-                    limit=files.max_bytes(runtime.settings.extra),
-                )["id"]
-            )
-            for path in attach or []
-        )
+        ids = tuple(files.store_for(conn, runtime, principal, path, material="case") for path in attach or [])
         made = cases.report(
             conn,
             title=title,

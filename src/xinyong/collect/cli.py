@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,13 +26,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.cliutil import FIXED_NOW_ENV, echo_json, err, fail, open_runtime
 from xinyong.problems import Problem, ProblemError
 
 batch_app = typer.Typer(help="报送批次 / submitted batches", no_args_is_help=True)
 
-err = Console(stderr=True, soft_wrap=True)
 CHUNK_ENV = "XINYONG_INGEST_CHUNK_ROWS"
-FIXED_NOW_ENV = "XINYONG_FIXED_NOW"
 STAGES = {"read": "读取 / read", "checked": "校验 / check", "loaded": "入库 / load"}
 
 NowOption = Annotated[
@@ -44,24 +43,6 @@ NowOption = Annotated[
         help="tests only: fix the clock at this ISO moment and report zero seconds",
     ),
 ]
-
-
-@contextmanager
-def _runtime(now: str | None) -> Iterator[Any]:
-    """The runtime of XINYONG_HOME / XINYONG_DATABASE_URL, migrated; configuration problems exit 2."""
-    from xinyong.clock import FixedClock
-    from xinyong.logging import configure_logging
-    from xinyong.runtime import Runtime
-
-    try:
-        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
-    except ProblemError as exc:
-        _usage(exc)
-    configure_logging(runtime.settings, stderr=False)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def ingest(
@@ -94,7 +75,7 @@ def ingest(
     from xinyong.security.principal import Principal
 
     chunk_rows = _chunk_rows(CHUNK_ROWS)
-    with _runtime(now) as runtime, _progress() as report:
+    with open_runtime(now) as runtime, _progress() as report:
         try:
             summary = run_ingest(
                 runtime,
@@ -109,7 +90,7 @@ def ingest(
                 timer=(lambda: 0.0) if now else time.perf_counter,
             )
         except ProblemError as exc:
-            _usage(exc)
+            fail(exc, 2)
         with runtime.engine.begin() as conn:
             record_submission(
                 conn,
@@ -146,7 +127,7 @@ def batch_list(
     from xinyong.clock import CHINA
     from xinyong.collect.queries import list_batches
 
-    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+    with open_runtime(now) as runtime, runtime.engine.connect() as conn:
         page = list_batches(
             conn,
             submitter_uscc=provider.strip().upper() if provider else None,
@@ -156,7 +137,7 @@ def batch_list(
         )
     if as_json:
         body = {"items": page.items, "next": page.next_cursor, "total": page.total}
-        typer.echo(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+        echo_json(body)
         return
     table = Table("批次", "事项", "状态", "报送单位 submitter", "行数 rows", "接收时间")
     table.columns[4].no_wrap = table.columns[5].no_wrap = True
@@ -188,12 +169,12 @@ def batch_show(
     from xinyong.collect.feedback import not_found
     from xinyong.collect.queries import batch_view
 
-    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+    with open_runtime(now) as runtime, runtime.engine.connect() as conn:
         view = batch_view(conn, batch_id)
     if view is None:
-        _usage(ProblemError(not_found(batch_id)))
+        fail(ProblemError(not_found(batch_id)), 2)
     if as_json:
-        typer.echo(json.dumps(view, ensure_ascii=False, indent=2, default=str))
+        echo_json(view)
     else:
         _print_summary(view)
 
@@ -216,16 +197,17 @@ def batch_errors(
     from xinyong.security.principal import Principal
 
     if fmt not in FORMATS or lang not in ("zh", "en"):
-        _usage(
+        fail(
             ProblemError(
                 Problem(
                     "feedback.format",
                     "--format 只能是 csv 或 xlsx，--lang 只能是 zh 或 en",
                     "--format must be csv or xlsx, --lang zh or en",
                 )
-            )
+            ),
+            2,
         )
-    with _runtime(now) as runtime, runtime.engine.begin() as conn:
+    with open_runtime(now) as runtime, runtime.engine.begin() as conn:
         try:
             feedback = build_feedback(
                 conn,
@@ -235,7 +217,7 @@ def batch_errors(
                 status="open" if open_only else None,  # type: ignore[arg-type]
             )
         except ProblemError as exc:
-            _usage(exc)
+            fail(exc, 2)
         out.write_bytes(render(feedback, fmt))
         # The file shows personal ID numbers in clear: who took it is on the record.
         audit.record(
@@ -271,8 +253,8 @@ def batch_timeliness(
     try:
         day = dt.date.fromisoformat(since) if since else None
     except ValueError:
-        _usage(ProblemError(Problem("cli.date", f"日期无效：{since}", f"not a date: {since}", "since")))
-    with _runtime(now) as runtime, runtime.engine.connect() as conn:
+        fail(ProblemError(Problem("cli.date", f"日期无效：{since}", f"not a date: {since}", "since")), 2)
+    with open_runtime(now) as runtime, runtime.engine.connect() as conn:
         figures = [t.as_dict() for t in timeliness_by_provider(conn, item=item, since=day)]
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -300,14 +282,15 @@ def _chunk_rows(default: int) -> int:
     if not value:
         return default
     if not value.isdigit() or int(value) < 1:
-        _usage(
+        fail(
             ProblemError(
                 Problem(
                     "cli.chunk_rows",
                     f"{CHUNK_ENV} 应为正整数，而不是“{value}”",
                     f"{CHUNK_ENV} must be a positive integer, not '{value}'",
                 )
-            )
+            ),
+            2,
         )
     return int(value)
 
@@ -360,9 +343,3 @@ def _print_summary(s: dict[str, Any]) -> None:
             f"问题数据反馈 / feedback: xinyong batch errors {s['batch_id']} --format xlsx "
             f"--out batch-{s['batch_id']}-feedback.xlsx"
         )
-
-
-def _usage(exc: ProblemError) -> NoReturn:
-    for p in exc.problems:
-        err.print(f"[red]✗ {escape(p.render())}[/]")
-    raise typer.Exit(2)

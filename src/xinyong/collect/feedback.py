@@ -28,7 +28,7 @@ from xinyong.collect.queries import batch_view, rejected_for_batch, warned_for_b
 from xinyong.collect.service import reveal
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
-from xinyong.spreadsheet import csv_text
+from xinyong.spreadsheet import about_sheet, csv_text, text_workbook
 
 Lang = Literal["zh", "en"]
 FORMATS = ("csv", "xlsx")
@@ -110,21 +110,8 @@ def to_csv(feedback: Feedback) -> bytes:
 
 
 def to_xlsx(feedback: Feedback) -> bytes:
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    # Provider text is data, never a formula, a number or a link: '=1+1' and '00012' must come back as sent.
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    text = book.add_format({"num_format": "@"})
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": "@"})
+    book, text, head = text_workbook(buffer)
     problem = book.add_format({"font_color": "#C00000", "text_wrap": True, "num_format": "@"})
     sheet = book.add_worksheet("问题数据")
     last = len(feedback.headers) - 1
@@ -146,9 +133,6 @@ def to_xlsx(feedback: Feedback) -> bytes:
 
 def _about_sheet(book: Any, feedback: Feedback) -> None:
     b = feedback.batch
-    sheet = book.add_worksheet("说明")
-    sheet.set_column(0, 0, 24)
-    sheet.set_column(1, 1, 90)
     lines = [
         ("批次 / batch", str(b["batch_id"])),
         ("目录事项 / item", b["item"]),
@@ -167,9 +151,7 @@ def _about_sheet(book: Any, feedback: Feedback) -> None:
             "(the 行号 and 问题说明 columns may be deleted).",
         ),
     ]
-    for i, (label, value) in enumerate(lines):
-        sheet.write_string(i, 0, label)
-        sheet.write_string(i, 1, value)
+    about_sheet(book, lines, label_width=24)
 
 
 def _provider_columns(raws: list[dict[str, Any]], item_code: str, catalog: Catalog | None) -> list[str]:

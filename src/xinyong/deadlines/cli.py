@@ -8,21 +8,16 @@ and a second run for the same day prints empty lists. `xinyong serve` runs it on
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from xinyong.cliutil import FIXED_NOW_ENV, echo_json, err, fail, open_runtime
 from xinyong.clock import CHINA
 from xinyong.deadlines.service import VIEWS, Consequence, Owner, run, tasks_for
 from xinyong.problems import ProblemError
-
-err = Console(stderr=True, soft_wrap=True)
-FIXED_NOW_ENV = "XINYONG_FIXED_NOW"
 
 NowOption = Annotated[
     str | None,
@@ -49,12 +44,12 @@ def build_app(
         now: NowOption = None,
     ) -> None:
         """Time out overdue tasks, apply their consequences, send reminders / 处理到期办理事项."""
-        with _runtime(now) as runtime:
+        with open_runtime(now) as runtime:
             day = _date(as_of) or runtime.clock.now().astimezone(CHINA).date()
             try:
                 report = run_once(runtime, as_of=day, consequences=consequences())
             except ProblemError as exc:
-                _fail(exc, 1)
+                fail(exc, 1)
             if after_run is not None:
                 # The run's reminders and suspensions reach the inboxes and mailboxes now, as in `serve`.
                 after_run(runtime)
@@ -73,12 +68,12 @@ def build_app(
         """One organisation's tasks: due today, overdue, done, open / 待办."""
         code = org.strip().upper()
         owner = Owner.platform() if code == "PLATFORM" else Owner.organisation(code)
-        with _runtime(now) as runtime, runtime.engine.connect() as conn:
+        with open_runtime(now) as runtime, runtime.engine.connect() as conn:
             day = _date(as_of) or runtime.clock.now().astimezone(CHINA).date()
             try:
                 found = tasks_for(conn, owner=owner, view=view, as_of=day)  # type: ignore[arg-type]
             except ProblemError as exc:
-                _fail(exc, 2)
+                fail(exc, 2)
         _print([t.as_dict() for t in found], as_json)
 
     return app
@@ -103,23 +98,6 @@ def run_once(runtime: Any, *, as_of: dt.date, consequences: Mapping[str, Consequ
     return report.as_dict()
 
 
-@contextmanager
-def _runtime(now: str | None) -> Iterator[Any]:
-    from xinyong.clock import FixedClock
-    from xinyong.logging import configure_logging
-    from xinyong.runtime import Runtime
-
-    try:
-        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
-    except ProblemError as exc:
-        _fail(exc, 2)
-    configure_logging(runtime.settings, stderr=False)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
 def _date(text: str | None) -> dt.date | None:
     if not text:
         return None
@@ -131,10 +109,4 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _print(data: Any, as_json: bool) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2 if as_json else None, default=str))
-
-
-def _fail(exc: ProblemError, code: int) -> NoReturn:
-    for p in exc.problems:
-        err.print(f"[red]✗ {escape(p.render())}[/]")
-    raise typer.Exit(code)
+    echo_json(data, indent=2 if as_json else None)

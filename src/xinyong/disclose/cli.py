@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
+from xinyong.cliutil import echo_json
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
 
@@ -52,6 +51,6 @@ def status_command() -> None:
     runtime = Runtime.open(Settings.from_env())
     try:
         with runtime.engine.connect() as conn:
-            typer.echo(json.dumps(index_status(conn), ensure_ascii=False, indent=2, default=str))
+            echo_json(index_status(conn))
     finally:
         runtime.close()

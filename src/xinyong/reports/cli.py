@@ -11,48 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from xinyong.cliutil import Json, Now, err, fail, open_runtime
 from xinyong.problems import Problem, ProblemError
 
 report_app = typer.Typer(help="信用报告 / credit reports", no_args_is_help=True)
-err = Console(stderr=True, soft_wrap=True)
-
-Json = Annotated[bool, typer.Option("--json", help="print JSON")]
-Now = Annotated[
-    str | None,
-    typer.Option("--now", envvar="XINYONG_FIXED_NOW", hidden=True, help="tests only: fix the clock"),
-]
-
-
-def _fail(problems: list[Problem], code: int) -> NoReturn:
-    for p in problems:
-        err.print(f"[red]✗ {escape(p.render())}[/]")
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _runtime(now: str | None) -> Iterator[Any]:
-    from xinyong.clock import FixedClock
-    from xinyong.logging import configure_logging
-    from xinyong.runtime import Runtime
-
-    try:
-        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
-    except ProblemError as exc:
-        _fail(exc.problems, 2)
-    configure_logging(runtime.settings, stderr=False)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def _principal(conn: Any, kind: str, code: str, org: str | None) -> Any:
@@ -100,8 +67,8 @@ def make(
         start = dt.date.fromisoformat(date_from) if date_from else None
         end = dt.date.fromisoformat(date_to) if date_to else None
     except ValueError:
-        _fail([Problem("report.bad_period", "日期应为 YYYY-MM-DD", "Dates are YYYY-MM-DD", field="from")], 2)
-    with _runtime(now) as runtime:
+        fail([Problem("report.bad_period", "日期应为 YYYY-MM-DD", "Dates are YYYY-MM-DD", field="from")], 2)
+    with open_runtime(now) as runtime:
         try:
             with runtime.engine.begin() as conn:
                 issued = issue(
@@ -117,11 +84,11 @@ def make(
                     channel="cli",
                 )
         except QueryRefused as exc:
-            _fail([exc.problem], 1)
+            fail([exc.problem], 1)
         except SecurityError as exc:
-            _fail([exc.problem], 1)
+            fail([exc.problem], 1)
         except ProblemError as exc:
-            _fail(exc.problems, 1)
+            fail(exc.problems, 1)
     out.write_bytes(issued.pdf)
     if json_out:
         typer.echo(json.dumps(issued.summary(), ensure_ascii=False))
@@ -143,8 +110,8 @@ def verify(
     try:
         data = file.read_bytes()
     except OSError:
-        _fail([Problem("report.unreadable", f"无法读取文件 {file}", f"Cannot read {file}")], 2)
-    with _runtime(None) as runtime, runtime.engine.connect() as conn:
+        fail([Problem("report.unreadable", f"无法读取文件 {file}", f"Cannot read {file}")], 2)
+    with open_runtime(None) as runtime, runtime.engine.connect() as conn:
         result = verify_pdf(conn, data, ReportSettings.load(runtime.settings))
     body = result.as_dict()
     if json_out:
@@ -180,6 +147,6 @@ def count(json_out: Json = False) -> None:
     """How many reports were issued, by kind / 出具数量."""
     from xinyong.reports.service import counts
 
-    with _runtime(None) as runtime, runtime.engine.connect() as conn:
+    with open_runtime(None) as runtime, runtime.engine.connect() as conn:
         found = counts(conn)
     typer.echo(json.dumps(found) if json_out else " ".join(f"{k}={v}" for k, v in sorted(found.items())))

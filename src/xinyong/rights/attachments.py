@@ -90,6 +90,31 @@ def store(
     return {"id": new_id, "sha256": digest, "size": size, "media_type": kind, "filename": name}
 
 
+def store_for(
+    conn: sa.Connection,
+    runtime: Any,
+    principal: Principal,
+    path: Path,
+    *,
+    filename: str | None = None,
+    material: str | None = None,
+) -> int:
+    """`store` under the runtime's home, clock and size limit (the API, the pages and the command line);
+    returns the attachment's id."""
+    return int(
+        store(
+            conn,
+            home=runtime.settings.home,
+            path=path,
+            filename=filename,
+            principal=principal,
+            clock=runtime.clock,
+            material=material,
+            limit=max_bytes(runtime.settings.extra),
+        )["id"]
+    )
+
+
 def _keep(path: Path, folder: Path) -> str:
     """Copy into the store under its hash (once: the same file twice is stored once)."""
     hasher = hashlib.sha256()

@@ -131,18 +131,7 @@ def store_files(
     material: str | None,
 ) -> list[int]:
     return [
-        int(
-            files.store(
-                conn,
-                home=runtime.settings.home,
-                path=path,
-                filename=name,
-                principal=principal,
-                clock=runtime.clock,
-                material=material,
-                limit=files.max_bytes(runtime.settings.extra),
-            )["id"]
-        )
+        files.store_for(conn, runtime, principal, path, filename=name, material=material)
         for path, name in kept
     ]
 

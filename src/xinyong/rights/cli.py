@@ -9,19 +9,15 @@ stderr, Chinese then English), 2 a usage or configuration problem.
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from xinyong.cliutil import Json, Now, Org, acting, echo_json, fail, parse_date
 from xinyong.clock import CHINA
 from xinyong.problems import Problem, ProblemError
 
@@ -29,59 +25,17 @@ objection_app = typer.Typer(help="异议 / objections", no_args_is_help=True)
 repair_app = typer.Typer(help="信用修复 / credit repair", no_args_is_help=True)
 record_app = typer.Typer(help="信用记录 / credit records", no_args_is_help=True)
 
-err = Console(stderr=True, soft_wrap=True)
-FIXED_NOW_ENV = "XINYONG_FIXED_NOW"
-
-Json = Annotated[bool, typer.Option("--json", help="print JSON")]
-Org = Annotated[
-    str | None,
-    typer.Option("--org", help="代表该机构操作（统一社会信用代码）/ act for this organisation (USCC)"),
-]
-Now = Annotated[
-    str | None,
-    typer.Option("--now", envvar=FIXED_NOW_ENV, hidden=True, help="tests only: fix the clock at this moment"),
-]
-
-
 _ORG_ROLES = {"credit_office": "credit_office"}  # every other organisation acts as a provider
 
 
-@contextmanager
-def _work(now: str | None, org: str | None = None) -> Iterator[tuple[Any, sa.Connection, Any]]:
+def _work(now: str | None, org: str | None = None) -> AbstractContextManager[tuple[Any, sa.Connection, Any]]:
     """(runtime, a connection in one transaction, the acting principal); refusals end the command plainly."""
-    from xinyong.clock import FixedClock
-    from xinyong.logging import configure_logging
-    from xinyong.runtime import Runtime
-
-    try:
-        runtime = Runtime.open_current(clock=FixedClock(now) if now else None)
-    except ProblemError as exc:
-        _fail(exc, 2)
-    configure_logging(runtime.settings, stderr=False)
-    try:
-        with runtime.engine.begin() as conn:
-            yield runtime, conn, _principal(conn, org)
-    except ProblemError as exc:
-        _fail(exc, 1)
-    finally:
-        runtime.close()
-
-
-def _principal(conn: sa.Connection, org: str | None) -> Any:
-    from xinyong.security.organisations import acting_for
-
-    return acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=_ORG_ROLES)
-
-
-def _fail(exc: ProblemError, code: int) -> NoReturn:
-    for p in exc.problems:
-        err.print(f"[red]✗ {escape(p.render())}[/]")
-    raise typer.Exit(code)
+    return acting(now, org, roles=_ORG_ROLES)
 
 
 def _print(data: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        echo_json(data)
         return
     for key, value in data.items():
         if isinstance(value, dict | list):
@@ -89,33 +43,10 @@ def _print(data: Any, as_json: bool) -> None:
         typer.echo(f"{key}: {value}")
 
 
-def _date(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        _fail(
-            ProblemError(
-                Problem("cli.date", f"日期应为 YYYY-MM-DD：{text}", f"a date is YYYY-MM-DD: {text}")
-            ),
-            2,
-        )
-
-
 def _store(runtime: Any, conn: sa.Connection, principal: Any, path: Path, material: str | None) -> int:
     from xinyong.rights import attachments
 
-    stored = attachments.store(
-        conn,
-        home=runtime.settings.home,
-        path=path,
-        principal=principal,
-        clock=runtime.clock,
-        material=material,
-        limit=attachments.max_bytes(runtime.settings.extra),
-    )
-    return int(stored["id"])
+    return attachments.store_for(conn, runtime, principal, path, material=material)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -123,7 +54,7 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     for value in values:
         name, sep, text = value.partition("=")
         if not sep or not name.strip():
-            _fail(
+            fail(
                 ProblemError(
                     Problem(
                         "cli.pair",
@@ -243,7 +174,7 @@ def repair_check(
     from xinyong.rights.repair import check
 
     with _work(now) as (runtime, conn, _principal):
-        day = _date(as_of) or runtime.clock.now().astimezone(CHINA).date()
+        day = parse_date(as_of) or runtime.clock.now().astimezone(CHINA).date()
         answer = check(conn, record_id=record, as_of=day).as_dict()
     _print(answer, as_json)
 
@@ -309,7 +240,7 @@ def repair_decide(
     from xinyong.rights.repair import decide
 
     if approve == refuse:
-        _fail(
+        fail(
             ProblemError(
                 Problem(
                     "cli.decision", "请选择 --approve 或 --refuse 之一", "give one of --approve or --refuse"
@@ -366,7 +297,7 @@ def record_revoke(
             item_code=item,
             source_uscc=source,
             source_key=key,
-            revoked_on=_date(revoked_on),
+            revoked_on=parse_date(revoked_on),
             reason=reason,
         )
     _print(answer, as_json)

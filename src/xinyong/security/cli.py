@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from xinyong.cliutil import echo_json, fail
 from xinyong.clock import CHINA
 from xinyong.problems import ProblemError
 from xinyong.security import admin, audit
@@ -67,9 +67,7 @@ def _session() -> Iterator[tuple[Any, sa.Connection, Principal]]:
 
 
 def _fail(exc: ProblemError) -> NoReturn:
-    for p in exc.problems:
-        err.print(f"[red]✗ {escape(p.render())}[/]")
-    raise typer.Exit(1)
+    fail(exc, 1, console=err)
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -80,10 +78,6 @@ def _password(username: str, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return typer.prompt(f"{username} 的密码 / password", hide_input=True, confirmation_prompt=True)
-
-
-def _print_json(rows: list[dict[str, Any]]) -> None:
-    typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
 
 
 # --------------------------------------------------------------------------------------------- org
@@ -131,7 +125,7 @@ def org_list(
     with _session() as (_, conn, _actor):
         rows = list_organisations(conn, kind=kind)
     if as_json:
-        _print_json(
+        echo_json(
             [
                 {k: r[k] for k in ("uscc", "name", "kind", "division_code", "parent_uscc", "status", "depth")}
                 for r in rows
@@ -294,7 +288,7 @@ def user_list(
     with _session() as (_, conn, _actor):
         rows = list_users(conn, organisation_uscc=org)
     if as_json:
-        _print_json(rows)
+        echo_json(rows)
         return
     table = Table("username", "名称 / name", "role", "organisation", "status", "last sign-in")
     for r in rows:
@@ -471,7 +465,7 @@ def audit_show(
             detail={"entries": len(rows)},
         )
     if as_json:
-        _print_json([{k: v for k, v in r.items() if k not in ("prev_hash", "hash")} for r in rows])
+        echo_json([{k: v for k, v in r.items() if k not in ("prev_hash", "hash")} for r in rows])
         return
     table = Table("#", "时间 / at", "actor", "organisation", "action", "level", "purpose", "ip", "outcome")
     for r in rows:
