@@ -476,9 +476,10 @@ def _xlsx(rows: pl.DataFrame, summary: dict[str, Any], filename: str) -> bytes:
         status = row["status"]
         values = [
             str(row["line"]),
-            mask_ids_in_text(row["identifier"] or ""),  # an ID number given is never echoed in clear
-            row["name"] or "",
-            row["division"] or "",
+            # An ID number given is never echoed in clear, whichever column it was typed into.
+            mask_ids_in_text(row["identifier"] or ""),
+            mask_ids_in_text(row["name"] or ""),
+            mask_ids_in_text(row["division"] or ""),
             f"{STATUS_ZH.get(status, status)} / {status}",
             row["subject_code"] or "",
             row["subject_name"] or "",
