@@ -20,6 +20,7 @@ from xinyong.apply.models import list_entries
 from xinyong.catalog.loader import load_catalog
 from xinyong.collect.service import ingest
 from xinyong.store.tables import records
+from xinyong.subjects.service import Candidate, resolve_many
 
 CASE = "(2026)鄂0106执1234号"
 ROW = {
@@ -96,3 +97,46 @@ def test_a_collected_court_record_becomes_an_entry_and_its_revocation_removes_it
     with runtime.engine.connect() as conn:
         gone = conn.execute(sa.select(list_entries).where(list_entries.c.id == entry["entry_id"])).one()
     assert (gone.state, gone.removed_reason) == ("removed", "revoked")
+
+
+RIGHT_COMPANY = "91350100M000100Y43"  # GB 32100's example code: the subject the court's record is about
+
+
+def test_a_court_record_moved_to_its_real_subject_takes_its_listing_along(
+    world: tuple[Portal, Rights], cli: Run, tmp_path: Path
+) -> None:
+    """A not_mine objection: the record was matched to the wrong company. The wrongly listed company leaves
+    the list at the worker's next pass (withdrawn, history kept) and the company the court named is listed."""
+    portal, _ = world
+    runtime = portal.runtime
+    runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
+    with runtime.engine.begin() as conn:
+        resolve_many(conn, [Candidate({"uscc": RIGHT_COMPANY}, name="福州某某科技有限公司")],
+                     clock=runtime.clock, protector=runtime.protector)  # fmt: skip
+    path = write_file(tmp_path / "sxbzx.csv", load_catalog(), "SXBZX", [ROW])
+    ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    cli("push", "run", "--once", "--json", at="2026-09-01T09:10")
+    with runtime.engine.connect() as conn:
+        [(old_entry, record_id)] = conn.execute(sa.select(list_entries.c.id, list_entries.c.record_id)).all()
+
+    def lists_of(code: str, at: str) -> list[dict]:
+        runtime.clock.set(at)  # type: ignore[attr-defined]
+        gov = login(TestClient(portal.app), "wuhan-gov")
+        answer = gov.post("/api/v1/checks", json={"subject": code, "matter": "ZBTB"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["lists"]
+
+    filed = cli("objection", "file", "--record", str(record_id), "--reason", "本公司并非该案被执行人",
+                "--kind", "not_mine", "--subject", COMPANY, "--json", at="2026-09-02T09:00")  # fmt: skip
+    cli("objection", "decide", str(filed["id"]), "--outcome", "moved", "--to-subject", RIGHT_COMPANY,
+        "--reason", "法院文书载明的被执行人为另一家企业", "--json", at="2026-09-02T10:00")  # fmt: skip
+    cli("push", "run", "--once", "--json", at="2026-09-02T10:05")
+
+    assert lists_of(COMPANY, "2026-09-02T10:10") == []
+    [moved] = lists_of(RIGHT_COMPANY, "2026-09-02T10:11")
+    assert moved["list_type"] == "SXBZXR" and moved["valid_until"] == "2028-08-20"
+    with runtime.engine.connect() as conn:
+        old = conn.execute(sa.select(list_entries).where(list_entries.c.id == old_entry)).one()
+        new = conn.execute(sa.select(list_entries).where(list_entries.c.id == moved["entry_id"])).one()
+    assert (old.state, old.removed_reason) == ("removed", "withdrawn")  # kept, with why it left
+    assert (new.record_id, new.state) == (record_id, "listed") and new.proposed_by.startswith("move:event:")

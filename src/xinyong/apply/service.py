@@ -50,7 +50,16 @@ DEFENCE_RULE = "lists.defence_within"
 MATTER_KIND = "list_entry"
 CURRENT = ("noticed", "listed")
 # The record events that take entries resting on the record off their lists, and why.
-RECORD_REMOVALS = {"record.repaired": "repaired", "record.revoked": "revoked", "record.removed": "revoked"}
+RECORD_REMOVALS = {
+    "record.repaired": "repaired",
+    "record.revoked": "revoked",
+    "record.removed": "revoked",
+    # The record was not about this subject (a not_mine objection; docs/rights.md): its entries leave the
+    # subject they were wrongly on, and a list fed by collection follows the record to its subject.
+    "record.moved": "withdrawn",
+    "record.move_undone": "withdrawn",
+}
+RECORD_MOVES = ("record.moved", "record.move_undone")
 REMOVALS_CURSOR = "apply.removals"
 
 
@@ -414,9 +423,110 @@ def apply_record_events(
                 remove(conn, entry_id=entry_id, reason=reason, principal=principal, clock=clock,
                        policy=policy, catalogue=catalogue, event_id=event["id"])
             )  # fmt: skip
+        if event["type"] in RECORD_MOVES:
+            _follow_moved_record(
+                conn, event, principal=principal, clock=clock, policy=policy, catalogue=catalogue
+            )
     if found:
         _advance(conn, REMOVALS_CURSOR, seen, found[-1]["id"])
     return removed
+
+
+def _follow_moved_record(
+    conn: sa.Connection,
+    event: dict[str, Any],
+    *,
+    principal: Principal,
+    clock: Clock,
+    policy: Policy,
+    catalogue: ApplyCatalogue,
+) -> None:
+    """A record fed to a list by collection (the court decided the listing) lists the subject it now
+    belongs to. Entries a department proposed are not carried over: that subject gets its own notice and
+    defence."""
+    fed = {t.catalog_item: t for t in catalogue.list_types if t.catalog_item}
+    row = conn.execute(
+        _FED_RECORD.where(records.c.id == event["record_id"], records.c.state == "active")
+    ).first()
+    kind = fed.get(row.item_code) if row is not None else None
+    if row is None or kind is None:
+        return
+    current = conn.execute(
+        sa.select(list_entries.c.id).where(
+            list_entries.c.record_id == row.id,
+            list_entries.c.list_type == kind.code,
+            list_entries.c.state.in_(CURRENT),
+        )
+    ).first()
+    if current is None:
+        _list_record(conn, kind, row, proposed_by=f"move:event:{event['id']}",
+                     origin=f"记录移交 事件 {event['id']}", cause=event["id"],
+                     principal=principal, clock=clock, policy=policy)  # fmt: skip
+
+
+# A record as a list fed by collection needs it (the import and a moved record read the same columns).
+_FED_RECORD = sa.select(
+    records.c.id,
+    records.c.subject_id,
+    records.c.item_code,
+    records.c.source_uscc,
+    records.c.source_key,
+    records.c.decision_date,
+    records.c.valid_until,
+    subjects.c.kind,
+).join(subjects, subjects.c.id == records.c.subject_id)
+
+
+def _list_record(
+    conn: sa.Connection,
+    kind: ListType,
+    row: Any,
+    *,
+    proposed_by: str,
+    origin: str,
+    cause: int,
+    principal: Principal,
+    clock: Clock,
+    policy: Policy,
+) -> dict[str, Any] | None:
+    """A `listed` entry resting on `row`, decided by the record's own deciding body on its decision date and
+    valid to the record's end or the list type's term; None when the subject's kind is not listed or the
+    term is already over."""
+    if row.kind not in kind.subject_kinds:
+        return None
+    day = today(clock)
+    decided = min(row.decision_date or day, day)
+    term = min(kind.validity_years, int(policy.lists.validity_max.value))
+    until = row.valid_until or add_months(decided, 12 * term)
+    if until < day:
+        return None  # its term is over: nothing to list today
+    now = clock.now()
+    entry_id = conn.execute(
+        list_entries.insert()
+        .values(
+            list_type=kind.code,
+            subject_id=row.subject_id,
+            record_id=row.id,
+            state="listed",
+            reason=f"{kind.name_zh}信息（{kind.catalog_item} 记录 {row.id}，{origin}，"
+            f"文书号 {row.source_key}）"[:2000],
+            basis=kind.basis,
+            proposed_by=proposed_by[:100],
+            proposed_by_uscc=row.source_uscc,
+            noticed_on=decided,
+            defence_due=decided,
+            decided_on=decided,
+            decided_by=f"{kind.deciding_body}（{row.source_uscc}）"[:100],
+            valid_until=until,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(list_entries.c.id)
+    ).scalar_one()
+    entry = entry_dict(conn, entry_id)
+    _audit(conn, principal, "list.import", entry, clock, cause=cause)
+    _emit(conn, "list.entry_added", entry, clock, cause=cause)
+    return entry
 
 
 IMPORTS_CURSOR = "apply.imports"
@@ -445,7 +555,6 @@ def import_listed_records(
     seen = _cursor(conn, IMPORTS_CURSOR)
     found = events_after(conn, after=seen, limit=limit, types=("batch.loaded",))
     made: list[dict[str, Any]] = []
-    day = today(clock)
     for event in found:
         kind = fed.get(event["payload"].get("item"))
         if kind is None:
@@ -461,17 +570,7 @@ def import_listed_records(
             .exists()
         )
         rows = conn.execute(
-            sa.select(
-                records.c.id,
-                records.c.subject_id,
-                records.c.source_uscc,
-                records.c.source_key,
-                records.c.decision_date,
-                records.c.valid_until,
-                subjects.c.kind,
-            )
-            .join(record_provenance, record_provenance.c.record_id == records.c.id)
-            .join(subjects, subjects.c.id == records.c.subject_id)
+            _FED_RECORD.join(record_provenance, record_provenance.c.record_id == records.c.id)
             .where(
                 record_provenance.c.batch_id == batch_id,
                 record_provenance.c.action.in_(("inserted", "updated")),
@@ -482,40 +581,11 @@ def import_listed_records(
             .order_by(records.c.id)
         ).all()
         for row in rows:
-            if row.kind not in kind.subject_kinds:
-                continue
-            decided = min(row.decision_date or day, day)
-            term = min(kind.validity_years, int(policy.lists.validity_max.value))
-            until = row.valid_until or add_months(decided, 12 * term)
-            if until < day:
-                continue  # its term is over: nothing to list today
-            now = clock.now()
-            entry_id = conn.execute(
-                list_entries.insert()
-                .values(
-                    list_type=kind.code,
-                    subject_id=row.subject_id,
-                    record_id=row.id,
-                    state="listed",
-                    reason=f"{kind.name_zh}信息（{kind.catalog_item} 记录 {row.id}，报送批次 {batch_id}，"
-                    f"文书号 {row.source_key}）"[:2000],
-                    basis=kind.basis,
-                    proposed_by=f"collect:batch:{batch_id}",
-                    proposed_by_uscc=row.source_uscc,
-                    noticed_on=decided,
-                    defence_due=decided,
-                    decided_on=decided,
-                    decided_by=f"{kind.deciding_body}（{row.source_uscc}）"[:100],
-                    valid_until=until,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(list_entries.c.id)
-            ).scalar_one()
-            entry = entry_dict(conn, entry_id)
-            _audit(conn, principal, "list.import", entry, clock, cause=event["id"])
-            _emit(conn, "list.entry_added", entry, clock, cause=event["id"])
-            made.append(entry)
+            entry = _list_record(conn, kind, row, proposed_by=f"collect:batch:{batch_id}",
+                                 origin=f"报送批次 {batch_id}", cause=event["id"],
+                                 principal=principal, clock=clock, policy=policy)  # fmt: skip
+            if entry is not None:
+                made.append(entry)
     if found:
         _advance(conn, IMPORTS_CURSOR, seen, found[-1]["id"])
     return made
