@@ -42,6 +42,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import portal
+from wrk import free_port, wait_up
 
 from xinyong.clock import CHINA, SystemClock
 from xinyong.config import Settings
@@ -233,7 +234,7 @@ def measure(runtime: Runtime, args: argparse.Namespace) -> str:
     org, token = _government(runtime)
     codes = _codes(runtime, rng, 20_000)
     script = _lua(args.home / "checks.lua", token, codes)
-    port = portal._free_port()
+    port = free_port()
     env = {
         **os.environ,
         "XINYONG_HOME": str(runtime.settings.home),
@@ -257,7 +258,7 @@ def measure(runtime: Runtime, args: argparse.Namespace) -> str:
         stdout=subprocess.DEVNULL,
     )
     try:
-        portal._wait_up(port)
+        wait_up(port)
         _wrk(port, 1, 2, script, "/")  # warm up
         for connections in (1, 16):
             checked = _wrk(port, connections, args.duration, script, "/")
