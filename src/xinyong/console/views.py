@@ -22,11 +22,12 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -414,11 +415,20 @@ def feeds_page(request: Request, principal: Principal = permission("batch.status
 # ---------------------------------------------------------------------------------------- statistics
 
 
-def _period(request: Request, month: str | None, start: str | None, end: str | None, *, past: bool) -> Period:
-    if start and end:
-        return day_period(start, end)
-    if month:
-        return month_period(month)
+@dataclass
+class PeriodAsked:
+    """The period every statistics and 考核通报 page takes: `month` (YYYY-MM), or `from`/`to` days."""
+
+    month: Annotated[str | None, Query(max_length=7)] = None
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None
+
+
+def _period(request: Request, asked: PeriodAsked, *, past: bool) -> Period:
+    if asked.start and asked.end:
+        return day_period(asked.start, asked.end)
+    if asked.month:
+        return month_period(asked.month)
     now = runtime_of(request).clock.now()
     return previous_month(now) if past else this_month(now)
 
@@ -437,18 +447,16 @@ def _figures(request: Request, principal: Principal, period: Period) -> list[sta
 @router.get("/stats")
 def stats_page(
     request: Request,
-    month: Annotated[str | None, Query(max_length=7)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    asked: Annotated[PeriodAsked, Depends()],
     principal: Principal = permission("stats.read"),
 ) -> HTMLResponse:
     try:
-        period = _period(request, month, start, end, past=False)
+        period = _period(request, asked, past=False)
     except ProblemError as exc:
         return _problem_page(request, exc, 400)
     figures = _figures(request, principal, period)
     lang = language(request)
-    query = {k: v for k, v in (("month", month), ("from", start), ("to", end)) if v}
+    query = {k: v for k, v in (("month", asked.month), ("from", asked.start), ("to", asked.end)) if v}
     charts = {
         f.name: {
             "type": f.chart.get("type", "bar"),
@@ -483,14 +491,12 @@ def stats_page(
 def stats_export(
     name: str,
     request: Request,
+    asked: Annotated[PeriodAsked, Depends()],
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
-    month: Annotated[str | None, Query(max_length=7)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     principal: Principal = permission("stats.read"),
 ) -> Response:
     try:
-        period = _period(request, month, start, end, past=False)
+        period = _period(request, asked, past=False)
     except ProblemError as exc:
         return _problem_page(request, exc, 400)
     figure = next((f for f in _figures(request, principal, period) if f.name == name), None)
@@ -558,13 +564,11 @@ def _assessment(request: Request, period: Period) -> list[assessing.Assessment]:
 @router.get("/assessment")
 def assessment_page(
     request: Request,
-    month: Annotated[str | None, Query(max_length=7)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    asked: Annotated[PeriodAsked, Depends()],
     principal: Principal = permission("assessment.read"),
 ) -> HTMLResponse:
     try:
-        period = _period(request, month, start, end, past=True)
+        period = _period(request, asked, past=True)
     except ProblemError as exc:
         return _problem_page(request, exc, 400)
     rows = _assessment(request, period)
@@ -587,14 +591,12 @@ def assessment_page(
 @router.get("/assessment/export")
 def assessment_export(
     request: Request,
+    asked: Annotated[PeriodAsked, Depends()],
     format: Annotated[Literal["xlsx", "pdf"], Query()] = "xlsx",
-    month: Annotated[str | None, Query(max_length=7)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     principal: Principal = permission("assessment.read"),
 ) -> Response:
     try:
-        period = _period(request, month, start, end, past=True)
+        period = _period(request, asked, past=True)
     except ProblemError as exc:
         return _problem_page(request, exc, 400)
     rows = _assessment(request, period)
