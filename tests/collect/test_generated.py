@@ -14,9 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from xinyong.catalog.loader import load_catalog
+from xinyong.collect import service
 from xinyong.demo.generate import DEFECTS, Generated, licences, make_world, penalties
 from xinyong.demo.seed import register_departments
 from xinyong.runtime import Runtime
+from xinyong.store.bulk import drop_secondary_indexes
 
 from .conftest import CITY, Ingest, reasons
 
@@ -106,3 +108,38 @@ def test_resending_the_generated_file_is_all_unchanged(
         first.rejected,
     )
     assert pl.Series(generated.bad).sum() == first.rejected
+
+
+def _indexes(engine: sa.Engine) -> dict[str, tuple[tuple[str, ...], bool]]:
+    with engine.connect() as conn:
+        found = sa.inspect(conn).get_indexes("records")
+    return {ix["name"]: (tuple(ix["column_names"]), bool(ix["unique"])) for ix in found}
+
+
+def test_a_first_large_load_builds_the_indexes_after_and_finds_the_same(  # type: ignore[no-untyped-def]
+    world, send: Ingest, engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load into an empty records table drops the secondary indexes and builds them after the
+    rows are in: the verdict is the same row for row, the indexes are all back, and a second send of the
+    same file (the ordinary path, indexes in place) finds every record unchanged."""
+    indexes = _indexes(engine)
+    dropped: list[list[str]] = []
+
+    def drop(conn: sa.Connection, table: str) -> list[str]:
+        dropped.append(drop_secondary_indexes(conn, table))
+        return dropped[-1]
+
+    monkeypatch.setattr(service, "drop_secondary_indexes", drop)
+    item = load_catalog().item("XZCF")
+    generated = penalties(world, 1500, item=item, seed=12, end=END, bad_fraction=0.05)
+    path = tmp_path / "penalties.csv"
+    path.write_bytes(generated.frame.write_csv().encode("gb18030"))
+    first = send(path, submitter=CITY, chunk_rows=400, index_after_rows=1)
+    secondary = [name for name, (_, unique) in indexes.items() if not unique]
+    assert len(dropped) == 1 and len(dropped[0]) == len(secondary) >= 4  # the first-load path was taken
+    assert _indexes(engine) == indexes
+    assert first.inserted == 1500 - first.rejected and first.rejected == int(generated.bad.sum())
+    _check(generated, first.batch_id, engine)
+    again = send(path, submitter=CITY, chunk_rows=400, index_after_rows=1)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.inserted)
+    assert len(dropped) == 1  # a table with records keeps its indexes

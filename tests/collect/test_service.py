@@ -282,3 +282,28 @@ def test_a_crash_part_way_leaves_nothing(
     monkeypatch.undo()
     again = send(rows, chunk_rows=1)
     assert (again.inserted, again.rejected) == (2, 1)
+
+
+def test_a_crash_in_a_first_large_load_leaves_nothing_and_every_index(
+    send: Ingest, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load into an empty table drops its secondary indexes to build them at the end: a crash
+    before the commit rolls the drop back with the rows."""
+    with engine.connect() as conn:
+        indexes = sa.inspect(conn).get_indexes("records")
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(service, "_finish_batch", crash)
+    rows = [penalty(2), penalty(3, xdr_dm1="91420106MA4K000378", xdr_mc="新公司"), penalty(4, cf_nr_fk=None)]
+    with pytest.raises(OSError):
+        send(rows, chunk_rows=1, index_after_rows=1)
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_indexes("records") == indexes
+    assert _count(engine, batches) == 0 and _count(engine, records) == 0
+    monkeypatch.undo()
+    again = send(rows, chunk_rows=1, index_after_rows=1)
+    assert (again.inserted, again.rejected) == (2, 1)
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_indexes("records") == indexes

@@ -1,11 +1,13 @@
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 
 from dbtools import truncate_tables
-from xinyong.store.bulk import allocate_ids, insert_frame
+from xinyong.store.bulk import allocate_ids, build_indexes, drop_secondary_indexes, insert_frame
 from xinyong.store.engine import make_engine
 from xinyong.store.schema import metadata
 from xinyong.store.tables import catalog_versions, organisations
@@ -86,3 +88,68 @@ def test_allocated_ids_are_the_sequence_own_values_when_they_are_not_one_run(pg_
     assert len(ids) == 50 and len(set(ids)) == 50
     assert all(b - a == 3 for a, b in itertools.pairwise(ids))
     assert following > max(ids)
+
+
+def test_constants_are_written_to_every_row_as_core_reads_them(engine: sa.Engine) -> None:
+    at = dt.datetime(2026, 6, 15, 10, 0, 0, 250000, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    frame = pl.DataFrame({"uscc": ["91350100M000100Y43", "91420100MA4K0000XX"], "name": ["甲", "乙"]})
+    with engine.begin() as conn:
+        same = {"kind": "provider", "division_code": "42'010", "created_at": at}
+        insert_frame(conn, "organisations", frame, constants=same)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(organisations).order_by(organisations.c.id)).mappings().all()
+    assert [(r["name"], r["division_code"], r["created_at"]) for r in rows] == [
+        ("甲", "42'010", at.astimezone(dt.UTC)),
+        ("乙", "42'010", at.astimezone(dt.UTC)),
+    ]
+
+
+def _index_definitions(conn: sa.Connection) -> dict[str, tuple[tuple[str, ...], bool]]:
+    return {
+        ix["name"]: (tuple(ix["column_names"]), bool(ix["unique"]))
+        for ix in sa.inspect(conn).get_indexes("records")
+    }
+
+
+def test_secondary_indexes_dropped_for_a_load_come_back_as_they_were(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        before = _index_definitions(conn)
+        _write_something(conn)
+        dropped = drop_secondary_indexes(conn, "records")
+        during = _index_definitions(conn)
+        build_indexes(conn, dropped)
+        after = _index_definitions(conn)
+    assert len(dropped) >= 4 and after == before
+    assert set(during) == {name for name, (_, unique) in before.items() if unique}
+    with engine.connect() as conn:
+        unique = [c["name"] for c in sa.inspect(conn).get_unique_constraints("records")]
+    assert "uq_records_identity" in unique  # the identity stays enforced throughout
+
+
+def test_a_load_that_fails_after_the_drop_leaves_the_indexes_in_place(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        before = _index_definitions(conn)
+    try:
+        with engine.begin() as conn:
+            _write_something(conn)
+            drop_secondary_indexes(conn, "records")
+            raise RuntimeError("killed mid-load")
+    except RuntimeError:
+        pass
+    with engine.connect() as conn:
+        assert _index_definitions(conn) == before
+
+
+def _write_something(conn: sa.Connection) -> None:
+    conn.execute(catalog_versions.insert().values(sha256="1" * 64, edition="e", content="", created_at=NOW))
+
+
+def test_dropping_indexes_outside_a_written_transaction_is_refused(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(engine)
+    with engine.connect() as conn:
+        before = _index_definitions(conn)
+    with engine.begin() as conn, pytest.raises(RuntimeError):
+        drop_secondary_indexes(conn, "records")  # pysqlite would commit the drop at once
+    with engine.connect() as conn:
+        assert _index_definitions(conn) == before and len(before) >= 4

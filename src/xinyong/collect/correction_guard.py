@@ -21,7 +21,6 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from xinyong.collect import load
 from xinyong.collect.messages import row_problem
 from xinyong.collect.prepare import KEY, SOURCE, Context, err, norm
 from xinyong.problems import Problem
@@ -34,9 +33,10 @@ CORRECTION_REASON = "objection:%:corrected"
 CHUNK = 5000
 
 
-def corrections(conn: sa.Connection, frame: pl.DataFrame, item_code: str) -> pl.DataFrame:
-    """For the records this chunk's rows would update: the latest correction of each, one row per corrected
-    field (source, key, objection, field, wrong value, corrected value — values as text)."""
+def corrections(conn: sa.Connection, existing: pl.DataFrame) -> pl.DataFrame:
+    """For the records this chunk's rows would update (`existing`, load.existing_records of the chunk): the
+    latest correction of each, one row per corrected field (source, key, objection, field, wrong value,
+    corrected value — values as text)."""
     schema = {
         SOURCE: pl.String,
         KEY: pl.String,
@@ -45,12 +45,6 @@ def corrections(conn: sa.Connection, frame: pl.DataFrame, item_code: str) -> pl.
         "wrong": pl.String,
         "right": pl.String,
     }
-    keys = frame.filter(pl.col(SOURCE).is_not_null() & pl.col(KEY).is_not_null()).select(
-        pl.col(SOURCE).alias("source_uscc"), pl.col(KEY).alias("source_key"), pl.lit(0).alias("row_number")
-    )
-    if keys.height == 0:
-        return pl.DataFrame(schema=schema)
-    existing = load.existing_records(conn, keys.unique(["source_uscc", "source_key"]), item_code)
     if existing.height == 0:
         return pl.DataFrame(schema=schema)
     ids = existing["record_id"].to_list()
@@ -109,10 +103,11 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def mark(conn: sa.Connection, frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+def mark(conn: sa.Connection, frame: pl.DataFrame, ctx: Context, existing: pl.DataFrame) -> pl.DataFrame:
     """Add REVERTS (and REVERTED_BY) to a prepared chunk: which corrected fields would the row put back to
-    the value an objection found wrong? Rows with a problem in such a field already are not judged again."""
-    found = corrections(conn, frame, ctx.item.code)
+    the value an objection found wrong? Rows with a problem in such a field already are not judged again.
+    `existing`: load.existing_records of the chunk's identities."""
+    found = corrections(conn, existing)
     if found.height == 0:
         return frame.with_columns(
             pl.lit(None, dtype=pl.String).alias(REVERTS), pl.lit(None, dtype=pl.String).alias(REVERTED_BY)

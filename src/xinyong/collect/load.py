@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from xinyong.store.bulk import allocate_ids, insert_frame
+from xinyong.store.bulk import Constant, allocate_ids, insert_frame
 from xinyong.store.meta import UTCDateTime
 from xinyong.store.tables import record_versions, records
 
@@ -93,24 +93,27 @@ def load_chunk(
             updated.select("record_id", "row_number", "action"),
             unchanged.select("record_id", "row_number", "action"),
         ]
-    ).with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
-    insert_frame(
-        conn, "record_provenance", provenance.select("record_id", "batch_id", "row_number", "action")
     )
+    insert_frame(conn, "record_provenance", provenance, constants={"batch_id": batch_id})
     return {"inserted": inserted.height, "updated": updated.height, "unchanged": unchanged.height}
 
 
+# What existing_records() answers when nothing matches.
+NO_RECORDS = pl.DataFrame(
+    schema={
+        "source_uscc": pl.String,
+        "source_key": pl.String,
+        "record_id": pl.Int64,
+        "old_hash": pl.String,
+        "old_subject": pl.Int64,
+    }
+)
+
+
 def existing_records(conn: sa.Connection, rows: pl.DataFrame, item_code: str) -> pl.DataFrame:
-    """The records these rows' identities (source_uscc, source_key) already have: id, hash and subject."""
-    empty = pl.DataFrame(
-        schema={
-            "source_uscc": pl.String,
-            "source_key": pl.String,
-            "record_id": pl.Int64,
-            "old_hash": pl.String,
-            "old_subject": pl.Int64,
-        }
-    )
+    """The records these rows' identities (source_uscc, source_key) already have: id, hash and subject.
+    The identities must be distinct (one answer row per record)."""
+    empty = NO_RECORDS
     if conn.execute(sa.select(records.c.id).where(records.c.item_code == item_code).limit(1)).first() is None:
         return empty  # the item's first load: everything is new, no need to look anything up
     big = "INTEGER" if conn.dialect.name == "sqlite" else "BIGINT"
@@ -156,15 +159,11 @@ def _insert(
         return rows.with_columns(pl.col("record_id"))
     ids = allocate_ids(conn, "records", rows.height)
     rows = rows.with_columns(pl.Series("record_id", ids, dtype=pl.Int64))
-    at = pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC"))
     frame = rows.select(
         pl.col("record_id").alias("id"),
-        pl.lit(item_code).alias("item_code"),
         "source_uscc",
         "source_key",
         "subject_id",
-        pl.lit("active").alias("state"),
-        pl.lit(1, dtype=pl.Int32).alias("version"),
         "decision_date",
         "valid_until",
         "act_end_date",
@@ -173,13 +172,18 @@ def _insert(
         "data",
         "original",
         "content_hash",
-        pl.lit(batch_id, dtype=pl.Int64).alias("first_batch_id"),
-        pl.lit(batch_id, dtype=pl.Int64).alias("last_batch_id"),
-        at.alias("first_seen"),
-        at.alias("last_seen"),
-        at.alias("updated_at"),
     )
-    insert_frame(conn, "records", frame)
+    same_for_all: dict[str, Constant] = {
+        "item_code": item_code,
+        "state": "active",
+        "version": 1,
+        "first_batch_id": batch_id,
+        "last_batch_id": batch_id,
+        "first_seen": now,
+        "last_seen": now,
+        "updated_at": now,
+    }
+    insert_frame(conn, "records", frame, constants=same_for_all)
     return rows
 
 

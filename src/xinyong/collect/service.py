@@ -39,14 +39,20 @@ from xinyong.policy.models import Policy
 from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
+from xinyong.store.bulk import build_indexes, drop_secondary_indexes
 from xinyong.store.concurrency import dialect_insert, in_transaction
-from xinyong.store.tables import batches, catalog_versions, rejected_rows, row_warnings
+from xinyong.store.tables import batches, catalog_versions, records, rejected_rows, row_warnings
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.resolve import resolve_frame
 
 # Rows checked and loaded at a time: the working set of a chunk is many times its rows (raw, clean and
 # problem columns per field), so this bounds an ingest's memory whatever the file's size.
 CHUNK_ROWS = 25_000
+# A first load of at least this many rows into an empty records table builds the secondary indexes after
+# the rows are in (store.bulk.drop_secondary_indexes): one sorted build costs far less than a million
+# scattered index inserts (bench/ingest.py times both). Smaller loads keep them: on PostgreSQL the drop
+# would lock the table until commit for nothing.
+INDEX_AFTER_ROWS = 100_000
 POSITION = "__position"  # a row's place in its chunk: row numbers need not be consecutive (empty rows)
 FILENAME_MAX = 260  # batches.filename
 Progress = Callable[[str, int, int], None]
@@ -113,6 +119,7 @@ def ingest(
     calendar: WorkdayCalendar | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    index_after_rows: int = INDEX_AFTER_ROWS,
     timer: Callable[[], float] = time.perf_counter,
 ) -> BatchSummary:
     """Ingest one file. Refusals of the whole file are recorded as a refused batch and returned, not raised;
@@ -181,6 +188,7 @@ def ingest(
             calendar,
             now,
             chunk_rows,
+            index_after_rows,
             report,
             limits,
         )
@@ -229,6 +237,7 @@ def _load(
     calendar: WorkdayCalendar,
     now: dt.datetime,
     chunk_rows: int,
+    index_after_rows: int,
     report: Progress,
     limits: ReadLimits,
 ) -> None:
@@ -236,17 +245,23 @@ def _load(
     item = ctx.item
     batch_id = _insert_batch(conn, summary, sender.id, _catalog_version(conn, catalog, now), now)
     summary.batch_id = batch_id
-    seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
+    # An item's first load finds nothing to update in any chunk: no row of this batch can match a record an
+    # earlier chunk wrote, as in-file duplicates are rejected. Asked once, inside the batch's transaction.
+    item_had_records = _item_has_records(conn, item.code)
     warned = _WarningTally()
     start = 0
     # Closed when this frame goes (CPython frees it as soon as an error here has been handled): the
     # worker then finishes the chunk it is on and stops.
-    checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits))
+    checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits, calendar))
+    # A failed load rolls back the drop with everything else: no path leaves the table without its indexes.
+    dropped = []
+    if not item_had_records and read.height >= index_after_rows and _no_records_at_all(conn):
+        dropped = drop_secondary_indexes(conn, "records")
     for kept, cell_problems, prepared in checked:
+        existing = _existing(conn, prepared, item.code) if item_had_records else load.NO_RECORDS
         # The checks that ask the database, in the batch's transaction: one line each.
         prepared = ownership.mark_sources(conn, prepared, ctx, sender)
-        prepared = correction_guard.mark(conn, prepared, ctx)
-        prepared, seen = _mark_duplicates(prepared, seen)
+        prepared = correction_guard.mark(conn, prepared, ctx, existing)
         failed = pl.any_horizontal(
             [pl.col(err(f.code)).is_not_null() for f in item.fields]
             + [
@@ -260,15 +275,6 @@ def _load(
         good = prepared.filter(~failed)
         # Rows that would re-point an existing record to another subject join the rejected ones.
         candidates = _subject_candidates(good, item)
-        existing = load.existing_records(
-            conn,
-            good.select(
-                pl.col(SOURCE).alias("source_uscc"),
-                pl.col(KEY).alias("source_key"),
-                pl.col(ROW).alias("row_number"),
-            ),
-            item.code,
-        )
         old_subject = good.join(
             existing,
             left_on=[SOURCE, KEY],
@@ -282,7 +288,7 @@ def _load(
             good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
         _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
         summary.rejected += bad.height
-        rows = _record_rows(conn, good, candidates, keep, ctx, runtime, calendar, batch_id)
+        rows = _record_rows(conn, good, candidates, keep, runtime, batch_id)
         good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
         _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
         summary.late += int(rows["late"].sum() or 0)
@@ -295,6 +301,7 @@ def _load(
         _close_corrected(conn, item.code, batch_id, rows)
         start += kept.height
         report("checked", start, read.height)
+    build_indexes(conn, dropped)
     summary.warnings.extend(warned.problems(item, ctx))
     summary.status = "done"
     if not summary.reconciles:  # pragma: no cover - a bug, never a data problem: roll back loudly
@@ -302,11 +309,18 @@ def _load(
 
 
 def _checked_chunks(
-    read: ReadResult, columns: ColumnMap, ctx: Context, chunk_rows: int, limits: ReadLimits
+    read: ReadResult,
+    columns: ColumnMap,
+    ctx: Context,
+    chunk_rows: int,
+    limits: ReadLimits,
+    calendar: WorkdayCalendar,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
-    """The file's chunks with every check that needs no database done: (the provider's cells, the reader's
-    cell problems, the prepared frame). Pure: it may run in a worker thread (`_ahead`)."""
+    """The file's chunks with everything done that needs no database: (the provider's cells, the reader's
+    cell problems, the prepared frame with its duplicates marked and each row's record columns built).
+    Pure: it runs in a worker thread (`_ahead`), while the caller writes the chunk before."""
     start = 0
+    seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
     for chunk in read.batches(chunk_rows):
         # Only the catalogue's columns are kept: an unknown column is reported, never stored.
         cleaned, cell_problems = cell_checks.check_cells(
@@ -314,8 +328,26 @@ def _checked_chunks(
         )
         kept = cleaned.select(list(columns.mapped))
         shaped = _shape(kept, columns, ctx.item, rows=read.row_numbers_for(start, chunk.height))
-        yield kept, cell_problems, prepare.prepare(shaped.hstack(cell_problems), ctx)
+        prepared, seen = _mark_duplicates(prepare.prepare(shaped.hstack(cell_problems), ctx), seen)
+        yield kept, cell_problems, prepared.hstack(_record_columns(prepared, ctx, calendar))
         start += chunk.height
+
+
+def _no_records_at_all(conn: sa.Connection) -> bool:
+    return conn.execute(sa.select(records.c.id).limit(1)).first() is None
+
+
+def _item_has_records(conn: sa.Connection, item_code: str) -> bool:
+    query = sa.select(records.c.id).where(records.c.item_code == item_code).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def _existing(conn: sa.Connection, prepared: pl.DataFrame, item_code: str) -> pl.DataFrame:
+    """The records this chunk's identities already have (load.existing_records), asked once for all checks."""
+    keys = prepared.filter(pl.col(SOURCE).is_not_null() & pl.col(KEY).is_not_null()).select(
+        pl.col(SOURCE).alias("source_uscc"), pl.col(KEY).alias("source_key"), pl.col(ROW).alias("row_number")
+    )
+    return load.existing_records(conn, keys.unique(["source_uscc", "source_key"]), item_code)
 
 
 _END = object()
@@ -748,25 +780,21 @@ def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     }
 
 
-def _record_rows(
-    conn: sa.Connection,
-    good: pl.DataFrame,
-    candidates: pl.DataFrame,
-    keep: pl.Series,
-    ctx: Context,
-    runtime: Runtime,
-    calendar: WorkdayCalendar,
-    batch_id: int,
-) -> pl.DataFrame:
+# The prefix of a row's record columns (load.ROW_SCHEMA's), built before its subject is known.
+RECORD = "__record:"
+
+
+def _record_columns(prepared: pl.DataFrame, ctx: Context, calendar: WorkdayCalendar) -> pl.DataFrame:
+    """Each row's record columns except its subject: data and original JSON (ID numbers masked), the
+    content hash, the dates and the timeliness. No database: built in the check worker for every row,
+    used for the rows that load."""
     item = ctx.item
-    subject_ids = _resolve_subjects(conn, candidates, keep, runtime, batch_id)
     personal = [f.code for f in item.fields if is_personal_id(f)]
     masked = [mask_expr(pl.col(norm(c)), ctx.id_mask).alias(norm(c)) for c in personal] + [
         mask_expr(pl.col(raw(c)), ctx.id_mask).alias(raw(c)) for c in personal
     ]
-    shown = good.with_columns(masked) if masked else good
+    shown = prepared.with_columns(masked) if masked else prepared
     data = pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode()
-    original = _originals(shown, item)
     dates = item.date_fields
 
     def date_col(code: str | None) -> pl.Expr:
@@ -782,8 +810,8 @@ def _record_rows(
         date_col(dates.valid_until).alias("valid_until"),
         date_col(dates.act_end).alias("act_end_date"),
         data.alias("data"),
-        original.alias("original"),
-    ).with_columns(pl.Series("subject_id", subject_ids, dtype=pl.Int64))
+        _originals(shown, item).alias("original"),
+    )
     staged = staged.with_columns(load.content_hash(pl.col("data")).alias("content_hash"))
     if ctx.deadline_working_days and dates.decision:
         days = working_days_to(staged["decision_date"], ctx.today, calendar).alias("receipt_working_days")
@@ -793,7 +821,21 @@ def _record_rows(
             pl.lit(None, dtype=pl.Int32).alias("receipt_working_days"),
             pl.lit(None, dtype=pl.Boolean).alias("late"),
         )
-    return staged
+    return staged.select(pl.all().name.prefix(RECORD))
+
+
+def _record_rows(
+    conn: sa.Connection,
+    good: pl.DataFrame,
+    candidates: pl.DataFrame,
+    keep: pl.Series,
+    runtime: Runtime,
+    batch_id: int,
+) -> pl.DataFrame:
+    """The good rows' record columns (`_record_columns`) with each row's subject, resolved now."""
+    subject_ids = _resolve_subjects(conn, candidates, keep, runtime, batch_id)
+    built = good.select(pl.col(f"^{RECORD}.*$").name.map(lambda name: name.removeprefix(RECORD)))
+    return built.with_columns(pl.Series("subject_id", subject_ids, dtype=pl.Int64))
 
 
 def _originals(frame: pl.DataFrame, item: Item) -> pl.Expr:

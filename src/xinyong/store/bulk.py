@@ -7,7 +7,9 @@ representation SQLAlchemy's types use, so Core reads the rows back unchanged) an
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Mapping
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,15 +18,27 @@ import sqlalchemy as sa
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 
 
-def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame) -> int:
+Constant = str | int | dt.datetime | None
+
+
+def insert_frame(
+    conn: sa.Connection, table: str, frame: pl.DataFrame, *, constants: Mapping[str, Constant] | None = None
+) -> int:
+    """Insert the frame's rows; `constants` are columns with one value for every row (a batch id, a
+    timestamp). On SQLite they are written into the statement once instead of converted for each row, which
+    is most of what a wide insert costs above SQLite itself."""
     if frame.height == 0:
         return 0
     if conn.dialect.name == "sqlite":
-        return _sqlite_insert(conn, table, frame)
+        return _sqlite_insert(conn, table, frame, constants or {})
+    if constants:
+        frame = frame.with_columns([_constant_column(name, value) for name, value in constants.items()])
     return _postgres_copy(conn, table, frame)
 
 
-def _sqlite_insert(conn: sa.Connection, table: str, frame: pl.DataFrame) -> int:
+def _sqlite_insert(
+    conn: sa.Connection, table: str, frame: pl.DataFrame, constants: Mapping[str, Constant]
+) -> int:
     converted = frame.with_columns(
         [
             _sqlite_column(name, dtype)
@@ -32,11 +46,32 @@ def _sqlite_insert(conn: sa.Connection, table: str, frame: pl.DataFrame) -> int:
             if dtype in (pl.Date, pl.Boolean) or isinstance(dtype, pl.Datetime)
         ]
     )
-    columns = ", ".join(f'"{c}"' for c in converted.columns)
-    marks = ", ".join("?" for _ in converted.columns)
+    columns = ", ".join(f'"{c}"' for c in [*converted.columns, *constants])
+    marks = ", ".join(["?"] * converted.width + [_sqlite_literal(v) for v in constants.values()])
     raw = conn.connection.driver_connection
     raw.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', converted.iter_rows())  # type: ignore[union-attr]
     return frame.height
+
+
+def _sqlite_literal(value: Constant) -> str:
+    """A constant as SQLite stores it (datetimes as UTCDateTime does: naive UTC text)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _constant_column(name: str, value: Constant) -> pl.Expr:
+    if isinstance(value, dt.datetime):
+        return pl.lit(value.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC")).alias(name)
+    return pl.lit(value).alias(name)
 
 
 def _sqlite_column(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -90,3 +125,40 @@ def _postgres_copy(conn: sa.Connection, table: str, frame: pl.DataFrame) -> int:
         for start in range(0, len(view), 1 << 20):
             copy.write(view[start : start + (1 << 20)])
     return frame.height
+
+
+def drop_secondary_indexes(conn: sa.Connection, table: str) -> list[str]:
+    """Drop the table's non-unique indexes and return their definitions, for `build_indexes` after a first
+    large load into an empty table: one sorted build costs far less than a million scattered inserts.
+
+    Unique indexes and constraints stay: they are integrity, not speed. The definitions are read from the
+    database itself (whatever chapter or migration made them) and run again as they were. Both SQLite and
+    PostgreSQL make DDL part of the transaction: a failed or killed load rolls back with its indexes in
+    place. On PostgreSQL the drop locks the table until commit, so a reader waits for the load instead of
+    seeing a table without indexes; on SQLite, readers see the last committed state as always.
+    """
+    if conn.dialect.name == "sqlite":
+        # pysqlite opens its transaction at the first write only: DDL before that would commit at once.
+        if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            raise RuntimeError("drop_secondary_indexes needs a transaction that has already written")
+        found = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+            "AND sql NOT LIKE 'CREATE UNIQUE%'",
+            (table,),
+        ).all()
+    else:
+        found = conn.exec_driver_sql(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE t.relname = %(table)s AND t.relnamespace = to_regnamespace(current_schema()) "
+            "AND NOT x.indisunique",
+            {"table": table},
+        ).all()
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [definition for _, definition in found]
+
+
+def build_indexes(conn: sa.Connection, definitions: list[str]) -> None:
+    for definition in definitions:
+        conn.exec_driver_sql(definition)
