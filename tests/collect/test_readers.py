@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xinyong.collect.readers import detect_encoding, read_file
 from xinyong.problems import ProblemError
@@ -265,3 +267,31 @@ def test_submitted_json_lines_load(send: Ingest, tmp_path: Path) -> None:
     )
     summary = send(path, submitter=DEPT)
     assert (summary.format, summary.inserted, summary.rejected) == ("jsonl", 2, 0)
+
+
+_CELL = st.text(alphabet=st.sampled_from(list('ab 甲乙,"\n\r')), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.lists(_CELL, min_size=0, max_size=3), min_size=1, max_size=12),
+    encoding=st.sampled_from(["utf-8", "gb18030", "utf-8-sig"]),
+    size=st.integers(1, 5),
+)
+def test_a_csv_read_in_chunks_of_any_size_is_the_whole_file(
+    rows: list[list[str]], encoding: str, size: int
+) -> None:
+    """Chunks are cut at the record ends the layout scan found (quoted line breaks, blank and short rows
+    included) and parsed one by one: together they are exactly the file, row for row."""
+    lines = ["x,y,z"] + [",".join('"' + c.replace('"', '""') + '"' if c else "" for c in r) for r in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.csv"
+        path.write_bytes("\n".join(lines).encode(encoding) + b"\n")
+        read = read_file(path, header_row=1)
+        whole = read.frame
+        chunks = list(read.batches(size))
+        assert whole.height == read.height == len(rows)
+        assert [len(c) for c in chunks] == [min(size, len(rows) - i) for i in range(0, len(rows), size)]
+        assert [r for c in chunks for r in c.rows()] == whole.rows()
+        expected = [tuple((r + [""] * 3)[i] or None for i in range(3)) for r in rows]
+        assert whole.rows() == expected

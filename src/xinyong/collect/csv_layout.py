@@ -15,6 +15,7 @@ UTF-8 and GB18030 files.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +57,13 @@ class _Scan:
         self.header = -1  # records up to this one are not held to the header's width
         self.width = 0
         self.fault: Fault | None = None
+        self.ends: list[np.ndarray] | None = None  # every record's end (the offset after it), when asked
 
     def run(self, stop_after: int | None = None) -> Layout:
         for a in range(self.start, self.n, WINDOW):
-            self._window(a, min(a + WINDOW, self.n))
+            b = min(a + WINDOW, self.n)
+            self._window(a, b)
+            _release(self.mm, a, b)
             if self.fault or (stop_after is not None and self.records >= stop_after):
                 return self._layout()
         self._finish()
@@ -86,6 +90,8 @@ class _Scan:
         quotes = positions[is_quote]
         if quotes.size:
             self._check_quotes(quotes, ~inside[is_quote], ends)
+        if self.ends is not None:
+            self.ends.append(ends + 1)
         is_end = kinds[separator] == LF
         commas_so_far = np.cumsum(~is_end)  # commas outside quotes up to each separator
         if ends.size:
@@ -136,6 +142,8 @@ class _Scan:
         if self.record_start < self.n:  # a last record without a final line break
             self._check_records(np.array([self.open_commas + 1]), np.array([self.n - self.record_start]))
             self.records += 1
+            if self.ends is not None:
+                self.ends.append(np.array([self.n], dtype=np.int64))
             if len(self.starts) <= self.keep:
                 self.starts.append(self.n)
 
@@ -150,6 +158,18 @@ def _map(path: Path) -> np.ndarray:
     return np.memmap(path, dtype=np.uint8, mode="r")
 
 
+def _release(mm: np.ndarray, a: int, b: int) -> None:
+    """Let the pages of mm[a:b] go from this process's memory (they stay in the page cache): a scanned
+    window is not needed again but for a byte or two, which the kernel maps back on demand. Without this,
+    the whole file would count in the process's resident memory until the scan ends."""
+    mapping = getattr(mm, "_mmap", None)  # np.memmap keeps its mmap.mmap here
+    if mapping is None or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    start = a - a % mmap.PAGESIZE
+    if b > start:
+        mapping.madvise(mmap.MADV_DONTNEED, start, b - start)
+
+
 def head(path: Path, *, start: int, records: int, max_bytes: int) -> Layout:
     """The first `records` records' starts and widths (plus the start of the next), for the header search."""
     return _Scan(_map(path), start, max_bytes=max_bytes, keep=records).run(stop_after=records)
@@ -161,6 +181,15 @@ def scan(path: Path, *, start: int, max_bytes: int, header: int, width: int) -> 
     run = _Scan(mm, start, max_bytes=max_bytes, keep=0)
     run.header, run.width = header, width
     return run.run()
+
+
+def record_ends(path: Path, *, start: int) -> np.ndarray:
+    """The byte offset just after each record of the file from `start` (its line feed, or the file's end):
+    where a reader may cut the file into whole records. Faults are the full scan's business."""
+    run = _Scan(_map(path), start, max_bytes=path.stat().st_size + 1, keep=0)
+    run.ends = []
+    run.run()
+    return np.concatenate(run.ends) if run.ends else np.zeros(0, dtype=np.int64)
 
 
 def line_breaks_before(path: Path, offset: int) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import itertools
 import json
 import logging
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from xinyong.collect import csv_layout
@@ -88,11 +90,9 @@ class ReadResult:
         headers: list[str],
         frame: pl.DataFrame | None = None,
         csv: Path | None = None,
-        height: int | None = None,
-        rename: dict[str, str] | None = None,
+        record_ends: np.ndarray | None = None,
         header_row: int = 1,
         row_numbers: list[int] | None = None,
-        skip_lines: int = 0,
     ) -> None:
         self.format = format
         self.encoding = encoding
@@ -100,23 +100,37 @@ class ReadResult:
         self.header_row = header_row
         self._frame = frame
         self._csv = csv
-        self._rename = rename or {}
+        # For a CSV: the byte offset where the data starts, then the end of each data record.
+        self._ends = record_ends
         self._row_numbers = row_numbers
-        self._skip_lines = skip_lines
-        self.height = frame.height if frame is not None else int(height or 0)
+        self.height = (
+            frame.height if frame is not None else len(record_ends) - 1 if record_ends is not None else 0
+        )
 
     def batches(self, size: int) -> Iterator[pl.DataFrame]:
-        if self._csv is None:
+        if self._csv is None or self._ends is None:
             frame = self.frame
             for start in range(0, frame.height, size):
                 yield frame.slice(start, size)
             return
-        scan = pl.scan_csv(self._csv, infer_schema=False, skip_lines=self._skip_lines)
-        try:
-            for batch in scan.collect_batches(chunk_size=size):
-                yield batch.rename(self._rename) if self._rename else batch
-        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
-            raise ProblemError(_csv_unreadable()) from exc
+        # Cut at record ends the layout scan found, each chunk parsed on its own: memory holds one chunk,
+        # whatever the file's size, and each chunk must come out with exactly its records (a row merged or
+        # dropped by the parser would otherwise vanish without a word).
+        # A header line of our own gives the parser the width (rows may be shorter); names are set after.
+        header = ",".join(f"c{i}" for i in range(len(self.headers))).encode() + b"\n"
+        with self._csv.open("rb") as fh:
+            for first in range(0, self.height, size):
+                last = min(first + size, self.height)
+                fh.seek(int(self._ends[first]))
+                text = fh.read(int(self._ends[last] - self._ends[first]))
+                try:
+                    batch = pl.read_csv(io.BytesIO(header + text), infer_schema=False)
+                except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+                    raise ProblemError(_csv_unreadable()) from exc
+                if batch.height != last - first or batch.width != len(self.headers):
+                    raise ProblemError(_csv_unreadable())
+                batch.columns = self.headers
+                yield batch
 
     def row_numbers_for(self, start: int, height: int) -> pl.Series:
         """The file's row numbers of data rows start … start + height - 1."""
@@ -363,38 +377,23 @@ def _read_csv_as(
     expected = layout.records - index - 1
     if expected <= 0:
         raise ProblemError(_no_rows())
-    assert first.starts is not None
-    skip = csv_layout.line_breaks_before(path, first.starts[index])
     source = transcoded or path
-    names, height = _parsed_shape(source, skip=skip, rows=expected, width=width)
-    headers = _header_names(rows[index], width)
+    # Where the records end in the text the parser reads (the UTF-8 copy of a GB18030 file has other byte
+    # offsets, the same records): the header's end, then each data record's.
+    ends = csv_layout.record_ends(source, start=0 if transcoded else start)[index:]
+    if len(ends) != expected + 1:
+        raise ProblemError(_csv_unreadable())
     result = ReadResult(
         format="csv",
         encoding=encoding,
-        headers=headers,
+        headers=_header_names(rows[index], width),
         csv=source,
-        height=height,
-        rename=dict(zip(names, headers, strict=True)),
+        record_ends=ends,
         header_row=index + 1,
-        skip_lines=skip,
     )
     if source != path:
         weakref.finalize(result, os.unlink, source)  # the transcoded copy lives as long as the result
     return result
-
-
-def _parsed_shape(source: Path, *, skip: int, rows: int, width: int) -> tuple[list[str], int]:
-    """polars' column names and row count, which must be the scan's: a row polars merged or dropped
-    would otherwise be lost without a word."""
-    try:
-        scan = pl.scan_csv(source, infer_schema=False, skip_lines=skip)
-        names = list(scan.collect_schema().names())
-        height = int(scan.select(pl.len()).collect().item())
-    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
-        raise ProblemError(_csv_unreadable()) from exc
-    if height != rows or len(names) != width:
-        raise ProblemError(_csv_unreadable())
-    return names, height
 
 
 def _head_rows(path: Path, layout: csv_layout.Layout, encoding: str) -> list[list[str]]:
