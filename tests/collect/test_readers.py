@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -62,21 +63,28 @@ def test_gb18030_headers_and_values(tmp_path: Path) -> None:
     assert read.frame["行政相对人名称"].to_list() == [NAME, "张伟"]
 
 
-def test_gb18030_copy_lives_with_the_read_and_no_refusal_leaves_one(
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_gb18030_copy_has_no_name_on_disk_and_goes_with_the_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The UTF-8 copy polars reads is made while the file's encoding is checked: it must go when the read
-    goes, and when the file is refused after it was made (a malformed row, no data rows)."""
+    """The UTF-8 copy polars reads is made while the file's encoding is checked. It holds the provider's
+    cells (ID numbers among them), so it never has a name on disk — a killed ingest leaves no copy behind —
+    and it is closed when the read goes, or when the file is refused after it was made."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes(_rows()).encode("gb18030"))
+    before = _open_files()
     read = read_file(good)
-    assert [b.height for b in read.batches(1)] == [1, 1] and len(list(scratch.iterdir())) == 1
+    assert read.encoding == "gb18030" and _open_files() == before + 1
+    assert [b.height for b in read.batches(1)] == [1, 1] and list(scratch.iterdir()) == []
     del read
     gc.collect()
-    assert list(scratch.iterdir()) == []
+    assert _open_files() == before
     for name, content in {
         "no_rows.csv": "行政相对人名称,处罚类别\n",
         "malformed.csv": '行政相对人名称,处罚类别\n华信,"警告\n',
@@ -85,7 +93,8 @@ def test_gb18030_copy_lives_with_the_read_and_no_refusal_leaves_one(
         path.write_bytes(content.encode("gb18030"))
         with pytest.raises(ProblemError):
             read_file(path)
-        assert list(scratch.iterdir()) == [], name
+        gc.collect()
+        assert list(scratch.iterdir()) == [] and _open_files() == before, name
 
 
 def test_gbk_file_is_read_as_gb18030(tmp_path: Path) -> None:

@@ -16,8 +16,10 @@ UTF-8 and GB18030 files.
 from __future__ import annotations
 
 import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -152,8 +154,9 @@ class _Scan:
             self.fault = fault
 
 
-def _map(path: Path) -> np.ndarray:
-    if path.stat().st_size == 0:
+def _map(path: Path | BinaryIO) -> np.ndarray:
+    size = path.stat().st_size if isinstance(path, Path) else os.fstat(path.fileno()).st_size
+    if size == 0:
         return np.zeros(0, dtype=np.uint8)
     return np.memmap(path, dtype=np.uint8, mode="r")
 
@@ -183,10 +186,11 @@ def scan(path: Path, *, start: int, max_bytes: int, header: int, width: int) -> 
     return run.run()
 
 
-def record_ends(path: Path, *, start: int) -> np.ndarray:
+def record_ends(path: Path | BinaryIO, *, start: int) -> np.ndarray:
     """The byte offset just after each record of the file from `start` (its line feed, or the file's end):
     where a reader may cut the file into whole records. Faults are the full scan's business."""
-    run = _Scan(_map(path), start, max_bytes=path.stat().st_size + 1, keep=0)
+    mm = _map(path)
+    run = _Scan(mm, start, max_bytes=mm.size + 1, keep=0)
     run.ends = []
     run.run()
     return np.concatenate(run.ends) if run.ends else np.zeros(0, dtype=np.int64)

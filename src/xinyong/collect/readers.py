@@ -18,6 +18,7 @@ passes), or the row the provider names.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -27,10 +28,10 @@ import logging
 import os
 import re
 import tempfile
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import polars as pl
@@ -89,7 +90,7 @@ class ReadResult:
         encoding: str | None,
         headers: list[str],
         frame: pl.DataFrame | None = None,
-        csv: Path | None = None,
+        csv: Path | BinaryIO | None = None,
         record_ends: np.ndarray | None = None,
         header_row: int = 1,
         row_numbers: list[int] | None = None,
@@ -118,11 +119,12 @@ class ReadResult:
         # dropped by the parser would otherwise vanish without a word).
         # A header line of our own gives the parser the width (rows may be shorter); names are set after.
         header = ",".join(f"c{i}" for i in range(len(self.headers))).encode() + b"\n"
-        with self._csv.open("rb") as fh:
+        with contextlib.ExitStack() as stack:
+            fh = self._csv if not isinstance(self._csv, Path) else stack.enter_context(self._csv.open("rb"))
             for first in range(0, self.height, size):
                 last = min(first + size, self.height)
-                fh.seek(int(self._ends[first]))
-                text = fh.read(int(self._ends[last] - self._ends[first]))
+                offset, length = int(self._ends[first]), int(self._ends[last] - self._ends[first])
+                text = os.pread(fh.fileno(), length, offset)  # no shared file position: safe in any thread
                 try:
                     batch = pl.read_csv(io.BytesIO(header + text), infer_schema=False)
                 except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
@@ -230,21 +232,23 @@ def _decodes(path: Path, encoding: str, sink: Callable[[str], object] | None = N
     return True
 
 
-def _csv_encoding(path: Path) -> tuple[str, Path | None]:
+def _csv_encoding(path: Path) -> tuple[str, BinaryIO | None]:
     """detect_encoding for a CSV, and for a GB18030 one its UTF-8 copy (polars reads UTF-8 only), written
     while the file is checked: one decoding pass, not one to detect and one to transcode. A GB18030 file
-    fails UTF-8 within its first block, so that try costs little."""
+    fails UTF-8 within its first block, so that try costs little.
+
+    The copy is an anonymous temporary file: it has no name on disk, so it holds the provider's cells
+    (ID numbers among them) only as long as the read needs it, and a killed process leaves nothing behind."""
     with path.open("rb") as fh:
         bom = fh.read(4).startswith(codecs.BOM_UTF8)
     if not bom and _decodes(path, "utf-8"):
         return "utf-8", None
     if not bom:
-        fd, tmp = tempfile.mkstemp(suffix=".csv")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            whole = _decodes(path, "gb18030", sink=out.write)
-        if whole:
-            return "gb18030", Path(tmp)
-        os.unlink(tmp)
+        copy = tempfile.TemporaryFile(suffix=".csv")  # noqa: SIM115 - the ReadResult owns and closes it
+        if _decodes(path, "gb18030", sink=lambda text: copy.write(text.encode("utf-8"))):
+            copy.flush()
+            return "gb18030", copy
+        copy.close()
     return detect_encoding(path), None  # utf-8-sig, or the refusal that names what the file is
 
 
@@ -347,12 +351,12 @@ def _read_csv(path: Path, header: _HeaderChoice, limits: ReadLimits) -> ReadResu
         return _read_csv_as(path, encoding, transcoded, header, limits)
     except BaseException:
         if transcoded is not None:
-            transcoded.unlink(missing_ok=True)
+            transcoded.close()
         raise
 
 
 def _read_csv_as(
-    path: Path, encoding: str, transcoded: Path | None, header: _HeaderChoice, limits: ReadLimits
+    path: Path, encoding: str, transcoded: BinaryIO | None, header: _HeaderChoice, limits: ReadLimits
 ) -> ReadResult:
     """`transcoded`: the file's UTF-8 copy when it is not UTF-8 (the caller removes it on a refusal)."""
     start = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
@@ -369,7 +373,7 @@ def _read_csv_as(
         headers = _header_names(rows[index], width)
         empty = pl.DataFrame(schema={h: pl.String for h in headers})
         if transcoded is not None:  # nothing to read: the copy goes now
-            transcoded.unlink()
+            transcoded.close()
         return ReadResult(frame=empty, format="csv", encoding=encoding, headers=headers, header_row=index + 1)
     layout = csv_layout.scan(path, start=start, max_bytes=limits.record_max_bytes, header=index, width=width)
     if layout.fault:
@@ -377,7 +381,7 @@ def _read_csv_as(
     expected = layout.records - index - 1
     if expected <= 0:
         raise ProblemError(_no_rows())
-    source = transcoded or path
+    source: Path | BinaryIO = transcoded if transcoded is not None else path
     # Where the records end in the text the parser reads (the UTF-8 copy of a GB18030 file has other byte
     # offsets, the same records): the header's end, then each data record's.
     ends = csv_layout.record_ends(source, start=0 if transcoded else start)[index:]
@@ -391,9 +395,7 @@ def _read_csv_as(
         record_ends=ends,
         header_row=index + 1,
     )
-    if source != path:
-        weakref.finalize(result, os.unlink, source)  # the transcoded copy lives as long as the result
-    return result
+    return result  # it owns the transcoded copy: closed (and so gone) with it
 
 
 def _head_rows(path: Path, layout: csv_layout.Layout, encoding: str) -> list[list[str]]:
