@@ -104,10 +104,11 @@ def test_blank_lines_count_as_polars_counts_them(tmp_path: Path, window: int) ->
     assert _scan(_write(tmp_path, b"a,b\n1,2")).records == 2  # no final line break
 
 
-def test_bom_is_skipped_and_lines_before_a_record_are_counted(tmp_path: Path, window: int) -> None:
-    data = b'\xef\xbb\xbf"t\nitle"\n\na,b\n1,2\n'
+def test_bom_is_skipped_and_records_end_outside_quotes(tmp_path: Path, window: int) -> None:
+    data = b'\xef\xbb\xbf"t\nitle"\n\na,b\n1,2'
     path = _write(tmp_path, data)
     head = csv_layout.head(path, start=3, records=3, max_bytes=MAX)
     assert head.fault is None and head.starts is not None
     assert data[head.starts[2] :].startswith(b"a,b")
-    assert csv_layout.line_breaks_before(path, head.starts[2]) == 3  # the quoted break counts as a line
+    ends = csv_layout.record_ends(path, start=3).tolist()  # the quoted break ends no record
+    assert ends == [head.starts[1], head.starts[2], data.index(b"1,2"), len(data)]

@@ -194,8 +194,3 @@ def record_ends(path: Path | BinaryIO, *, start: int) -> np.ndarray:
     run.ends = []
     run.run()
     return np.concatenate(run.ends) if run.ends else np.zeros(0, dtype=np.int64)
-
-
-def line_breaks_before(path: Path, offset: int) -> int:
-    """Line feeds before a byte offset: how many raw lines a parser must skip to reach that record."""
-    return int(np.count_nonzero(_map(path)[:offset] == LF))
