@@ -114,8 +114,6 @@ def existing_records(conn: sa.Connection, rows: pl.DataFrame, item_code: str) ->
     """The records these rows' identities (source_uscc, source_key) already have: id, hash and subject.
     The identities must be distinct (one answer row per record)."""
     empty = NO_RECORDS
-    if conn.execute(sa.select(records.c.id).where(records.c.item_code == item_code).limit(1)).first() is None:
-        return empty  # the item's first load: everything is new, no need to look anything up
     big = "INTEGER" if conn.dialect.name == "sqlite" else "BIGINT"
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {KEYS}")
     conn.exec_driver_sql(
