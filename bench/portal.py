@@ -63,7 +63,7 @@ from xinyong.store.bulk import insert_frame
 from xinyong.store.engine import upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wrk import run_wrk, served
+from wrk import run_wrk, served, warm_page_cache
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_HOME = HERE / "out" / "portal"
@@ -524,6 +524,7 @@ def measure(runtime: Runtime, args: argparse.Namespace) -> str:
         runtime.settings.home, runtime.settings.database_url, today=args.today, workers=args.workers
     ) as port:
         run_wrk(port, subject_paths[:500] + search_paths[:200], title="warm-up", seconds=5)
+        lines.append(warm_page_cache(runtime.settings.database_url))
         phases = [
             ("machine limit: GET /healthz", ["/healthz"]),
             ("subject API", subject_paths),

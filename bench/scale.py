@@ -48,7 +48,7 @@ from xinyong.store.engine import make_engine, upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from portal import _RECORD_INDEXES, _search_queries, _subjects
-from wrk import run_wrk, served
+from wrk import run_wrk, served, warm_page_cache
 
 TODAY = "2026-06-15"
 SUBMITTER = make_uscc("1", "2", "420000", "Q0000099")  # a collection system forwarding every department
@@ -326,6 +326,7 @@ def measure(runtime: Runtime, args: argparse.Namespace) -> None:
     settings = runtime.settings
     with served(settings.home, settings.database_url, today=TODAY, workers=args.workers) as port:
         run_wrk(port, subject_paths[:300] + search_paths[:100] + list_paths, title="warm-up", seconds=5)
+        print(warm_page_cache(settings.database_url))
         for title, paths in (
             ("machine limit: GET /healthz", ["/healthz"]),
             ("subject API", subject_paths),

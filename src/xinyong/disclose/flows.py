@@ -18,7 +18,7 @@ from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.codes.normalize import normalize_code
 from xinyong.disclose.codes import typo
 from xinyong.disclose.limits import QueryRefused
-from xinyong.disclose.lookups import subject_id_for
+from xinyong.disclose.lookups import code_holder
 from xinyong.disclose.models import Audience, Disclosure, LevelName
 from xinyong.disclose.service import SUBJECT_REF_PREFIX, disclose
 from xinyong.policy import Policy, load_policy
@@ -55,7 +55,10 @@ def resolve_code(conn: sa.Connection, code: str, runtime: Runtime) -> int:
     elif text.lower().startswith(SUBJECT_REF_PREFIX):
         subject_id = None  # an old xy-<id> address or a mistyped reference: references cannot be guessed
     else:
-        subject_id = subject_id_for(conn, text, protector=runtime.protector)
+        holder = code_holder(conn, text, protector=runtime.protector)
+        if holder is not None and holder.status != "merged":
+            return holder.subject_id  # the common case: one query, nothing to follow
+        subject_id = holder.subject_id if holder is not None else None
     for _ in range(8):  # follow merges (a chain longer than this is a data error)
         if subject_id is None:
             break

@@ -2,7 +2,7 @@
 
 The subject API answers thousands of requests a second across a province; building SQLAlchemy expressions
 anew for every request cost more than running them. The subject's own reads are the registry's
-(`subjects.service.find_subject_id` / `subject_view`, prepared the same way); this adds its records.
+(`subjects.service.find_code_holder` / `subject_view`, prepared the same way); this adds its records.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinyong.store.tables import records
-from xinyong.subjects.service import find_subject_id as subject_id_for
+from xinyong.subjects.service import find_code_holder as code_holder
 from xinyong.subjects.service import subject_view as subject_row
 
-__all__ = ["RECORD_COLUMNS", "record_rows", "subject_id_for", "subject_row"]
+__all__ = ["RECORD_COLUMNS", "code_holder", "record_rows", "subject_row"]
 
 RECORD_COLUMNS = (
     records.c.id,

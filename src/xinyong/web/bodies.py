@@ -32,6 +32,8 @@ from xinyong.security.settings import SecuritySettings
 from xinyong.web.deps import current_principal, declared_permissions, enforce_rate_limit, refusal_response
 from xinyong.web.errors import problem_response
 
+_NO_UPLOAD_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class BodyTooLarge(HTTPException):
     """413, raised from inside `receive` as the body streams: FastAPI lets an HTTPException through its
@@ -67,10 +69,11 @@ class BodyGate:
             await self.app(scope, receive, send)
             return
         settings: SecuritySettings = self.site.state.security
-        upload = self._upload_permission(scope)
+        # An upload is never a GET or HEAD: the public's reads skip the route scan.
+        upload = None if scope["method"] in _NO_UPLOAD_METHODS else self._upload_permission(scope)
         limit = settings.upload_max_bytes if upload else settings.request_max_bytes
-        request = Request(scope)  # no `receive`: nothing here can read the body
         if upload is not None:
+            request = Request(scope)  # no `receive`: nothing here can read the body
             try:
                 principal = await current_principal(request)
                 enforce_rate_limit(request, principal)
@@ -80,7 +83,7 @@ class BodyGate:
                 return
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
-            await problem_response(request, 413, too_large(settings, upload=upload is not None))(
+            await problem_response(Request(scope), 413, too_large(settings, upload=upload is not None))(
                 scope, receive, send
             )
             return
