@@ -145,7 +145,8 @@ def warm_page_cache(database_url: str) -> str:
             with part.open("rb", buffering=0) as handle:
                 while chunk := handle.read(1 << 24):
                     size += len(chunk)
-        return f"  page cache: read the {size / 1e9:.1f} GB database once ({time.monotonic() - started:.0f} s)"
+        took = time.monotonic() - started
+        return f"  page cache: read the {size / 1e9:.2f} GB database once ({took:.0f} s)"
     import sqlalchemy as sa
 
     from xinyong.store.engine import make_engine
@@ -175,8 +176,8 @@ def warm_page_cache(database_url: str) -> str:
                 for relation in list(relations):
                     blocks += conn.execute(sa.text("SELECT pg_prewarm(:r)"), {"r": relation}).scalar_one()
         return (
-            f"  page cache: pg_prewarm read {blocks * 8192 / 1e9:.1f} GB of the read path's tables and indexes "
-            f"({time.monotonic() - started:.0f} s)"
+            f"  page cache: pg_prewarm read {blocks * 8192 / 1e9:.2f} GB of the read path's tables and "
+            f"indexes ({time.monotonic() - started:.0f} s)"
         )
     except sa.exc.DBAPIError as refused:
         reason = str(refused.orig).splitlines()[0] if refused.orig else type(refused).__name__
