@@ -166,6 +166,43 @@ def test_department_then_city_collection_system_is_one_record(send: Ingest, engi
     assert submitters[direct.batch_id] != submitters[forwarded.batch_id]
 
 
+def test_a_duplicate_chunks_apart_names_the_first_row(send: Ingest, engine: sa.Engine) -> None:
+    """Rows are checked a chunk at a time; a repeat far from its first row is still caught, and the same key
+    from another department is not a repeat."""
+    rows = [penalty(1), penalty(2), penalty(3), penalty(1, cf_sjly="宜昌市市场监督管理局", cf_sjlydm=DEPT2)]
+    rows += [penalty(4), penalty(2, cf_nr_fk="9"), penalty(1, cf_nr_fk="8")]
+    summary = send(rows, submitter=CITY, chunk_rows=2)
+    assert (summary.inserted, summary.rejected) == (5, 2)
+    assert reasons(engine, summary.batch_id) == {7: ["row.duplicate_in_file"], 8: ["row.duplicate_in_file"]}
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(rejected_rows.c.row_number, rejected_rows.c.reasons)).all()
+    said = {r.row_number: json.dumps(r.reasons, ensure_ascii=False) for r in found}
+    assert "duplicates row 3 of this file" in said[7] and "duplicates row 2 of this file" in said[8]
+
+
+def test_an_identity_hash_collision_is_not_a_duplicate() -> None:
+    """Earlier chunks' identities are found by a 64-bit hash; two identities that share one stay distinct."""
+    import polars as pl
+
+    from xinyong.collect.prepare import KEY, ROW, SOURCE
+
+    chunk = pl.DataFrame({ROW: [5, 6], SOURCE: [DEPT, DEPT], KEY: ["罚〔2026〕1号", "罚〔2026〕2号"]})
+    hashes = chunk.select(pl.struct(SOURCE, KEY).hash())[SOURCE].to_list()
+    seen = pl.DataFrame(  # row 2 had the first identity; row 3 another one whose hash equals the second's
+        {
+            service.IDENTITY_HASH: hashes,
+            KEY: ["罚〔2026〕1号", "别的编号"],
+            SOURCE: [DEPT, DEPT],
+            "__first": [2, 3],
+        },
+        schema=service.SEEN_SCHEMA,
+    )
+    marked, grown = service._mark_duplicates(chunk, seen)
+    assert marked["__dup"].to_list() == [True, False]
+    assert marked["__first"].to_list() == [2, 6]
+    assert grown.height == 3 and set(grown[KEY]) == {"罚〔2026〕1号", "罚〔2026〕2号", "别的编号"}
+
+
 def test_same_number_from_two_departments_is_two_records(send: Ingest, engine: sa.Engine) -> None:
     send([penalty(1), penalty(1, cf_sjly="宜昌市市场监督管理局", cf_sjlydm=DEPT2)], submitter=CITY)
     assert _count(engine, records) == 2

@@ -320,7 +320,7 @@ def _checked_chunks(
     cell problems, the prepared frame with its duplicates marked and each row's record columns built).
     Pure: it runs in a worker thread (`_ahead`), while the caller writes the chunk before."""
     start = 0
-    seen = pl.DataFrame(schema={KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64})
+    seen = pl.DataFrame(schema=SEEN_SCHEMA)
     for chunk in read.batches(chunk_rows):
         # Only the catalogue's columns are kept: an unknown column is reported, never stored.
         cleaned, cell_problems = cell_checks.check_cells(
@@ -512,16 +512,41 @@ def _shape(chunk: pl.DataFrame, columns: ColumnMap, item: Item, *, rows: pl.Seri
     return chunk.select(exprs)
 
 
+IDENTITY_HASH = "__identity_hash"
+SEEN_SCHEMA = {IDENTITY_HASH: pl.UInt64, KEY: pl.String, SOURCE: pl.String, "__first": pl.Int64}
+
+
 def _mark_duplicates(frame: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows repeating an earlier row's identity (same source, same key) in this file are duplicates."""
+    """Rows repeating an earlier row's identity (same source, same key) in this file are duplicates.
+
+    `seen` holds each identity of the earlier chunks with its first row. It grows by appending (no copy),
+    and a chunk finds its earlier rows by a 64-bit hash of the identity, with the chunk as the hashed side
+    and the strings compared on every match, so a hash collision never makes a duplicate. Joining each chunk
+    against all of `seen` by its strings built a hash table of the whole file per chunk: a 1M-row file
+    left 500 MB of freed memory with the allocator by its end."""
     keyed = frame.with_columns(
         pl.col(ROW).first().over([SOURCE, KEY]).alias("__first_here"),
-    ).join(seen, on=[SOURCE, KEY], how="left", maintain_order="left")
+        pl.struct(SOURCE, KEY).hash().alias(IDENTITY_HASH),
+    )
+    probes = (
+        keyed.filter(pl.col(SOURCE).is_not_null() & pl.col(KEY).is_not_null())
+        .select(IDENTITY_HASH, pl.col(SOURCE).alias("__source"), pl.col(KEY).alias("__key"))
+        .unique()
+    )
+    earlier = (
+        seen.join(probes, on=IDENTITY_HASH, how="inner")
+        .filter((pl.col(SOURCE) == pl.col("__source")) & (pl.col(KEY) == pl.col("__key")))
+        .select(SOURCE, KEY, "__first")
+    )
+    keyed = keyed.join(earlier, on=[SOURCE, KEY], how="left", maintain_order="left")
     first = pl.coalesce(pl.col("__first"), pl.col("__first_here"))
     has_key = pl.col(KEY).str.replace_all(r"\|", "") != ""
     marked = keyed.with_columns(first.alias("__first"), (has_key & (first != pl.col(ROW))).alias("__dup"))
-    new_seen = marked.filter(~pl.col("__dup") & has_key).select(KEY, SOURCE, pl.col(ROW).alias("__first"))
-    return marked, pl.concat([seen, new_seen.unique([KEY, SOURCE])])
+    new_seen = marked.filter(~pl.col("__dup") & has_key & pl.col(SOURCE).is_not_null()).select(
+        IDENTITY_HASH, KEY, SOURCE, pl.col(ROW).alias("__first")
+    )
+    grown = pl.concat([seen, new_seen.unique([KEY, SOURCE])], rechunk=False)
+    return marked.drop(IDENTITY_HASH), grown
 
 
 def _store_rejected(

@@ -14,6 +14,10 @@ from collections.abc import Mapping
 import polars as pl
 import sqlalchemy as sa
 
+from xinyong.store.engine import SQLITE_CACHE_KIB
+
+UNINDEXED_LOAD_CACHE_KIB = 64 * 1024
+
 # SQLAlchemy's SQLite DateTime storage format; UTCDateTime stores naive UTC in it.
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 
@@ -141,6 +145,10 @@ def drop_secondary_indexes(conn: sa.Connection, table: str) -> list[str]:
         # pysqlite opens its transaction at the first write only: DDL before that would commit at once.
         if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
             raise RuntimeError("drop_secondary_indexes needs a transaction that has already written")
+        # The page cache is there for inserts into indexes keyed by random codes. With none to keep in
+        # order, the load appends rows and never reads a page back: a large cache only holds memory (a
+        # 1M-row first load peaked at 0.93 GB instead of 1.13, about 4 % slower). build_indexes restores it.
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{UNINDEXED_LOAD_CACHE_KIB}")
         found = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
             "AND sql NOT LIKE 'CREATE UNIQUE%'",
@@ -160,5 +168,10 @@ def drop_secondary_indexes(conn: sa.Connection, table: str) -> list[str]:
 
 
 def build_indexes(conn: sa.Connection, definitions: list[str]) -> None:
+    """The indexes `drop_secondary_indexes` dropped, built again, and SQLite's page cache back to its size
+    (the sort of each build uses it). A load that fails before this leaves the smaller cache on its
+    connection, which costs that connection's later reads some speed, nothing else."""
+    if definitions and conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     for definition in definitions:
         conn.exec_driver_sql(definition)

@@ -26,6 +26,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SQLITE_CACHE_KIB = 256 * 1024  # each connection's page cache
+
+
 def make_engine(url: str, **kwargs: object) -> sa.Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -48,7 +51,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     # Bulk loads insert into indexes keyed by random codes: the default 2 MB page cache thrashes.
-    cursor.execute("PRAGMA cache_size=-262144")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
