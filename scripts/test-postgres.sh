@@ -25,6 +25,9 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_isready -q -h 127.0.0.1 -p 5432 || { say "PostgreSQL did not become ready"; exit 1; }
 fi
 as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='xinyong'\" | grep -q 1 || psql -qc \"CREATE ROLE xinyong LOGIN CREATEDB PASSWORD 'xinyong'\"" >&2
+# DROP DATABASE … WITH (FORCE) ends every session on the database, an autovacuum worker's too (after a
+# large load one often is): that takes pg_signal_backend, or the drop fails for a role that is not superuser.
+as_postgres "psql -qc 'GRANT pg_signal_backend TO xinyong'" >&2
 # The benchmarks (bench/wrk.py) warm the page cache with pg_prewarm; a database the role creates from
 # template1 has it without the role needing superuser. It only reads pages in.
 as_postgres "psql -qd template1 -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm'" >&2 || say "pg_prewarm unavailable: benchmarks run on a cold cache"
