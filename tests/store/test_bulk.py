@@ -7,8 +7,14 @@ import pytest
 import sqlalchemy as sa
 
 from dbtools import truncate_tables
-from xinyong.store.bulk import allocate_ids, build_indexes, drop_secondary_indexes, insert_frame
-from xinyong.store.engine import make_engine
+from xinyong.store.bulk import (
+    UNINDEXED_LOAD_CACHE_KIB,
+    allocate_ids,
+    build_indexes,
+    drop_secondary_indexes,
+    insert_frame,
+)
+from xinyong.store.engine import SQLITE_CACHE_KIB, make_engine
 from xinyong.store.schema import metadata
 from xinyong.store.tables import catalog_versions, organisations
 
@@ -124,6 +130,22 @@ def test_secondary_indexes_dropped_for_a_load_come_back_as_they_were(engine: sa.
     with engine.connect() as conn:
         unique = [c["name"] for c in sa.inspect(conn).get_unique_constraints("records")]
     assert "uq_records_identity" in unique  # the identity stays enforced throughout
+
+
+def test_sqlite_loads_without_indexes_on_a_smaller_page_cache_then_gets_it_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(engine)
+
+    def cache_kib(conn: sa.Connection) -> int:
+        return -int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    with engine.begin() as conn:
+        _write_something(conn)
+        assert cache_kib(conn) == SQLITE_CACHE_KIB
+        dropped = drop_secondary_indexes(conn, "records")
+        assert cache_kib(conn) == UNINDEXED_LOAD_CACHE_KIB < SQLITE_CACHE_KIB
+        build_indexes(conn, dropped)
+        assert cache_kib(conn) == SQLITE_CACHE_KIB
 
 
 def test_a_load_that_fails_after_the_drop_leaves_the_indexes_in_place(engine: sa.Engine) -> None:

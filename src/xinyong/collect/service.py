@@ -522,8 +522,9 @@ def _mark_duplicates(frame: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFr
     `seen` holds each identity of the earlier chunks with its first row. It grows by appending (no copy),
     and a chunk finds its earlier rows by a 64-bit hash of the identity, with the chunk as the hashed side
     and the strings compared on every match, so a hash collision never makes a duplicate. Joining each chunk
-    against all of `seen` by its strings built a hash table of the whole file per chunk: a 1M-row file
-    left 500 MB of freed memory with the allocator by its end."""
+    against all of `seen` by its strings built a hash table of the whole file per chunk: at a million rows
+    that cost 0.18 s a chunk (now 0.03 s) and left some 300 MB more resident, mostly memory the allocator
+    kept."""
     keyed = frame.with_columns(
         pl.col(ROW).first().over([SOURCE, KEY]).alias("__first_here"),
         pl.struct(SOURCE, KEY).hash().alias(IDENTITY_HASH),

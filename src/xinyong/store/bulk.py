@@ -145,15 +145,17 @@ def drop_secondary_indexes(conn: sa.Connection, table: str) -> list[str]:
         # pysqlite opens its transaction at the first write only: DDL before that would commit at once.
         if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
             raise RuntimeError("drop_secondary_indexes needs a transaction that has already written")
-        # The page cache is there for inserts into indexes keyed by random codes. With none to keep in
-        # order, the load appends rows and never reads a page back: a large cache only holds memory (a
-        # 1M-row first load peaked at 0.93 GB instead of 1.13, about 4 % slower). build_indexes restores it.
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{UNINDEXED_LOAD_CACHE_KIB}")
         found = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
             "AND sql NOT LIKE 'CREATE UNIQUE%'",
             (table,),
         ).all()
+        if found:
+            # The page cache is there for inserts into indexes keyed by random codes. With none to keep in
+            # order, the load appends rows and never reads a page back: a large cache only holds memory (a
+            # 1M-row first load peaked at 0.93 GB instead of 1.13, about 4 % slower). build_indexes
+            # restores it.
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{UNINDEXED_LOAD_CACHE_KIB}")
     else:
         found = conn.exec_driver_sql(
             "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
