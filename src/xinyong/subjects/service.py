@@ -150,17 +150,31 @@ _BY_CODE = sa.union_all(
     _HOLDER.where(_t.c.scheme == "idcard", _t.c.value == sa.bindparam("blind")),
 )
 _SUBJECT = sa.select(subjects).where(subjects.c.id == sa.bindparam("sid"))
-_IDENTIFIERS = (
-    sa.select(_t.c.scheme, _t.c.value, _t.c.value_masked, _t.c.origin)
-    .where(_t.c.subject_id == sa.bindparam("sid"))
-    .order_by(_t.c.id)
-)
-_NAMES = (
+# A subject's identifiers and names in one round trip (on PostgreSQL each query is a round trip, and the
+# subject API makes a handful per answer): one UNION ALL, typed by its first branch, split and ordered here.
+_NAME_TIME = subject_names.c.first_seen.type
+_IDENTIFIERS_AND_NAMES = sa.union_all(
     sa.select(
-        subject_names.c.name, subject_names.c.role, subject_names.c.first_seen, subject_names.c.last_seen
-    )
-    .where(subject_names.c.subject_id == sa.bindparam("sid"))
-    .order_by(subject_names.c.first_seen, subject_names.c.id)
+        sa.literal_column("'name'").label("part"),
+        subject_names.c.id,
+        subject_names.c.name.label("a"),
+        subject_names.c.role.label("b"),
+        sa.cast(sa.null(), sa.String).label("c"),
+        subject_names.c.first_seen,
+        subject_names.c.last_seen,
+    ).where(subject_names.c.subject_id == sa.bindparam("sid")),
+    sa.select(
+        sa.literal_column("'identifier'"),
+        _t.c.id,
+        _t.c.scheme,
+        sa.case(
+            (_t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in _PERSONAL_SCHEMES]), _t.c.value_masked),
+            else_=_t.c.value,
+        ),
+        _t.c.origin,
+        sa.cast(sa.null(), _NAME_TIME),
+        sa.cast(sa.null(), _NAME_TIME),
+    ).where(_t.c.subject_id == sa.bindparam("sid")),
 )
 _RANK = {scheme: i for i, scheme in enumerate(IDENTIFIER_SCHEMES)}
 _ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
@@ -238,8 +252,9 @@ def subject_view(conn: sa.Connection, subject_id: int) -> dict[str, Any] | None:
     row = conn.execute(_SUBJECT, {"sid": subject_id}).mappings().first()
     if row is None:
         return None
-    ids = conn.execute(_IDENTIFIERS, {"sid": subject_id}).mappings()
-    names = conn.execute(_NAMES, {"sid": subject_id}).mappings()
+    parts = conn.execute(_IDENTIFIERS_AND_NAMES, {"sid": subject_id}).all()
+    identifiers = sorted((p for p in parts if p.part == "identifier"), key=lambda p: p.id)
+    names = sorted((p for p in parts if p.part == "name"), key=lambda p: (p.first_seen, p.id))
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -249,17 +264,9 @@ def subject_view(conn: sa.Connection, subject_id: int) -> dict[str, Any] | None:
         "status": row["status"],
         "merged_into_id": row["merged_into_id"],
         "public_ref": row["public_ref"],
-        "identifiers": [
-            {
-                "scheme": i["scheme"],
-                "value": i["value_masked"] if i["scheme"] in _PERSONAL_SCHEMES else i["value"],
-                "origin": i["origin"],
-            }
-            for i in ids
-        ],
+        "identifiers": [{"scheme": i.a, "value": i.b, "origin": i.c} for i in identifiers],
         "names": [
-            {"name": n["name"], "role": n["role"], "first_seen": n["first_seen"], "last_seen": n["last_seen"]}
-            for n in names
+            {"name": n.a, "role": n.b, "first_seen": n.first_seen, "last_seen": n.last_seen} for n in names
         ],
     }
 
