@@ -56,9 +56,9 @@ def resolve_code(conn: sa.Connection, code: str, runtime: Runtime) -> int:
         subject_id = None  # an old xy-<id> address or a mistyped reference: references cannot be guessed
     else:
         holder = code_holder(conn, text, protector=runtime.protector)
-        if holder is not None and holder.status != "merged":
+        if holder is not None and not (holder.status == "merged" and holder.merged_into_id):
             return holder.subject_id  # the common case: one query, nothing to follow
-        subject_id = holder.subject_id if holder is not None else None
+        subject_id = holder.merged_into_id if holder is not None else None
     for _ in range(8):  # follow merges (a chain longer than this is a data error)
         if subject_id is None:
             break

@@ -136,15 +136,21 @@ def _rename(conn: sa.Connection, subject_id: int, *, new: str, source: str | Non
 # The subject API answers thousands of look-ups a second across a province: these reads are built once per
 # process with bound parameters, not anew for every request.
 _t = subject_identifiers
+
+
+def _constants(schemes: Iterable[str]) -> list[Any]:
+    """Scheme names rendered into a statement: an expanding IN would be re-rendered on every execution."""
+    return [sa.literal_column(f"'{s}'") for s in schemes]
+
+
 _HOLDER = sa.select(_t.c.subject_id, _t.c.scheme, subjects.c.status, subjects.c.merged_into_id).join(
     subjects, subjects.c.id == _t.c.subject_id
 )
 # Two index probes glued by UNION ALL: SQLite answers an OR of the two as a MULTI-INDEX OR, three times
-# slower on the subject API's hottest query. The scheme names are constants rendered into the statement:
-# an expanding IN would be re-rendered on every execution.
+# slower on the subject API's hottest query.
 _BY_CODE = sa.union_all(
     _HOLDER.where(
-        _t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in _ORG_SCHEMES]),
+        _t.c.scheme.in_(_constants(_ORG_SCHEMES)),
         _t.c.value == sa.bindparam("code"),
     ),
     _HOLDER.where(_t.c.scheme == "idcard", _t.c.value == sa.bindparam("blind")),
@@ -168,7 +174,7 @@ _IDENTIFIERS_AND_NAMES = sa.union_all(
         _t.c.id,
         _t.c.scheme,
         sa.case(
-            (_t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in _PERSONAL_SCHEMES]), _t.c.value_masked),
+            (_t.c.scheme.in_(_constants(_PERSONAL_SCHEMES)), _t.c.value_masked),
             else_=_t.c.value,
         ),
         _t.c.origin,
@@ -214,7 +220,7 @@ _BY_CODES = (
     .join(subjects, subjects.c.id == _t.c.subject_id)
     .where(
         _t.c.value.in_(sa.bindparam("values", expanding=True)),
-        _t.c.scheme.in_([sa.literal_column(f"'{s}'") for s in (*_ORG_SCHEMES, "idcard")]),
+        _t.c.scheme.in_(_constants((*_ORG_SCHEMES, "idcard"))),
         subjects.c.status == "active",
     )
 )
