@@ -6,7 +6,7 @@ same words for the same mistake wherever it is found.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +17,10 @@ class Problem:
     field: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        data = asdict(self)
-        if data["field"] is None:
-            del data["field"]
+        # Not dataclasses.asdict: that deep-copies, and a batch calls this for every rejected row.
+        data = {"code": self.code, "message_zh": self.message_zh, "message_en": self.message_en}
+        if self.field is not None:
+            data["field"] = self.field
         return data
 
     def message(self, lang: str = "zh") -> str:

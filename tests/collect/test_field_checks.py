@@ -397,3 +397,20 @@ def test_the_conditional_requirement_names_fields_not_codes(send: Ingest, engine
     for reason in (*reasons[2], *reasons[3]):
         assert "cf_" not in reason["message_zh"] + reason["message_en"]
         assert "xdr_" not in reason["message_zh"] + reason["message_en"]
+
+
+def test_a_name_unlike_the_registered_one_is_caught_in_every_chunk(send: Ingest) -> None:
+    """The registered names are read once a batch (`_SubjectNames`): later chunks still compare against them."""
+    send([penalty(1)])
+    again = send(
+        [
+            penalty(2, xdr_mc="武汉华信科技有限公司"),
+            penalty(3, xdr_mc="武汉长江建筑工程有限公司"),
+            penalty(4, xdr_mc="武汉华信科技有限公司"),
+            penalty(5, xdr_mc="武汉长江建筑工程有限公司"),
+        ],
+        chunk_rows=1,
+    )
+    assert again.inserted == 4
+    assert [(w.code, w.field) for w in again.warnings] == [("row.name_mismatch", "xdr_mc")]
+    assert "第 3、5 行（共 2 行）" in again.warnings[0].message_zh

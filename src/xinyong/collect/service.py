@@ -43,7 +43,7 @@ from xinyong.store.bulk import build_indexes, drop_secondary_indexes
 from xinyong.store.concurrency import dialect_insert, in_transaction
 from xinyong.store.tables import batches, catalog_versions, records, rejected_rows, row_warnings
 from xinyong.subjects.models import subject_names, subjects
-from xinyong.subjects.resolve import resolve_frame
+from xinyong.subjects.resolve import ResolutionMemo, resolve_frame
 
 # Rows checked and loaded at a time: the working set of a chunk is many times its rows (raw, clean and
 # problem columns per field), so this bounds an ingest's memory whatever the file's size.
@@ -249,6 +249,7 @@ def _load(
     # earlier chunk wrote, as in-file duplicates are rejected. Asked once, inside the batch's transaction.
     item_had_records = _item_has_records(conn, item.code)
     warned = _WarningTally()
+    resolved, names = ResolutionMemo(), _SubjectNames()
     start = 0
     # Closed when this frame goes (CPython frees it as soon as an error here has been handled): the
     # worker then finishes the chunk it is on and stops.
@@ -288,8 +289,8 @@ def _load(
             good, candidates, keep = good.filter(~changed), candidates.filter(~changed), keep.filter(~changed)
         _store_rejected(conn, bad, kept, columns, ctx, sender, batch_id, runtime, limits)
         summary.rejected += bad.height
-        rows = _record_rows(conn, good, candidates, keep, runtime, batch_id)
-        good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item))
+        rows = _record_rows(conn, good, candidates, keep, runtime, batch_id, resolved)
+        good = good.with_columns(_name_mismatches(conn, good, rows["subject_id"], item, names))
         _store_warnings(conn, good, kept, columns, ctx, batch_id, runtime, warned)
         summary.late += int(rows["late"].sum() or 0)
         counts = load.load_chunk(
@@ -568,7 +569,9 @@ def _store_rejected(
     rows = []
     key_names_zh = "、".join(ctx.item.field(c).name_zh for c in ctx.item.source_key)
     key_names_en = ", ".join(ctx.item.field(c).name_en for c in ctx.item.source_key)
-    for cells, original in zip(bad.iter_rows(named=True), originals, strict=True):
+    # The record columns built for loading are large (the data JSON) and say nothing about the rejection.
+    explained = bad.select(pl.exclude(f"^{RECORD}.*$"))
+    for cells, original in zip(explained.iter_rows(named=True), originals, strict=True):
         # The reader's own finding on a cell says what happened; a rule's complaint about the same cell
         # (a check digit "wrong" because Excel zeroed it) would only mislead.
         reasons = cell_checks.explain(cells, ctx.item, max_chars=limits.cell_max_chars)
@@ -743,8 +746,47 @@ def _store_warnings(
 _NAME_LOOKUP = 5000
 
 
+class _SubjectNames:
+    """Per subject, the names a row may give it (current and former) and its registered name, read once a
+    batch: a file names the same subjects in every chunk. A batch never renames (only the registration
+    authority's single resolution does, subjects.service), so what was read stays true for the batch.
+    Bounded: past `capacity` subjects it reads each chunk's others again instead of keeping them."""
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self.capacity = capacity
+        self.known = pl.DataFrame(schema={"subject_id": pl.Int64, "known": pl.String})
+        self.registered = pl.DataFrame(schema={"subject_id": pl.Int64, "registered": pl.String})
+
+    def of(self, conn: sa.Connection, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(subject_id, known) and (subject_id, registered) for these subjects."""
+        wanted = ids.implode()
+        unread = ids.filter(~ids.is_in(self.registered["subject_id"].implode())).to_list()
+        known: list[Any] = []
+        registered: list[Any] = []
+        for start in range(0, len(unread), _NAME_LOOKUP):
+            part = unread[start : start + _NAME_LOOKUP]
+            known += conn.execute(
+                sa.select(subject_names.c.subject_id, subject_names.c.name).where(
+                    subject_names.c.subject_id.in_(part), subject_names.c.role.in_(("current", "former"))
+                )
+            ).all()
+            registered += conn.execute(
+                sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(part))
+            ).all()
+        known_read = pl.DataFrame(known, schema=self.known.schema, orient="row")
+        registered_read = pl.DataFrame(registered, schema=self.registered.schema, orient="row")
+        known_frame = pl.concat([self.known.filter(pl.col("subject_id").is_in(wanted)), known_read])
+        registered_frame = pl.concat(
+            [self.registered.filter(pl.col("subject_id").is_in(wanted)), registered_read]
+        )
+        if self.registered.height + registered_read.height <= self.capacity:
+            self.known = pl.concat([self.known, known_read], rechunk=False)
+            self.registered = pl.concat([self.registered, registered_read], rechunk=False)
+        return known_frame, registered_frame
+
+
 def _name_mismatches(
-    conn: sa.Connection, good: pl.DataFrame, subject_ids: pl.Series, item: Item
+    conn: sa.Connection, good: pl.DataFrame, subject_ids: pl.Series, item: Item, names: _SubjectNames
 ) -> list[pl.Expr]:
     """For rows naming a subject by its USCC: the name registered for that USCC where the row's name is
     neither it nor a former name (`__name_registered`, with the USCC in `__name_uscc`); null elsewhere.
@@ -765,23 +807,7 @@ def _name_mismatches(
     rows = rows.filter(
         pl.col("uscc").is_not_null() & ~pl.col("uscc").is_in(placeholders) & pl.col("name").is_not_null()
     )
-    ids = rows["subject_id"].drop_nulls().unique().to_list()
-    known: list[Any] = []
-    registered: list[Any] = []
-    for start in range(0, len(ids), _NAME_LOOKUP):
-        part = ids[start : start + _NAME_LOOKUP]
-        known += conn.execute(
-            sa.select(subject_names.c.subject_id, subject_names.c.name).where(
-                subject_names.c.subject_id.in_(part), subject_names.c.role.in_(("current", "former"))
-            )
-        ).all()
-        registered += conn.execute(
-            sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(part))
-        ).all()
-    known_frame = pl.DataFrame(known, schema={"subject_id": pl.Int64, "known": pl.String}, orient="row")
-    registered_frame = pl.DataFrame(
-        registered, schema={"subject_id": pl.Int64, "registered": pl.String}, orient="row"
-    )
+    known_frame, registered_frame = names.of(conn, rows["subject_id"].drop_nulls().unique())
     comparable = rows.with_columns(_name_key(pl.col("name")).alias("key"))
     known_keys = known_frame.select("subject_id", _name_key(pl.col("known")).alias("key"))
     differs = comparable.join(known_keys, on=["subject_id", "key"], how="anti").join(
@@ -857,9 +883,10 @@ def _record_rows(
     keep: pl.Series,
     runtime: Runtime,
     batch_id: int,
+    memo: ResolutionMemo,
 ) -> pl.DataFrame:
     """The good rows' record columns (`_record_columns`) with each row's subject, resolved now."""
-    subject_ids = _resolve_subjects(conn, candidates, keep, runtime, batch_id)
+    subject_ids = _resolve_subjects(conn, candidates, keep, runtime, batch_id, memo)
     built = good.select(pl.col(f"^{RECORD}.*$").name.map(lambda name: name.removeprefix(RECORD)))
     return built.with_columns(pl.Series("subject_id", subject_ids, dtype=pl.Int64))
 
@@ -910,7 +937,12 @@ def _subject_candidates(good: pl.DataFrame, item: Item) -> pl.DataFrame:
 
 
 def _resolve_subjects(
-    conn: sa.Connection, candidates: pl.DataFrame, keep: pl.Series, runtime: Runtime, batch_id: int
+    conn: sa.Connection,
+    candidates: pl.DataFrame,
+    keep: pl.Series,
+    runtime: Runtime,
+    batch_id: int,
+    memo: ResolutionMemo,
 ) -> pl.Series:
     """Each good row's subject, through the registry's one (vectorised) resolution; rows that keep their
     record's subject (`keep`, see ownership.subject_changes) are not resolved."""
@@ -918,7 +950,12 @@ def _resolve_subjects(
     frame = candidates.filter(todo)
     unique = frame.unique(maintain_order=True)
     resolved = resolve_frame(
-        conn, unique, now=runtime.clock.now(), protector=runtime.protector, source=f"batch:{batch_id}"
+        conn,
+        unique,
+        now=runtime.clock.now(),
+        protector=runtime.protector,
+        source=f"batch:{batch_id}",
+        memo=memo,
     )
     ids = unique.with_columns(resolved["subject_id"].alias("__subject"))
     joined = frame.join(ids, on=frame.columns, how="left", nulls_equal=True, maintain_order="left")
