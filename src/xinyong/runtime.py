@@ -4,7 +4,8 @@ The CLI, the web app and the tests each build one Runtime and pass it down; noth
 
 `engine` is the primary: every write and every non-public read. `read_engine` serves the public read path
 (public pages, the public API, search): a read replica when `XINYONG_READ_DATABASE_URL` is set, else the
-primary itself (docs/scaling.md).
+primary itself (docs/scaling.md). On PostgreSQL it is a pool of its own, read-only and in autocommit
+(store.engine.make_public_reader); on SQLite, without a replica, it is the primary's engine.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from xinyong.clock import Clock, SystemClock
 from xinyong.config import Settings
 from xinyong.problems import Problem, ProblemError
 from xinyong.security import audit
 from xinyong.security.pii import PersonalIdProtector, load_protector
-from xinyong.store.engine import is_current, make_engine
+from xinyong.store.engine import is_current, make_engine, make_public_reader, normalise_url
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Runtime:
             engine=make_engine(settings.database_url),
             protector=load_protector(settings),
             clock=clock or SystemClock(),
-            read_engine=make_engine(settings.read_database_url) if settings.read_database_url else None,
+            read_engine=_read_engine(settings),
         )
 
     @classmethod
@@ -66,3 +68,10 @@ class Runtime:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def _read_engine(settings: Settings) -> sa.Engine | None:
+    url = settings.read_database_url or settings.database_url
+    if make_url(normalise_url(url)).get_backend_name() == "postgresql":
+        return make_public_reader(url)
+    return make_engine(url) if settings.read_database_url else None

@@ -84,6 +84,9 @@ TOO_SLOW = (
 )
 
 
+_SESSION_TIME_LIMIT = "xinyong_statement_timeout_ms"
+
+
 @contextmanager
 def time_limit(conn: sa.Connection, milliseconds: int) -> Iterator[None]:
     """Stop any statement of `conn` that runs past `milliseconds` from now; raise QueryRefused (503)."""
@@ -107,7 +110,14 @@ def time_limit(conn: sa.Connection, milliseconds: int) -> Iterator[None]:
         finally:
             raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
         return
-    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
+    if getattr(conn.connection.driver_connection, "autocommit", False):
+        # No transaction to scope SET LOCAL to (store.engine.make_public_reader): the session keeps the
+        # limit, set once per pooled connection; all that session runs is the public path's.
+        if conn.connection.info.get(_SESSION_TIME_LIMIT) != milliseconds:
+            conn.exec_driver_sql(f"SET statement_timeout = {int(milliseconds)}")
+            conn.connection.info[_SESSION_TIME_LIMIT] = milliseconds
+    else:
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
     try:
         yield
     except sa.exc.OperationalError as exc:

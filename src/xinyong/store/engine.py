@@ -41,6 +41,22 @@ def make_engine(url: str, **kwargs: object) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def make_public_reader(url: str) -> sa.Engine:
+    """The engine of the public read path (public pages, the public API, search) on PostgreSQL: a pool of its
+    own whose sessions are read-only and in autocommit.
+
+    A public answer is a few reads. In a transaction each costs its round trip plus three more (BEGIN, the
+    statement time limit, COMMIT) that buy nothing: under READ COMMITTED every statement takes its own
+    snapshot anyway. Read-only (`default_transaction_read_only`) makes a bug that writes on the public path
+    fail instead of writing, as it would on a replica. The time limit is set once per session
+    (disclose.limits.time_limit)."""
+    return make_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"options": "-c default_transaction_read_only=on"},
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # Records carry about 1 KB of JSON: larger pages split less. Takes effect only on a new, empty

@@ -1,0 +1,72 @@
+"""The public read path's engine: on PostgreSQL a read-only, autocommit pool of its own (no BEGIN, time limit
+and COMMIT round trips around a public answer's reads); on SQLite without a replica, the primary's engine."""
+
+import pytest
+import sqlalchemy as sa
+
+from xinyong.config import Settings
+from xinyong.disclose.limits import QueryRefused, time_limit
+from xinyong.runtime import Runtime
+from xinyong.store.tables import organisations
+
+
+def _runtime(settings: Settings) -> Runtime:
+    return Runtime.open(settings)
+
+
+def test_the_public_reader_reads_and_never_writes(engine: sa.Engine, settings: Settings) -> None:
+    runtime = _runtime(settings)
+    try:
+        with runtime.engine.begin() as conn:
+            conn.execute(
+                organisations.insert().values(
+                    uscc="91420100MA4K00001X", name="甲单位", kind="provider", created_at=sa.func.now()
+                )
+            )
+        with runtime.read_engine.connect() as conn:
+            assert conn.execute(sa.select(organisations.c.name)).scalars().all() == ["甲单位"]
+        if engine.dialect.name == "sqlite":
+            assert runtime.read_engine is runtime.engine  # one file, one pool
+            return
+        assert runtime.read_engine is not runtime.engine
+        with (
+            runtime.read_engine.connect() as conn,
+            pytest.raises(sa.exc.InternalError, match="read-only transaction"),
+        ):
+            conn.execute(organisations.update().values(name="乙单位"))
+        with runtime.engine.connect() as conn:
+            assert conn.execute(sa.select(organisations.c.name)).scalar_one() == "甲单位"
+    finally:
+        runtime.close()
+
+
+def test_the_time_limit_holds_on_the_public_reader_without_a_transaction(
+    engine: sa.Engine, settings: Settings
+) -> None:
+    runtime = _runtime(settings)
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) "
+        "SELECT count(*) FROM n"
+        if engine.dialect.name == "sqlite"
+        else "SELECT pg_sleep(2)"
+    )
+    try:
+        for _ in range(2):  # the second time on a pooled session that already has its limit
+            with (
+                runtime.read_engine.connect() as conn,
+                conn.begin(),
+                pytest.raises(QueryRefused) as refused,
+                time_limit(conn, 100),
+            ):
+                conn.exec_driver_sql(slow)
+            assert refused.value.status == 503 and refused.value.problem.code == "query.time_limit"
+        with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, 100):
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+        # The primary's transactions keep their own limit, scoped to the transaction (SET LOCAL).
+        if engine.dialect.name == "postgresql":
+            with runtime.engine.connect() as conn:
+                with conn.begin(), time_limit(conn, 100):
+                    pass
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "0"
+    finally:
+        runtime.close()
