@@ -155,14 +155,15 @@ _BY_CODE = sa.union_all(
     ),
     _HOLDER.where(_t.c.scheme == "idcard", _t.c.value == sa.bindparam("blind")),
 )
-_SUBJECT = sa.select(subjects).where(subjects.c.id == sa.bindparam("sid"))
-# A subject's identifiers and names in one round trip (on PostgreSQL each query is a round trip, and the
-# subject API makes a handful per answer): one UNION ALL, typed by its first branch, split and ordered here.
+# A subject with its identifiers and names in one round trip (on PostgreSQL each query is a round trip, and
+# the subject API makes a handful per answer): the subject's row joined to one UNION ALL of its names and
+# identifiers (typed by its first branch), split and ordered here. A subject with neither still comes back,
+# once, with the UNION's columns null.
 _NAME_TIME = subject_names.c.first_seen.type
-_IDENTIFIERS_AND_NAMES = sa.union_all(
+_PARTS = sa.union_all(
     sa.select(
         sa.literal_column("'name'").label("part"),
-        subject_names.c.id,
+        subject_names.c.id.label("part_id"),
         subject_names.c.name.label("a"),
         subject_names.c.role.label("b"),
         sa.cast(sa.null(), sa.String).label("c"),
@@ -181,6 +182,12 @@ _IDENTIFIERS_AND_NAMES = sa.union_all(
         sa.cast(sa.null(), _NAME_TIME),
         sa.cast(sa.null(), _NAME_TIME),
     ).where(_t.c.subject_id == sa.bindparam("sid")),
+).subquery("parts")
+_SUBJECT_COLUMNS = ("id", "kind", "uscc", "name", "division_code", "status", "merged_into_id", "public_ref")
+_SUBJECT_WITH_PARTS = (
+    sa.select(*(subjects.c[c] for c in _SUBJECT_COLUMNS), *_PARTS.c)
+    .select_from(subjects.outerjoin(_PARTS, sa.true()))
+    .where(subjects.c.id == sa.bindparam("sid"))
 )
 _RANK = {scheme: i for i, scheme in enumerate(IDENTIFIER_SCHEMES)}
 _ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
@@ -255,21 +262,14 @@ def find_subject_ids(
 
 def subject_view(conn: sa.Connection, subject_id: int) -> dict[str, Any] | None:
     """The subject with its identifiers (ID numbers masked) and names; a merged one names the kept one."""
-    row = conn.execute(_SUBJECT, {"sid": subject_id}).mappings().first()
-    if row is None:
+    rows = conn.execute(_SUBJECT_WITH_PARTS, {"sid": subject_id}).all()
+    if not rows:
         return None
-    parts = conn.execute(_IDENTIFIERS_AND_NAMES, {"sid": subject_id}).all()
-    identifiers = sorted((p for p in parts if p.part == "identifier"), key=lambda p: p.id)
-    names = sorted((p for p in parts if p.part == "name"), key=lambda p: (p.first_seen, p.id))
+    identifiers = sorted((p for p in rows if p.part == "identifier"), key=lambda p: p.part_id)
+    names = sorted((p for p in rows if p.part == "name"), key=lambda p: (p.first_seen, p.part_id))
+    row = rows[0]
     return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "uscc": row["uscc"],
-        "name": row["name"],
-        "division_code": row["division_code"],
-        "status": row["status"],
-        "merged_into_id": row["merged_into_id"],
-        "public_ref": row["public_ref"],
+        **{c: getattr(row, c) for c in _SUBJECT_COLUMNS},
         "identifiers": [{"scheme": i.a, "value": i.b, "origin": i.c} for i in identifiers],
         "names": [
             {"name": n.a, "role": n.b, "first_seen": n.first_seen, "last_seen": n.last_seen} for n in names
