@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from xinyong.config import Settings
 from xinyong.disclose.limits import QueryRefused, time_limit
 from xinyong.runtime import Runtime
+from xinyong.store.engine import make_public_reader
 from xinyong.store.tables import organisations
 
 
@@ -70,3 +71,19 @@ def test_the_time_limit_holds_on_the_public_reader_without_a_transaction(
                 assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "0"
     finally:
         runtime.close()
+
+
+def test_a_public_session_that_died_while_idle_is_replaced_before_use(engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the public reader is PostgreSQL's (SQLite has no sessions to lose)")
+    reader = make_public_reader(engine.url.render_as_string(hide_password=False), ping_idle_after_s=0)
+    try:
+        with reader.connect() as conn:
+            first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with engine.connect() as conn:  # as a server restart or a network cut would
+            conn.exec_driver_sql("SELECT pg_terminate_backend(%(pid)s)", {"pid": first})
+        with reader.connect() as conn:
+            again = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        assert again != first
+    finally:
+        reader.dispose()

@@ -6,6 +6,7 @@ province. Both are migrated by the same Alembic scripts, shipped inside the pack
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,11 @@ def make_engine(url: str, **kwargs: object) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
 
 
-def make_public_reader(url: str) -> sa.Engine:
+def make_public_reader(url: str, *, ping_idle_after_s: float = 5.0) -> sa.Engine:
     """The engine of the public read path (public pages, the public API, search) on PostgreSQL: a pool of its
     own whose sessions are read-only and in autocommit.
 
@@ -49,12 +51,34 @@ def make_public_reader(url: str) -> sa.Engine:
     statement time limit, COMMIT) that buy nothing: under READ COMMITTED every statement takes its own
     snapshot anyway. Read-only (`default_transaction_read_only`) makes a bug that writes on the public path
     fail instead of writing, as it would on a replica. The time limit is set once per session
-    (disclose.limits.time_limit)."""
-    return make_engine(
+    (disclose.limits.time_limit).
+
+    A pooled session is pinged before use only when it has been idle `ping_idle_after_s` or longer (a
+    server restart or a dropped connection shows there; a dead one is replaced before the request sees it).
+    The primary's pool pings before every use: that would be one more round trip on every public answer."""
+    engine = make_engine(
         url,
         isolation_level="AUTOCOMMIT",
         connect_args={"options": "-c default_transaction_read_only=on"},
+        pool_pre_ping=False,
     )
+
+    @sa.event.listens_for(engine, "checkin")
+    def returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < ping_idle_after_s:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as exc:  # any failure: the pool discards this one and connects again
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
