@@ -147,7 +147,7 @@ def _serve(
     from rich.markup import escape
 
     from xinyong.problems import ProblemError
-    from xinyong.web.schedule import interval_from_env, push_interval_from_env
+    from xinyong.web.schedule import interval_from_env, push_interval_from_env, search_interval_from_env
     from xinyong.web.serve import ServeOptions, default_workers, run
 
     options = ServeOptions(
@@ -158,6 +158,7 @@ def _serve(
         access_log=access_log,
         deadlines_every=interval_from_env(),
         push_every=push_interval_from_env(),
+        search_every=search_interval_from_env(),
     )
     console.print(
         f"Xinyong 信用 on http://{host}:{port}/  (API docs: http://{host}:{port}/docs), "

@@ -61,3 +61,37 @@ def told_of_suspension(runtime: Runtime) -> list[tuple[str, str]]:
             )
         )
         return sorted((r.party_kind, r.title_zh) for r in rows)
+
+
+def test_the_served_app_adds_new_subjects_to_the_search_index(runtime: Runtime) -> None:
+    """A subject registered after the index was built joins it while the site serves (no `search refresh`
+    by hand): past the high-water mark it would be scanned name by name on every search."""
+    from xinyong.codes import make_uscc
+    from xinyong.disclose.search import index_status, rebuild
+    from xinyong.subjects.service import Candidate, resolve_many
+
+    def register(name: str, serial: int) -> None:
+        with runtime.engine.begin() as conn:
+            resolve_many(
+                conn,
+                [Candidate({"uscc": make_uscc("9", "1", "420100", f"MA4K{serial:04d}")}, name=name)],
+                clock=runtime.clock,
+                protector=runtime.protector,
+            )
+
+    def pending() -> int:
+        with runtime.engine.connect() as conn:
+            return index_status(conn)["pending_subjects"]
+
+    register("武汉华信科技有限公司", 1)
+    rebuild(runtime.engine, clock=runtime.clock)
+    register("武汉华信电子有限公司", 2)
+    assert pending() == 1
+    with TestClient(create_app(runtime)):  # no schedule unless asked for
+        time.sleep(0.3)
+    assert pending() == 1
+    with TestClient(create_app(runtime, search_every=0.1)):
+        deadline = time.monotonic() + 20
+        while pending() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert pending() == 0

@@ -66,6 +66,7 @@ def test_several_workers_serve_and_the_schedules_run_once(home: Path, sqlite_tem
         scheduling = re.findall(r"schedules started in process (\d+)", text)
         assert len(serving) == 2 and "with the schedules" not in text
         assert len(scheduling) == 1 and scheduling[0] not in serving  # once, and not in a worker
+        assert "search index every 60.0 s" in text  # XINYONG_SEARCH_REFRESH_INTERVAL_S's default
         assert str(server.pid) not in serving | set(scheduling)  # the supervisor only supervises
     finally:
         server.send_signal(signal.SIGTERM)

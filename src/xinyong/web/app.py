@@ -48,15 +48,17 @@ def create_app(
     rate_limiter: RateLimiter | None = None,
     deadlines_every: float = 0,
     push_every: float = 0,
+    search_every: float = 0,
 ) -> FastAPI:
     """`rate_limiter`: the in-process limiter by default; pass a shared one when running several processes.
     `deadlines_every`: seconds between runs of the deadline engine while the app serves (0: none; `xinyong
     serve` sets it from XINYONG_DEADLINES_INTERVAL_S). `push_every`: seconds between push worker passes
-    (XINYONG_PUSH_INTERVAL_S)."""
+    (XINYONG_PUSH_INTERVAL_S). `search_every`: seconds between refreshes of the name search index
+    (XINYONG_SEARCH_REFRESH_INTERVAL_S)."""
     configure_logging(runtime.settings)
     app = FastAPI(
-        lifespan=deadlines_lifespan(runtime, deadlines_every, push_every)
-        if deadlines_every > 0 or push_every > 0
+        lifespan=deadlines_lifespan(runtime, deadlines_every, push_every, search_every)
+        if deadlines_every > 0 or push_every > 0 or search_every > 0
         else None,
         title=TITLE,
         version=xinyong.__version__,

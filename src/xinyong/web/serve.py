@@ -10,9 +10,9 @@
   no thread and holds no database connection, each opening its own engines and running the whole app on
   its own event loop; a process that ends is started again. Keep-alive connections stay open
   `--keep-alive` seconds between requests.
-- **Schedules once.** The deadline engine and the push worker (web/schedule.py) run in exactly one process:
-  the app's own lifespan with one worker; with several, one scheduler process beside the workers, which
-  serves nothing (and is started again if it ends, so there is always exactly one).
+- **Schedules once.** The deadline engine, the push worker and the search index refresh (web/schedule.py)
+  run in exactly one process: the app's own lifespan with one worker; with several, one scheduler process
+  beside the workers, which serves nothing (and is started again if it ends, so there is always exactly one).
 - **Limits are per process.** The anonymous public's rate limit (security.ratelimit) is counted by each
   worker; behind several workers a client gets up to N times the per-process allowance.
 """
@@ -47,6 +47,11 @@ class ServeOptions:
     access_log: bool = True
     deadlines_every: float = 0
     push_every: float = 0
+    search_every: float = 0
+
+    @property
+    def scheduled(self) -> bool:
+        return self.deadlines_every > 0 or self.push_every > 0 or self.search_every > 0
 
 
 def default_workers() -> int:
@@ -97,8 +102,9 @@ def _serve_app(runtime: Runtime, sock: socket.socket, options: ServeOptions, *, 
         runtime,
         deadlines_every=options.deadlines_every if schedules else 0,
         push_every=options.push_every if schedules else 0,
+        search_every=options.search_every if schedules else 0,
     )
-    scheduled = schedules and (options.deadlines_every > 0 or options.push_every > 0)
+    scheduled = schedules and options.scheduled
     log.info("process %d serving%s", os.getpid(), " with the schedules" if scheduled else "")
     config = uvicorn.Config(
         app,
@@ -128,7 +134,7 @@ def _child(
 
             sock.close()
             configure_logging(runtime.settings)
-            run_schedules(runtime, options.deadlines_every, options.push_every)
+            run_schedules(runtime, options.deadlines_every, options.push_every, options.search_every)
         else:
             _serve_app(runtime, sock, options, schedules=False)
     finally:
@@ -145,7 +151,7 @@ def _supervise(settings: Settings, sock: socket.socket, options: ServeOptions, c
     configure_logging(settings)
     context = multiprocessing.get_context("fork")
     roles = ["worker"] * options.workers
-    if options.deadlines_every > 0 or options.push_every > 0:
+    if options.scheduled:
         roles.append("scheduler")
 
     def start(role: str) -> Any:
