@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.collect.service import ingest
+from xinyong.config import Settings
 from xinyong.demo.generate import make_world, penalties
 from xinyong.demo.seed import register_departments
 from xinyong.disclose.limits import QueryRefused, time_limit
@@ -181,23 +182,44 @@ def test_the_same_filters_made_valid_are_accepted(crowd: Timeline) -> None:
         assert wanted in shown, flt
 
 
-def test_a_query_past_its_time_limit_is_stopped(runtime: Runtime) -> None:
-    slow = (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) "
-        "SELECT count(*) FROM n"
-        if runtime.engine.dialect.name == "sqlite"
-        else "SELECT pg_sleep(2)"
-    )
+_SLOW = {
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) "
+    "SELECT count(*) FROM n",
+    "postgresql": "SELECT pg_sleep(2)",
+}
+
+
+def _stops_the_slow_and_not_the_quick(engine: sa.Engine) -> None:
     with (
-        runtime.engine.connect() as conn,
+        engine.connect() as conn,
         conn.begin(),
         pytest.raises(QueryRefused) as refused,
         time_limit(conn, 100),
     ):
-        conn.exec_driver_sql(slow)
+        conn.exec_driver_sql(_SLOW[engine.dialect.name])
     assert refused.value.status == 503 and refused.value.problem.code == "query.time_limit"
-    with runtime.engine.connect() as conn, conn.begin(), time_limit(conn, 100):  # a quick one is not
+    with engine.connect() as conn, conn.begin(), time_limit(conn, 100):  # a quick one is not
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_a_query_past_its_time_limit_is_stopped(runtime: Runtime) -> None:
+    _stops_the_slow_and_not_the_quick(runtime.engine)
+
+
+def test_the_time_limit_holds_on_the_public_reader_without_a_transaction(settings: Settings) -> None:
+    """On PostgreSQL the public reader runs in autocommit (store.engine.make_public_reader): no transaction
+    for SET LOCAL, so the limit is the session's, set once; the primary's stays scoped to its transaction."""
+    runtime = Runtime.open(settings)
+    try:
+        for _ in range(2):  # the second time on a pooled session that already has its limit
+            _stops_the_slow_and_not_the_quick(runtime.read_engine)
+        if runtime.engine.dialect.name == "postgresql":
+            with runtime.engine.connect() as conn:
+                with conn.begin(), time_limit(conn, 100):
+                    pass
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "0"
+    finally:
+        runtime.close()
 
 
 def test_the_total_counts_what_the_pages_list(crowd: Timeline) -> None:
