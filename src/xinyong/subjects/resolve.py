@@ -59,7 +59,13 @@ class ResolutionMemo:
         room = self.capacity - self.known.height
         if room <= 0:
             return
-        fresh = cands.select(CANDIDATE_COLUMNS).with_columns(subject_ids.alias("subject_id")).head(room)
+        # One row per candidate, or a later recall would answer a candidate twice.
+        fresh = (
+            cands.select(CANDIDATE_COLUMNS)
+            .with_columns(subject_ids.alias("subject_id"))
+            .unique(CANDIDATE_COLUMNS, keep="first", maintain_order=True)
+            .head(room)
+        )
         self.known = pl.concat([self.known, fresh], how="vertical", rechunk=False)
 
 
