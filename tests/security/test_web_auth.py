@@ -202,6 +202,27 @@ def test_api_documentation_is_served_through_the_permission_check(world: World, 
     assert "/api/v1/subjects/{code}" in TestClient(world.app).get("/openapi.json").text
 
 
+def test_the_api_document_says_how_to_authenticate_on_every_operation(world: World) -> None:
+    """Swagger's "Authorize": a bearer token or the signed-in session, declared on every operation (written
+    into the document, web.deps.document_security, not solved as a dependency on every request)."""
+    doc = TestClient(world.app).get("/openapi.json").json()
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["api_token"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Authorization: Bearer xyt_…",
+    }
+    assert schemes["session"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "xinyong_session",
+        "description": "signed-in browser",
+    }
+    operations = [op for item in doc["paths"].values() for op in item.values()]
+    assert len(operations) > 40
+    assert all(op["security"] == [{"api_token": []}, {"session": []}] for op in operations)
+
+
 ATTACKER, OWNER, PROXY = ("203.0.113.66", 40000), ("198.51.100.7", 40000), ("10.0.0.5", 40000)
 
 

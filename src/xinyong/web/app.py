@@ -31,7 +31,7 @@ from xinyong.web import errors
 from xinyong.web.api import auth
 from xinyong.web.bodies import BodyGate
 from xinyong.web.caching import NoStoreByDefault
-from xinyong.web.deps import install_error_handlers, permission
+from xinyong.web.deps import document_security, install_error_handlers, permission
 from xinyong.web.portal import applying as portal_applying
 from xinyong.web.portal import casework as portal_casework
 from xinyong.web.portal import errors as portal_errors
@@ -106,7 +106,7 @@ def create_app(
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[permission("api.docs")])
     def openapi() -> JSONResponse:
-        return JSONResponse(errors.document_problems(app.openapi()))
+        return JSONResponse(errors.document_problems(document_security(app.openapi())))
 
     @app.get("/docs", include_in_schema=False, dependencies=[permission("api.docs")])
     def docs() -> HTMLResponse:
