@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
-from xinyong.store.engine import make_public_reader
+from xinyong.store.engine import make_engine, make_public_reader
 from xinyong.store.tables import organisations
 
 
@@ -40,10 +40,10 @@ def test_the_public_reader_reads_and_never_writes(engine: sa.Engine, settings: S
         runtime.close()
 
 
-def test_a_public_session_that_died_while_idle_is_replaced_before_use(engine: sa.Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the public reader is PostgreSQL's (SQLite has no sessions to lose)")
-    reader = make_public_reader(engine.url.render_as_string(hide_password=False), ping_idle_after_s=0)
+def test_a_public_session_that_died_while_idle_is_replaced_before_use(pg_database: str) -> None:
+    """PostgreSQL only: the public reader is its pool (SQLite has no sessions to lose)."""
+    reader = make_public_reader(pg_database, ping_idle_after_s=0)
+    engine = make_engine(pg_database)
     try:
         with reader.connect() as conn:
             first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
@@ -54,3 +54,4 @@ def test_a_public_session_that_died_while_idle_is_replaced_before_use(engine: sa
         assert again != first
     finally:
         reader.dispose()
+        engine.dispose()
