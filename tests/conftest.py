@@ -25,6 +25,7 @@ from xinyong.runtime import Runtime
 from xinyong.security import passwords
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.engine import make_engine, upgrade
+from xinyong.store.meta import attach_sealer
 from xinyong.store.schema import metadata
 
 # Property tests (hypothesis): more examples in CI (CI=true, as .ci/run is started) than on a laptop. Failing
@@ -85,6 +86,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
         eng = make_engine(request.getfixturevalue("pg_database"))
         with eng.begin() as conn:
             truncate_tables(conn, [t.name for t in metadata.sorted_tables])
+    attach_sealer(eng, PersonalIdProtector(TEST_KEY))
     yield eng
     eng.dispose()
 

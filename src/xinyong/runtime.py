@@ -21,6 +21,7 @@ from xinyong.problems import Problem, ProblemError
 from xinyong.security import audit
 from xinyong.security.pii import PersonalIdProtector, load_protector
 from xinyong.store.engine import is_current, make_engine, make_public_reader, normalise_url
+from xinyong.store.meta import attach_sealer
 
 
 @dataclass
@@ -34,6 +35,9 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.read_engine is None:
             self.read_engine = self.engine
+        # Both engines seal and unseal a person's name with this runtime's key (store.meta.SealedText).
+        for engine in {self.engine, self.read_engine}:
+            attach_sealer(engine, self.protector)
         # The audit chain's head is also kept in XINYONG_HOME: an emptied trail cannot pass for a short one.
         audit.keep_anchor(self.engine, self.settings.home)
 

@@ -253,3 +253,11 @@ def fields_of(engine: sa.Engine, batch_id: int | None) -> dict[int, list[tuple[s
             )
         ).all()
     return {r.row_number: [(p["code"], p.get("field")) for p in r.reasons] for r in found}
+
+
+def revealed(raw: Any) -> dict[str, Any]:
+    """A rejected row's kept cells as its provider's feedback shows them (names and ID numbers decrypted)."""
+    from conftest import TEST_KEY
+    from xinyong.collect.service import reveal
+
+    return reveal(raw if isinstance(raw, dict) else json.loads(raw), PersonalIdProtector(TEST_KEY))

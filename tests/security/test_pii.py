@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 import os
 import stat
@@ -205,3 +206,39 @@ def test_no_secret_or_id_number_is_stored_in_clear(world: World) -> None:
     assert "1101**********002X" in text  # the person is there, masked
     for what, secret in secrets.items():
         assert secret and secret not in text, f"{what} stored in clear"
+
+
+def test_a_name_seals_to_the_same_text_under_one_key_and_to_another_under_another(
+    protector: PersonalIdProtector,
+) -> None:
+    sealed = protector.seal_name("张伟")
+    assert "张伟" not in sealed and sealed.startswith("sealed:v1:")
+    assert protector.seal_name("张伟") == sealed  # what lets stored names still compare equal in SQL
+    assert protector.seal_name(sealed) == sealed  # sealing twice is harmless
+    assert PersonalIdProtector(bytes(64)).seal_name("张伟") != sealed
+    assert protector.unseal(sealed) == "张伟"
+
+
+def test_text_that_only_looks_sealed_reads_as_it_is(protector: PersonalIdProtector) -> None:
+    sealed = protector.seal_name("张伟")
+    for text in ("武汉华信科技有限公司", "sealed:v1:", "sealed:v1:!!", sealed[:-2] + "AA"):
+        assert protector.unseal(text) == text
+    assert PersonalIdProtector(bytes(64)).unseal(sealed) == sealed  # another key cannot open it
+
+
+def test_an_engine_without_the_name_key_refuses_to_store_a_person_name(engine: sa.Engine) -> None:
+    from xinyong.store.engine import make_engine
+    from xinyong.store.meta import PersonName
+    from xinyong.subjects.models import subjects
+
+    keyless = make_engine(engine.url.render_as_string(hide_password=False))
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    try:
+        with pytest.raises(sa.exc.StatementError, match="no name key"), keyless.begin() as conn:
+            conn.execute(
+                subjects.insert().values(
+                    kind="natural_person", name=PersonName("张伟"), created_at=now, updated_at=now
+                )
+            )
+    finally:
+        keyless.dispose()

@@ -73,13 +73,13 @@ def build_feedback(
     join = _JOIN[lang]
     listed: list[tuple[int, int, list[str]]] = []
     for order, r in enumerate(rejected):
-        cells = reveal(r.raw, runtime)
+        cells = reveal(r.raw, runtime.protector)
         reasons = join.join(p["message_en"] if lang == "en" else p["message_zh"] for p in r.reasons)
         listed.append(
             (r.row_number, order, [str(r.row_number), *(_text(cells.get(c)) for c in columns), reasons])
         )
     for order, w in enumerate(warned, start=len(rejected)):
-        cells = reveal(w.raw, runtime)
+        cells = reveal(w.raw, runtime.protector)
         reasons = WARNED[lang] + join.join(
             p["message_en"] if lang == "en" else p["message_zh"] for p in w.reasons
         )

@@ -18,7 +18,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from xinyong.store.bulk import Constant, allocate_ids, insert_frame
-from xinyong.store.meta import UTCDateTime
+from xinyong.store.meta import Json, UTCDateTime
 from xinyong.store.tables import record_versions, records
 
 KEYS = "collect_keys"
@@ -141,10 +141,10 @@ def _data_differs(conn: sa.Connection, classified: pl.DataFrame, ids: list[int])
         return set()
     new_data = dict(classified.filter(pl.col("record_id").is_in(ids)).select("record_id", "data").iter_rows())
     differs = set()
+    # Compared as stored: the new data's person names are sealed, and sealing is deterministic.
+    stored = sa.type_coerce(records.c.data, Json)
     for chunk in _chunks(ids):
-        for record_id, old in conn.execute(
-            sa.select(records.c.id, records.c.data).where(records.c.id.in_(chunk))
-        ):
+        for record_id, old in conn.execute(sa.select(records.c.id, stored).where(records.c.id.in_(chunk))):
             if old != json.loads(new_data[record_id]):
                 differs.add(record_id)
     return differs

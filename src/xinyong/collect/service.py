@@ -35,15 +35,17 @@ from xinyong.collect.timeliness import working_days_to
 from xinyong.events import emit
 from xinyong.policy.loader import load_policy
 from xinyong.policy.masking import mask_expr
-from xinyong.policy.models import Policy
+from xinyong.policy.models import PersonNameMasking, Policy
 from xinyong.policy.workdays import WorkdayCalendar
 from xinyong.problems import Problem, ProblemError
 from xinyong.runtime import Runtime
+from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.bulk import build_indexes, drop_secondary_indexes
 from xinyong.store.concurrency import dialect_insert, in_transaction
 from xinyong.store.tables import batches, catalog_versions, records, rejected_rows, row_warnings
 from xinyong.subjects.models import subject_names, subjects
-from xinyong.subjects.resolve import ResolutionMemo, resolve_frame
+from xinyong.subjects.resolve import ResolutionMemo, kind_of_new_subject, resolve_frame
+from xinyong.subjects.sealing import names_a_person, seal_where
 
 # Rows checked and loaded at a time: the working set of a chunk is many times its rows (raw, clean and
 # problem columns per field), so this bounds an ingest's memory whatever the file's size.
@@ -253,7 +255,7 @@ def _load(
     start = 0
     # Closed when this frame goes (CPython frees it as soon as an error here has been handled): the
     # worker then finishes the chunk it is on and stops.
-    checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits, calendar))
+    checked = _ahead(_checked_chunks(read, columns, ctx, chunk_rows, limits, calendar, NameSeal.of(runtime)))
     # A failed load rolls back the drop with everything else: no path leaves the table without its indexes.
     dropped = []
     if not item_had_records and read.height >= index_after_rows and _no_records_at_all(conn):
@@ -316,6 +318,7 @@ def _checked_chunks(
     chunk_rows: int,
     limits: ReadLimits,
     calendar: WorkdayCalendar,
+    seal: NameSeal,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """The file's chunks with everything done that needs no database: (the provider's cells, the reader's
     cell problems, the prepared frame with its duplicates marked and each row's record columns built).
@@ -330,7 +333,7 @@ def _checked_chunks(
         kept = cleaned.select(list(columns.mapped))
         shaped = _shape(kept, columns, ctx.item, rows=read.row_numbers_for(start, chunk.height))
         prepared, seen = _mark_duplicates(prepare.prepare(shaped.hstack(cell_problems), ctx), seen)
-        yield kept, cell_problems, prepared.hstack(_record_columns(prepared, ctx, calendar))
+        yield kept, cell_problems, prepared.hstack(_record_columns(prepared, ctx, calendar, seal))
         start += chunk.height
 
 
@@ -631,8 +634,10 @@ def _storable_key(
 
 @dataclass(frozen=True)
 class _Private:
-    """Which of the provider's headers hold personal data: the ID number fields' always, the others' when a
-    citizen ID number was found in the cell (its `pid:` flag). Worked out once a chunk, used for every row."""
+    """Which of the provider's headers hold personal data: the ID number fields' and those that may name a
+    person (the subject's name, every `names_person` field: a rejected row's kind is not to be trusted)
+    always, the others' when a citizen ID number was found in the cell (its `pid:` flag). Worked out once a
+    chunk, used for every row."""
 
     always: frozenset[str]
     flagged: tuple[tuple[str, str], ...]
@@ -640,7 +645,12 @@ class _Private:
     @classmethod
     def of(cls, columns: ColumnMap, ctx: Context) -> _Private:
         specs = [(h, ctx.item.get_field(code)) for h, code in columns.mapped.items()]
-        always = frozenset(h for h, spec in specs if spec is not None and is_personal_id(spec))
+        always = frozenset(
+            h
+            for h, spec in specs
+            if spec is not None
+            and (is_personal_id(spec) or spec.names_person or spec.code == ctx.item.subject_fields.name)
+        )
         flagged = tuple((h, pid(spec.code)) for h, spec in specs if spec is not None and h not in always)
         return cls(always, flagged)
 
@@ -653,8 +663,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _protect(original: dict[str, Any], private: set[str], runtime: Runtime) -> dict[str, Any]:
-    """A row's cells as they may be stored: cells holding an ID number encrypted (only the provider's
-    feedback shows them), and NUL — which no database column can hold — made visible as ␀."""
+    """A row's cells as they may be stored: cells holding an ID number or a name encrypted (only the
+    provider's feedback shows them), and NUL — which no database column can hold — made visible as ␀."""
     out = {}
     for header, value in original.items():
         if header in private and value:
@@ -823,11 +833,10 @@ def _name_key(name: pl.Expr) -> pl.Expr:
     return name.str.replace_many(prepare.FULL_WIDTH, prepare.HALF_WIDTH).str.replace_all(r"\s", "")
 
 
-def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def reveal(raw_row: dict[str, Any], protector: PersonalIdProtector) -> dict[str, Any]:
+    """A kept row's cells in clear, for its provider's feedback (`_protect` encrypted some)."""
     return {
-        h: runtime.protector.decrypt(base64.b64decode(v[4:]))
-        if isinstance(v, str) and v.startswith("enc:")
-        else v
+        h: protector.decrypt(base64.b64decode(v[4:])) if isinstance(v, str) and v.startswith("enc:") else v
         for h, v in raw_row.items()
     }
 
@@ -836,16 +845,51 @@ def reveal(raw_row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 RECORD = "__record:"
 
 
-def _record_columns(prepared: pl.DataFrame, ctx: Context, calendar: WorkdayCalendar) -> pl.DataFrame:
-    """Each row's record columns except its subject: data and original JSON (ID numbers masked), the
-    content hash, the dates and the timeliness. No database: built in the check worker for every row,
-    used for the rows that load."""
+@dataclass(frozen=True)
+class NameSeal:
+    """What seals a person's name in a record (security.pii.seal_name, policy `masking.person_names`)."""
+
+    protector: PersonalIdProtector
+    rule: PersonNameMasking
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> NameSeal:
+        return cls(runtime.protector, load_policy().masking.person_names)
+
+    def records(self, frame: pl.DataFrame, item: Item) -> pl.DataFrame:
+        """The frame with the cells that name a person sealed, normalised and as sent: the subject's name
+        where it is a person's, and on a person's or an 个体工商户's row every `names_person` field — what the
+        public sees masked. A row's kind is the one its subject is registered as when new (declared, else
+        from its codes): sealed before its subject is known, in the check worker."""
+        cands = _subject_candidates(frame, item)
+        personal = pl.col("idcard").is_not_null() | pl.col("iddoc").is_not_null()
+        kind = cands.select(kind_of_new_subject(pl.col("kind"), pl.col("uscc"), personal))["kind"]
+        name_is_person = names_a_person(cands["name"], kind, self.rule)
+        row_is_person = kind.is_in(list(self.rule.named_person_fields))
+        sealed = []
+        for spec in item.fields:
+            if spec.code == item.subject_fields.name:
+                where = name_is_person
+            elif spec.names_person:
+                where = row_is_person
+            else:
+                continue
+            sealed += [seal_where(frame[c], where, self.protector) for c in (norm(spec.code), raw(spec.code))]
+        return frame.with_columns(sealed) if sealed else frame
+
+
+def _record_columns(
+    prepared: pl.DataFrame, ctx: Context, calendar: WorkdayCalendar, seal: NameSeal
+) -> pl.DataFrame:
+    """Each row's record columns except its subject: data and original JSON (ID numbers masked, a person's
+    name sealed), the content hash, the dates and the timeliness. No database: built in the check worker for
+    every row, used for the rows that load."""
     item = ctx.item
     personal = [f.code for f in item.fields if is_personal_id(f)]
     masked = [mask_expr(pl.col(norm(c)), ctx.id_mask).alias(norm(c)) for c in personal] + [
         mask_expr(pl.col(raw(c)), ctx.id_mask).alias(raw(c)) for c in personal
     ]
-    shown = prepared.with_columns(masked) if masked else prepared
+    shown = seal.records(prepared.with_columns(masked) if masked else prepared, item)
     data = pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode()
     dates = item.date_fields
 

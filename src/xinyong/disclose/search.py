@@ -569,7 +569,7 @@ def _subject_chunk(conn: sa.Connection, after: int, limit: int | None) -> list[R
 
 def _grams_of(
     conn: sa.Connection, rows: Sequence[Row], policy: Policy
-) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
+) -> tuple[pl.DataFrame, list[tuple[int, str | None]]]:
     """The (subject_id, gram) pairs of these subjects, and the pinyin codes that changed. A name the public
     sees masked (an 个体工商户 under its operator's bare name) is not indexed."""
     ids = [r[0] for r in rows]
@@ -585,10 +585,11 @@ def _grams_of(
         for sid, name in former
         if sid in kinds and not is_person_name(name, kinds[sid], policy)
     ]
-    pinyins: list[tuple[int, str]] = []
+    pinyins: list[tuple[int, str | None]] = []
     codes: list[tuple[int, str]] = []
     for sid, name, stored, _ in rows:
-        code = initials(name)[:PINYIN_MAX]
+        # A person's name is not written down in pinyin either: its initials would be that name in clear.
+        code = initials(name)[:PINYIN_MAX] if sid in kinds else None
         if code != stored:
             pinyins.append((sid, code))
         if sid in kinds:
@@ -617,7 +618,7 @@ def _empty_grams() -> pl.DataFrame:
     return pl.DataFrame(schema={"gram": pl.String, "subject_id": pl.Int64})
 
 
-def _store_pinyin(conn: sa.Connection, changed: Iterable[tuple[int, str]]) -> None:
+def _store_pinyin(conn: sa.Connection, changed: Iterable[tuple[int, str | None]]) -> None:
     payload = [{"sid": sid, "code": code} for sid, code in changed]
     if payload:
         conn.execute(

@@ -354,12 +354,7 @@ def is_person_name(name: str | None, subject_kind: str, policy: Policy) -> bool:
     """Whether a subject's name is a natural person's name (policy `masking.person_names`): a natural
     person's always; an 个体工商户's when it is no longer than a personal name (registered under its
     operator's bare name)."""
-    rule = policy.masking.person_names
-    if subject_kind in rule.subject_name:
-        return True
-    if subject_kind == "individual_business" and name:
-        return len("".join(name.split())) <= rule.individual_business_name_up_to
-    return False
+    return policy.masking.person_names.names_a_person(name, subject_kind)
 
 
 def shown_subject_name(name: Any, subject_kind: str, audience: str, policy: Policy) -> Any:

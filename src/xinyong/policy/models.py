@@ -663,6 +663,15 @@ class PersonNameMasking(Entry):
     individual_business_name_up_to: int = Field(ge=0)
     named_person_fields: tuple[SubjectKindName, ...]
 
+    def names_a_person(self, name: str | None, subject_kind: str) -> bool:
+        """Whether a subject's name is a natural person's name: a natural person's always; an 个体工商户's
+        when it is no longer than a personal name (registered under its operator's bare name)."""
+        if subject_kind in self.subject_name:
+            return True
+        if subject_kind == "individual_business" and name:
+            return len("".join(name.split())) <= self.individual_business_name_up_to
+        return False
+
     def describe_value(self) -> str:
         return (
             f"names of {', '.join(self.subject_name)}; 个体工商户 names up to "

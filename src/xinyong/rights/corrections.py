@@ -20,9 +20,11 @@ import polars as pl
 from xinyong.catalog.models import Identifier, Item
 from xinyong.collect import load, prepare
 from xinyong.collect.prepare import ROW, Context, norm, raw
+from xinyong.collect.service import NameSeal
 from xinyong.policy.loader import load_policy
 from xinyong.problems import Problem
 from xinyong.rights.errors import Refused
+from xinyong.store.meta import SEALED_PREFIX, PersonName
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,12 @@ def locked_fields(item: Item) -> set[str]:
 _PERSONAL = (Identifier.IDCARD, Identifier.ID_DOCUMENT)
 
 
-def correct(item: Item, record: Any, values: Mapping[str, str | None], *, today: dt.date) -> Correction:
+def correct(
+    item: Item, record: Any, values: Mapping[str, str | None], *, today: dt.date, seal: NameSeal
+) -> Correction:
     """The record's data with `values` (field code or Chinese name → new text; empty clears) applied and
-    validated; Refused with every problem found (all of them, in one answer), naming the fields."""
+    validated, a person's names sealed as collection seals them; Refused with every problem found (all of
+    them, in one answer), naming the fields."""
     changes, problems = _resolve_fields(item, values)
     current: dict[str, Any] = dict(record.data or {})
     cells = {f.code: _text(current.get(f.code)) for f in item.fields}
@@ -87,11 +92,14 @@ def correct(item: Item, record: Any, values: Mapping[str, str | None], *, today:
     original = {k: v for k, v in (record.original or {}).items() if k not in changes}
     original |= {c: changes[c] for c in changed if changes[c] is not None and changes[c] != data.get(c)}
     # The same JSON text and fingerprint collection writes, so a later upload of these values is "unchanged".
-    encoded = checked.select(
+    encoded = seal.records(checked, item).select(
         pl.struct([pl.col(norm(f.code)).alias(f.code) for f in item.fields]).struct.json_encode().alias("d")
     )
     digest = encoded.select(load.content_hash(pl.col("d")))["d"][0]
     data = json.loads(encoded["d"][0])
+    # The text as typed of a field whose value is sealed is a person's name as well (stored sealed).
+    sealed = {c for c, v in data.items() if isinstance(v, str) and v.startswith(SEALED_PREFIX)}
+    original = {c: PersonName(v) if c in sealed and isinstance(v, str) else v for c, v in original.items()}
     return Correction(
         data=data,
         original=original or None,

@@ -26,6 +26,7 @@ from xinyong import deadlines
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import CHINA
 from xinyong.codes.normalize import normalize_code
+from xinyong.collect.service import NameSeal
 from xinyong.deadlines import Matter, Owner
 from xinyong.events import emit
 from xinyong.policy import Policy, WorkdayCalendar, load_policy
@@ -329,7 +330,8 @@ def decide(
     correction = None
     if outcome == "corrected":
         item = (catalog or load_catalog()).item(record.item_code)
-        correction = correct(item, record, values, today=clock.now().astimezone(CHINA).date())
+        today = clock.now().astimezone(CHINA).date()
+        correction = correct(item, record, values, today=today, seal=NameSeal.of(runtime))
 
     now = clock.now()
     o = objections

@@ -1,7 +1,15 @@
-"""Personal identifiers at rest: an HMAC blind index for exact look-up, an AES-GCM copy for display.
+"""Personal identifiers at rest: an HMAC blind index for exact look-up, an AES-GCM copy for display, and
+sealed names.
 
 A natural person's ID number never reaches the database in clear. The two keys are independent so that
 the look-up key can sit with the database while the decryption key stays with the display service.
+
+A natural person's name is sealed too (`seal_name`): AES-SIV, deterministic on purpose, so that the same
+name seals to the same text. Stored names then still compare equal in SQL (a subject's names are unique,
+a re-sent record whose name did not change is unchanged) without the database ever holding the name. The
+price is that equal names are visibly equal, as they are under the blind index. The sealed text is
+`sealed:v1:` and base64url; anything else is returned as it is by `unseal`, so data written before names
+were sealed still reads.
 Keys come from `XINYONG_PII_KEY` (base64 of 64 random bytes); demo mode generates one on first start in
 XINYONG_HOME/keys and is refused anywhere else.
 """
@@ -15,14 +23,19 @@ import hmac
 import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from xinyong.codes.normalize import normalize_code
 from xinyong.config import Settings
 from xinyong.problems import Problem, ProblemError
+from xinyong.store.meta import SEALED_PREFIX
 
 KEY_BYTES = 64
 _AAD = b"xinyong:idcard:v1"
+_NAME_AAD = [b"xinyong:name:v1"]
 
 
 class PersonalIdProtector:
@@ -31,6 +44,11 @@ class PersonalIdProtector:
             raise ValueError(f"personal-identifier key must be {KEY_BYTES} bytes")
         self._index_key = key[:32]
         self._aead = AESGCM(key[32:])
+        # Derived, not a third key to configure: XINYONG_PII_KEY stays the one secret to keep.
+        name_key = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=b"xinyong:name-key:v1").derive(
+            key[32:]
+        )
+        self._siv = AESSIV(name_key)
 
     def blind_index(self, id_number: str) -> str:
         # Normalised first, so that "11010519491231002x" and "１１０１０５…002X" find the same person.
@@ -42,6 +60,26 @@ class PersonalIdProtector:
 
     def decrypt(self, blob: bytes) -> str:
         return self._aead.decrypt(blob[:12], blob[12:], _AAD).decode()
+
+    def seal_name(self, name: str) -> str:
+        """The name as it may be stored: the same name always seals to the same text. Already sealed text
+        is returned as it is, so sealing twice is harmless."""
+        if name.startswith(SEALED_PREFIX):
+            return name
+        sealed = self._siv.encrypt(name.encode(), _NAME_AAD)
+        return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    def unseal(self, value: str) -> str:
+        """A sealed name in clear; any other text as it is (also text that only looks sealed)."""
+        if not value.startswith(SEALED_PREFIX):
+            return value
+        body = value[len(SEALED_PREFIX) :]
+        try:
+            return self._siv.decrypt(
+                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), _NAME_AAD
+            ).decode()
+        except (InvalidTag, ValueError, binascii.Error):
+            return value
 
 
 _DEMO_KEY_REFUSED = Problem(

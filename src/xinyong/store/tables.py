@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
+from xinyong.store.meta import Json, SealedJson, UTCDateTime, created_at, fk, metadata, pk
 
 ORG_KINDS = ("credit_office", "provider", "government", "agency", "enterprise", "platform")
 
@@ -116,8 +116,8 @@ records = sa.Table(
     # 双公示 timeliness: working days from decision to first receipt, and whether that broke the rule.
     sa.Column("receipt_working_days", sa.Integer),
     sa.Column("late", sa.Boolean),
-    sa.Column("data", Json, nullable=False),
-    sa.Column("original", Json),
+    sa.Column("data", SealedJson, nullable=False),
+    sa.Column("original", SealedJson),
     sa.Column("content_hash", sa.String(32), nullable=False),
     fk("first_batch_id", "batches.id", index=False),
     fk("last_batch_id", "batches.id", index=False),
@@ -146,8 +146,8 @@ record_versions = sa.Table(
     fk("record_id", "records.id"),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("data", Json, nullable=False),
-    sa.Column("original", Json),
+    sa.Column("data", SealedJson, nullable=False),
+    sa.Column("original", SealedJson),
     sa.Column("content_hash", sa.String(32), nullable=False),
     fk("batch_id", "batches.id", nullable=True, index=False),
     sa.Column("reason", sa.String(64), nullable=False),

@@ -2,14 +2,15 @@
 
 A subject is known by several identifiers (USCC, and the legacy 注册号, 组织机构代码, 税务登记号, ...); each
 (scheme, value) belongs to exactly one subject, so look-ups are deterministic. A natural person's ID number
-is never stored in clear: `value` holds an HMAC blind index and `value_cipher` an AES-GCM copy.
+is never stored in clear: `value` holds an HMAC blind index and `value_cipher` an AES-GCM copy. Nor is a
+person's name: `name` columns seal it (store.meta.SealedText, security.pii.seal_name).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from xinyong.store.meta import Json, UTCDateTime, created_at, fk, metadata, pk
+from xinyong.store.meta import Json, SealedJson, SealedText, UTCDateTime, created_at, fk, metadata, pk
 
 SUBJECT_KINDS = ("legal_person", "other_org", "individual_business", "natural_person")
 SUBJECT_STATES = ("active", "merged")
@@ -22,7 +23,7 @@ subjects = sa.Table(
     pk(),
     sa.Column("kind", sa.String(24), nullable=False),
     sa.Column("uscc", sa.String(18), unique=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", SealedText, nullable=False),
     sa.Column("name_pinyin", sa.String(64)),
     sa.Column("division_code", sa.String(6)),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
@@ -59,7 +60,7 @@ subject_names = sa.Table(
     metadata,
     pk(),
     fk("subject_id", "subjects.id"),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", SealedText, nullable=False),
     # current: the registered name; former: 曾用名; observed: a name some provider used.
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("source", sa.String(64)),
@@ -78,7 +79,7 @@ subject_evidence = sa.Table(
     # name_mismatch: same identifier, another name; identifier_split: identifiers of one row belong to
     # different subjects; kind_mismatch: a provider says another subject kind.
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("detail", Json, nullable=False),
+    sa.Column("detail", SealedJson, nullable=False),
     sa.Column("source", sa.String(64)),
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
     created_at(),

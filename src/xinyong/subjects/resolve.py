@@ -25,10 +25,13 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from xinyong.policy import load_policy
 from xinyong.security.masking import mask_id_number
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.bulk import allocate_ids, insert_frame
+from xinyong.store.meta import PersonName
 from xinyong.subjects.models import IDENTIFIER_SCHEMES, subject_identifiers, subject_names, subjects
+from xinyong.subjects.sealing import names_a_person, seal_where
 
 PERSONAL_SCHEMES = ("idcard", "iddoc")  # blind-indexed and encrypted, never stored in clear
 RANK = {scheme: rank for rank, scheme in enumerate(IDENTIFIER_SCHEMES)}
@@ -126,7 +129,7 @@ def _resolve(
     new_pairs = pairs.filter(pl.col("owner").is_null())
     labels, value_labels = _components(labels, new_pairs)
 
-    created = _create_subjects(conn, cands, labels, now=now, source=source)
+    created = _create_subjects(conn, cands, labels, now=now, source=source, protector=protector)
     labels = labels.join(created, on="label", how="left").with_columns(
         pl.coalesce("new_id", "label").alias("subject_id")
     )
@@ -143,8 +146,8 @@ def _resolve(
         created_ids=created["new_id"],
     )
     result = labels.select("ci", "subject_id", (pl.col("label") >= _NEW).alias("created"), "split").sort("ci")
-    new_names = created.select(pl.col("new_id").alias("subject_id"), "registered")
-    _names(conn, cands, result, new_names, now=now, source=source)
+    new_names = created.select(pl.col("new_id").alias("subject_id"), "registered", "kind")
+    _names(conn, cands, result, new_names, now=now, source=source, protector=protector)
     _split_evidence(conn, result, pairs, now=now, source=source)
     return result.drop("ci")
 
@@ -277,13 +280,33 @@ def _components(labels: pl.DataFrame, new_pairs: pl.DataFrame) -> tuple[pl.DataF
     return labels.drop("label").join(current, on="ci"), value_labels
 
 
+def kind_of_new_subject(declared: pl.Expr, uscc: pl.Expr, personal: pl.Expr) -> pl.Expr:
+    """The kind a new subject is registered as: the one declared, else what its codes say (a USCC starting
+    92 is an 个体工商户's, a personal ID number a natural person's), else a legal person."""
+    return pl.coalesce(
+        declared,
+        pl.when(uscc.str.starts_with("92")).then(pl.lit("individual_business")),
+        pl.when(personal).then(pl.lit("natural_person")),
+        pl.lit("legal_person"),
+    )
+
+
 def _create_subjects(
-    conn: sa.Connection, cands: pl.DataFrame, labels: pl.DataFrame, *, now: dt.datetime, source: str | None
+    conn: sa.Connection,
+    cands: pl.DataFrame,
+    labels: pl.DataFrame,
+    *,
+    now: dt.datetime,
+    source: str | None,
+    protector: PersonalIdProtector,
 ) -> pl.DataFrame:
-    """One subject per new component; its first row names it. Returns label → new_id."""
+    """One subject per new component; its first row names it (sealed when a person's name). Returns
+    label → new_id, with the registered name in clear and the kind."""
     members = labels.filter(pl.col("label") >= _NEW).join(cands, on="ci").sort("ci")
     if members.height == 0:
-        return pl.DataFrame(schema={"label": pl.Int64, "new_id": pl.Int64, "registered": pl.String})
+        return pl.DataFrame(
+            schema={"label": pl.Int64, "new_id": pl.Int64, "registered": pl.String, "kind": pl.String}
+        )
     first = members.group_by("label", maintain_order=True).agg(
         pl.col("name").drop_nulls().first(),
         pl.col("kind").drop_nulls().first(),
@@ -295,12 +318,7 @@ def _create_subjects(
     at = pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC"))
     rows = first.with_columns(pl.Series("id", ids, dtype=pl.Int64)).select(
         "id",
-        pl.coalesce(
-            "kind",
-            pl.when(pl.col("uscc").str.starts_with("92")).then(pl.lit("individual_business")),
-            pl.when(pl.col("personal")).then(pl.lit("natural_person")),
-            pl.lit("legal_person"),
-        ).alias("kind"),
+        kind_of_new_subject(pl.col("kind"), pl.col("uscc"), pl.col("personal")).alias("kind"),
         "uscc",
         pl.col("name").fill_null("（未提供名称）"),
         pl.coalesce(pl.col("uscc").str.slice(2, 6), pl.col("idcard").str.slice(0, 6)).alias("division_code"),
@@ -308,11 +326,13 @@ def _create_subjects(
         at.alias("created_at"),
         at.alias("updated_at"),
     )
-    insert_frame(conn, "subjects", rows)
+    person = names_a_person(rows["name"], rows["kind"], load_policy().masking.person_names)
+    stored = rows.with_columns(seal_where(rows["name"], person, protector))
+    insert_frame(conn, "subjects", stored)
     insert_frame(
         conn,
         "subject_names",
-        rows.select(
+        stored.select(
             pl.col("id").alias("subject_id"),
             "name",
             pl.lit("current").alias("role"),
@@ -322,7 +342,7 @@ def _create_subjects(
         ),
     )
     return first.select("label").with_columns(
-        pl.Series("new_id", ids, dtype=pl.Int64), rows["name"].alias("registered")
+        pl.Series("new_id", ids, dtype=pl.Int64), rows["name"].alias("registered"), rows["kind"]
     )
 
 
@@ -381,8 +401,10 @@ def _names(
     *,
     now: dt.datetime,
     source: str | None,
+    protector: PersonalIdProtector,
 ) -> None:
-    """Names other than the registered one: kept as observed names, with evidence, once per subject."""
+    """Names other than the registered one: kept as observed names (sealed when the subject's names are a
+    person's), with evidence, once per subject."""
     # The registration authority's word renames instead (service._rename): no evidence for it.
     named = result.join(cands.select("ci", "name", "authoritative"), on="ci").filter(
         pl.col("name").is_not_null() & ~pl.col("authoritative")
@@ -393,7 +415,7 @@ def _names(
     # A subject made by this call has one name, the one just written: only older subjects are read back.
     ids = named.join(new_names, on="subject_id", how="anti")["subject_id"].unique().to_list()
     known: list[Any] = list(new_names.select("subject_id", "registered").iter_rows())
-    registered: list[Any] = list(known)
+    registered: list[Any] = list(new_names.select("subject_id", "registered", "kind").iter_rows())
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         known += conn.execute(
@@ -402,11 +424,11 @@ def _names(
             )
         ).all()
         registered += conn.execute(
-            sa.select(subjects.c.id, subjects.c.name).where(subjects.c.id.in_(chunk))
+            sa.select(subjects.c.id, subjects.c.name, subjects.c.kind).where(subjects.c.id.in_(chunk))
         ).all()
     known_frame = pl.DataFrame(known, schema={"subject_id": pl.Int64, "name": pl.String}, orient="row")
     registered_frame = pl.DataFrame(
-        registered, schema={"subject_id": pl.Int64, "registered": pl.String}, orient="row"
+        registered, schema={"subject_id": pl.Int64, "registered": pl.String, "kind": pl.String}, orient="row"
     )
     observed = named.join(known_frame, on=["subject_id", "name"], how="anti").join(
         registered_frame, on="subject_id"
@@ -414,24 +436,32 @@ def _names(
     if observed.height == 0:
         return
     observed = observed.sort("subject_id", "name")  # joins do not keep order: make the inserts repeatable
+    rule = load_policy().masking.person_names
+    # A subject whose registered name is a person's has a person's names: every observed one is sealed too.
+    person = names_a_person(observed["registered"], observed["kind"], rule) | names_a_person(
+        observed["name"], observed["kind"], rule
+    )
     at = pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC"))
     insert_frame(
         conn,
         "subject_names",
         observed.select(
             "subject_id",
-            "name",
+            seal_where(observed["name"], person, protector),
             pl.lit("observed").alias("role"),
             pl.lit(source, dtype=pl.String).alias("source"),
             at.alias("first_seen"),
             at.alias("last_seen"),
         ),
     )
+    sealed = [PersonName if p else str for p in person]
     _evidence(
         conn,
         [
-            (sid, "name_mismatch", {"registered_name": reg, "observed_name": name})
-            for sid, name, reg in observed.select("subject_id", "name", "registered").iter_rows()
+            (sid, "name_mismatch", {"registered_name": seal(reg), "observed_name": seal(name)})
+            for (sid, name, reg), seal in zip(
+                observed.select("subject_id", "name", "registered").iter_rows(), sealed, strict=True
+            )
         ],
         now=now,
         source=source,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from xinyong.clock import Clock
 from xinyong.codes.normalize import normalize_code
+from xinyong.policy import load_policy
 from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.tables import records
 from xinyong.subjects.models import (
@@ -29,6 +30,7 @@ from xinyong.subjects.models import (
     subjects,
 )
 from xinyong.subjects.resolve import PERSONAL_SCHEMES, resolve_frame
+from xinyong.subjects.sealing import person_name
 
 CHUNK = 5000  # values per IN list: well under SQLite's 32766 bound parameters
 _PERSONAL_SCHEMES = PERSONAL_SCHEMES
@@ -110,9 +112,12 @@ def _normalised(scheme: str, value: str | None) -> str | None:
 
 def _rename(conn: sa.Connection, subject_id: int, *, new: str, source: str | None, now: dt.datetime) -> None:
     """The registration authority renamed the subject: the old name becomes a 曾用名 (former name)."""
-    old = conn.execute(sa.select(subjects.c.name).where(subjects.c.id == subject_id)).scalar_one()
+    old, kind = conn.execute(
+        sa.select(subjects.c.name, subjects.c.kind).where(subjects.c.id == subject_id)
+    ).one()
     if old == new:
         return
+    new = person_name(new, kind, load_policy().masking.person_names)
     names = subject_names
     conn.execute(
         names.update()
