@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
 
-from dbtools import DATABASES, truncate_tables
+from dbtools import DATABASES, TEST_KEY, truncate_tables
 from xinyong.clock import FixedClock
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
@@ -38,7 +38,6 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "tr
 
 
 PG_URL = os.environ.get("XINYONG_TEST_PG_URL", "postgresql+psycopg://xinyong:xinyong@127.0.0.1:5432/postgres")
-TEST_KEY = bytes(range(64))
 
 
 @pytest.fixture(scope="session")

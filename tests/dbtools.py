@@ -7,6 +7,9 @@ import os
 
 import sqlalchemy as sa
 
+# The personal-identifier key of every test runtime and engine (a test wanting another makes its own).
+TEST_KEY = bytes(range(64))
+
 # The databases every storage test runs on; XINYONG_TEST_DATABASES=sqlite narrows a laptop run (never CI).
 DATABASES = [
     d.strip() for d in os.environ.get("XINYONG_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()

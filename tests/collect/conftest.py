@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from dbtools import TEST_KEY
 from xinyong.clock import FixedClock
-from xinyong.collect.service import BatchSummary, ingest
+from xinyong.collect.service import BatchSummary, ingest, reveal
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
 from xinyong.security.organisations import add_organisation
@@ -257,7 +258,4 @@ def fields_of(engine: sa.Engine, batch_id: int | None) -> dict[int, list[tuple[s
 
 def revealed(raw: Any) -> dict[str, Any]:
     """A rejected row's kept cells as its provider's feedback shows them (names and ID numbers decrypted)."""
-    from conftest import TEST_KEY
-    from xinyong.collect.service import reveal
-
     return reveal(raw if isinstance(raw, dict) else json.loads(raw), PersonalIdProtector(TEST_KEY))
