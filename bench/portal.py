@@ -58,9 +58,12 @@ from xinyong.codes.uscc import uscc_check_char
 from xinyong.config import Settings
 from xinyong.demo.generate import BRANDS, GIVEN, SURNAMES, make_world
 from xinyong.demo.remits import load_demo_data
+from xinyong.policy import load_policy
 from xinyong.runtime import Runtime
+from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.bulk import insert_frame
 from xinyong.store.engine import upgrade
+from xinyong.subjects.sealing import names_a_person, seal_where
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from wrk import run_wrk, served, warm_page_cache
@@ -231,8 +234,11 @@ def _subjects(runtime: Runtime, n: int, rng: np.random.Generator, now: dt.dateti
         },
         schema_overrides={"uscc": pl.String},
     ).with_columns(at.alias("created_at"), at.alias("updated_at"))
-    people = np.flatnonzero(kinds == "natural_person") + 1
     protector = runtime.protector
+    # Stored as the registry stores them: a person's name sealed (its records take the sealed text below).
+    person_named = names_a_person(frame["name"], frame["kind"], load_policy().masking.person_names)
+    frame = frame.with_columns(seal_where(frame["name"], person_named, protector))
+    people = np.flatnonzero(kinds == "natural_person") + 1
     idcards = []
     for k, sid in enumerate(people):
         # Unique by construction: (birth day, sequence) never repeats, whatever the county.
@@ -350,7 +356,9 @@ def _records(
     for start in range(0, n, step):
         size = min(step, n - start)
         t = time.perf_counter()
-        frame = _record_frame(catalog, subjects, departments, person_set, rng, start, size, now, batch_ids)
+        frame = _record_frame(
+            catalog, subjects, departments, person_set, rng, start, size, now, batch_ids, runtime.protector
+        )
         with engine.begin() as conn:
             insert_frame(conn, "records", frame)
         print(f"  records {start + size:,}/{n:,} ({time.perf_counter() - t:.1f}s)", flush=True)
@@ -371,6 +379,7 @@ def _record_frame(
     size: int,
     now: dt.datetime,
     batch_ids: dict[str, int],
+    protector: PersonalIdProtector,
 ) -> pl.DataFrame:
     half = size // 2
     items = ["XZCF"] * half + ["XZXK"] * (size - half)
@@ -391,6 +400,12 @@ def _record_frame(
     fines = rng.uniform(0.05, 50, size)
     rows = []
     is_person = [sid in persons for sid in who["id"].to_list()]
+    sealed: dict[str, str] = {}
+
+    def operator(given: str, *, shop: bool) -> str:
+        name = "王" + given
+        return sealed.setdefault(name, protector.seal_name(name)) if shop else name
+
     for i in range(size):
         seq = start + i + 1
         name, uscc = who["name"][i], who["uscc"][i]
@@ -403,7 +418,8 @@ def _record_frame(
             "xdr_dm1": uscc,
             "xdr_zjlx": "身份证" if person else None,
             "xdr_zjhm": "4201**********0000" if person else None,
-            "fr": None if person else "王" + GIVEN[seq % len(GIVEN)],
+            # On an 个体工商户's record its 经营者 is a person named: sealed, as collection seals it.
+            "fr": None if person else operator(GIVEN[seq % len(GIVEN)], shop=(uscc or "").startswith("92")),
         }
         abbr, dname, duscc = dept["abbr"][i], dept["name"][i], dept["uscc"][i]
         day = decided[i]
