@@ -162,3 +162,19 @@ def test_a_check_refuses_an_unknown_matter_and_subject(world: tuple[Portal, Righ
     assert "subject.invalid_code" in typo.stderr and "校验位应为'K'" in typo.stderr
     fine = cli("check", COMPANY, "--matter", "zfcg", "--json", at="2026-09-01T09:00")
     assert fine["matter"]["code"] == "ZFCG" and fine["lists"] == []
+
+
+def test_this_chapter_masks_every_name_the_portal_masks() -> None:
+    """Lists, checks and cases name a subject through subject_ref: a person's name is masked there as on the
+    portal (policy `masking.person_names`), an 个体工商户 under its operator's bare name included."""
+    from types import SimpleNamespace
+
+    from xinyong.apply.service import subject_ref
+
+    def shown(kind: str, name: str) -> str:
+        return subject_ref(SimpleNamespace(id=1, kind=kind, uscc=None, name=name))["name"]
+
+    assert shown("natural_person", "张三丰") == "张**"
+    assert shown("individual_business", "王芳") == "王*"
+    assert shown("individual_business", "武汉市洪山区王芳便利店") == "武汉市洪山区王芳便利店"
+    assert shown("legal_person", "武汉华信科技有限公司") == "武汉华信科技有限公司"

@@ -37,7 +37,7 @@ from xinyong.apply.models import (
 from xinyong.clock import CHINA, Clock
 from xinyong.deadlines import Matter, Owner
 from xinyong.events import EVENT_TYPES, emit, events, events_after, last_event_id
-from xinyong.policy import Policy, WorkdayCalendar, add_months
+from xinyong.policy import Policy, WorkdayCalendar, add_months, load_policy
 from xinyong.security import audit
 from xinyong.security.audit import SubjectRef
 from xinyong.security.masking import mask_person_name
@@ -918,8 +918,11 @@ def entry_of(row: Any, subject: Any) -> dict[str, Any]:
 
 def subject_ref(subject: Any) -> dict[str, Any]:
     """How this chapter names a subject anywhere it is shown or sent: its USCC (else the platform
-    reference), its kind, and its name — a natural person's masked."""
-    name = mask_person_name(subject.name) if subject.kind == "natural_person" else subject.name
+    reference), its kind, and its name — masked where it is a person's (policy `masking.person_names`, the
+    rule the portal masks by: an 个体工商户 under its operator's bare name too)."""
+    masking = load_policy().masking
+    person = masking.person_names.names_a_person(subject.name, subject.kind)
+    name = mask_person_name(subject.name, rule=masking.name) if person else subject.name
     return {"code": subject.uscc or f"xy-{subject.id}", "kind": subject.kind, "name": name}
 
 
