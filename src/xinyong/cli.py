@@ -87,6 +87,23 @@ def key_generate() -> None:
     typer.echo(generate_key())
 
 
+@key_app.command("seal-names")
+def key_seal_names() -> None:
+    """Seal the persons' names stored in clear before this version / 加密存量数据中的自然人姓名.
+
+    Safe to stop and to run again: each chunk is its own transaction and sealed names are left alone."""
+    from xinyong.cliutil import open_runtime
+    from xinyong.collect.cli import progress_bar
+    from xinyong.collect.sealing import seal_stored_names
+
+    with open_runtime(None) as runtime, progress_bar() as report:
+        counts = seal_stored_names(runtime, progress=report)
+    console.print(
+        f"已加密 / sealed: 主体名称 subject names {counts.subject_names}，信用记录 records {counts.records}，"
+        f"历史版本 versions {counts.versions}，拒收或警示行 kept rows {counts.kept_rows}"
+    )
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,

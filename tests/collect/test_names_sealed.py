@@ -3,8 +3,13 @@ its evidence and the rejected rows hold it sealed, and every reader with the run
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from xinyong.catalog.models import Item
+from xinyong.collect.sealing import seal_stored_names
+from xinyong.policy.models import PersonNameMasking
+from xinyong.runtime import Runtime
 from xinyong.store.engine import make_engine
 from xinyong.store.schema import metadata
 from xinyong.subjects.models import subject_names, subjects
@@ -64,4 +69,29 @@ def test_a_person_record_sent_again_is_unchanged(send: Ingest) -> None:
     rows = [person_penalty(1), person_penalty(2)]
     assert send(rows).inserted == 2
     again = send(rows)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_names_stored_in_clear_before_sealing_are_sealed_in_place_once(
+    send: Ingest, runtime: Runtime, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`xinyong key seal-names`: a database written before names were sealed holds them in clear; the
+    command seals each where collection would have, keeps every value readable, and a second run finds
+    nothing left to do."""
+    with monkeypatch.context() as before_sealing:
+        before_sealing.setattr(PersonNameMasking, "names_a_person", lambda self, name, kind: False)
+        before_sealing.setattr(Item, "person_name_fields", lambda self: {})
+        send([person_penalty(1), penalty(2), person_penalty(3, cf_jdrq="2026-13-01")])
+        send([person_penalty(4, xdr_mc="张卫")])
+    assert "张伟" in _everything_stored(engine) and "张卫" in _everything_stored(engine)
+
+    counts = seal_stored_names(runtime, chunk=1)  # one row a transaction: every chunk boundary is crossed
+    assert counts.as_dict() == {"subject_names": 5, "records": 2, "versions": 0, "kept_rows": 1}
+    stored = _everything_stored(engine)
+    assert COMPANY_NAME in stored
+    assert "张伟" not in stored and "张卫" not in stored
+    assert record_of(engine, DEPT, "武市监罚〔2026〕1号")["data"]["xdr_mc"] == "张伟"
+    assert seal_stored_names(runtime).as_dict() == dict.fromkeys(counts.as_dict(), 0)
+    # The sealed records are still the same records: sent again, they are unchanged.
+    again = send([person_penalty(1), penalty(2)])
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)

@@ -501,6 +501,16 @@ class Item(BaseModel):
             )
         return spec
 
+    def person_name_fields(self) -> dict[str, bool]:
+        """The fields that may name a natural person, each with whether it is the subject's name (a person's
+        when the subject is one) or a `names_person` field (法定代表人, 负责人, 经营者: a person's on a
+        person's or an 个体工商户's record). What is masked for the public and sealed at rest."""
+        return {
+            f.code: f.code == self.subject_fields.name
+            for f in self.fields
+            if f.code == self.subject_fields.name or f.names_person
+        }
+
     def match_header(self, header: str) -> FieldSpec | None:
         """The field an upload column header names: by code, Chinese or English name, or alias.
 

@@ -32,7 +32,17 @@ from xinyong.problems import Problem, ProblemError
 batch_app = typer.Typer(help="报送批次 / submitted batches", no_args_is_help=True)
 
 CHUNK_ENV = "XINYONG_INGEST_CHUNK_ROWS"
-STAGES = {"read": "读取 / read", "checked": "校验 / check", "loaded": "入库 / load"}
+STAGES = {
+    "read": "读取 / read",
+    "checked": "校验 / check",
+    "loaded": "入库 / load",
+    # xinyong key seal-names
+    "subjects": "主体名称 / subjects",
+    "records": "信用记录 / records",
+    "record_versions": "记录历史版本 / record versions",
+    "rejected_rows": "拒收行 / rejected rows",
+    "row_warnings": "警示行 / rows with warnings",
+}
 
 NowOption = Annotated[
     str | None,
@@ -75,7 +85,7 @@ def ingest(
     from xinyong.security.principal import Principal
 
     chunk_rows = _chunk_rows(CHUNK_ROWS)
-    with open_runtime(now) as runtime, _progress() as report:
+    with open_runtime(now) as runtime, progress_bar() as report:
         try:
             summary = run_ingest(
                 runtime,
@@ -296,7 +306,7 @@ def _chunk_rows(default: int) -> int:
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar on a terminal; elsewhere (a pipe, a log, a test) one plain line per step on stderr."""
     if not err.is_terminal:
 

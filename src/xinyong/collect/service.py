@@ -645,11 +645,9 @@ class _Private:
     @classmethod
     def of(cls, columns: ColumnMap, ctx: Context) -> _Private:
         specs = [(h, ctx.item.get_field(code)) for h, code in columns.mapped.items()]
+        names = ctx.item.person_name_fields()
         always = frozenset(
-            h
-            for h, spec in specs
-            if spec is not None
-            and (is_personal_id(spec) or spec.names_person or spec.code == ctx.item.subject_fields.name)
+            h for h, spec in specs if spec is not None and (is_personal_id(spec) or spec.code in names)
         )
         flagged = tuple((h, pid(spec.code)) for h, spec in specs if spec is not None and h not in always)
         return cls(always, flagged)
@@ -662,13 +660,21 @@ class _Private:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+ENCRYPTED_CELL = "enc:"
+
+
+def encrypted_cell(value: Any, protector: PersonalIdProtector) -> str:
+    """A kept cell that holds personal data, as stored: only its provider's feedback shows it (`reveal`)."""
+    return ENCRYPTED_CELL + base64.b64encode(protector.encrypt(str(value))).decode()
+
+
 def _protect(original: dict[str, Any], private: set[str], runtime: Runtime) -> dict[str, Any]:
     """A row's cells as they may be stored: cells holding an ID number or a name encrypted (only the
     provider's feedback shows them), and NUL — which no database column can hold — made visible as ␀."""
     out = {}
     for header, value in original.items():
         if header in private and value:
-            out[header] = "enc:" + base64.b64encode(runtime.protector.encrypt(str(value))).decode()
+            out[header] = encrypted_cell(value, runtime.protector)
         elif isinstance(value, str) and "\x00" in value:
             out[header] = value.replace("\x00", "\u2400")
         else:
@@ -836,7 +842,9 @@ def _name_key(name: pl.Expr) -> pl.Expr:
 def reveal(raw_row: dict[str, Any], protector: PersonalIdProtector) -> dict[str, Any]:
     """A kept row's cells in clear, for its provider's feedback (`_protect` encrypted some)."""
     return {
-        h: protector.decrypt(base64.b64decode(v[4:])) if isinstance(v, str) and v.startswith("enc:") else v
+        h: protector.decrypt(base64.b64decode(v[len(ENCRYPTED_CELL) :]))
+        if isinstance(v, str) and v.startswith(ENCRYPTED_CELL)
+        else v
         for h, v in raw_row.items()
     }
 
@@ -867,15 +875,25 @@ class NameSeal:
         name_is_person = names_a_person(cands["name"], kind, self.rule)
         row_is_person = kind.is_in(list(self.rule.named_person_fields))
         sealed = []
-        for spec in item.fields:
-            if spec.code == item.subject_fields.name:
-                where = name_is_person
-            elif spec.names_person:
-                where = row_is_person
-            else:
-                continue
-            sealed += [seal_where(frame[c], where, self.protector) for c in (norm(spec.code), raw(spec.code))]
+        for code, is_name in item.person_name_fields().items():
+            where = name_is_person if is_name else row_is_person
+            sealed += [seal_where(frame[c], where, self.protector) for c in (norm(code), raw(code))]
         return frame.with_columns(sealed) if sealed else frame
+
+    def names_in(self, values: dict[str, Any], item: Item, subject_kind: str, name: str | None) -> set[str]:
+        """The fields of a stored record's data (or original text) that name a person, by the same rule as
+        `records`, for a subject of `subject_kind` named `name` in the record."""
+        return {
+            code
+            for code, is_name in item.person_name_fields().items()
+            if isinstance(values.get(code), str)
+            and values[code]
+            and (
+                self.rule.names_a_person(name, subject_kind)
+                if is_name
+                else subject_kind in self.rule.named_person_fields
+            )
+        }
 
 
 def _record_columns(
