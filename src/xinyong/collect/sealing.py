@@ -20,6 +20,7 @@ from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.models import Item
 from xinyong.collect.service import ENCRYPTED_CELL, NameSeal, encrypted_cell
 from xinyong.runtime import Runtime
+from xinyong.store.bulk import rows_after
 from xinyong.store.meta import PersonName
 from xinyong.store.tables import record_versions, records, rejected_rows, row_warnings
 from xinyong.subjects.models import subjects
@@ -91,36 +92,43 @@ def _seal_records(
     record = records.alias("r")
     joined = table.join(record, record.c.id == table.c.record_id) if table is record_versions else table
     owner = record if table is record_versions else table
-    rows = conn.execute(
-        sa.select(table.c.id, owner.c.item_code, subjects.c.kind, table.c.data, table.c.original)
-        .select_from(joined.join(subjects, subjects.c.id == owner.c.subject_id))
-        .where(table.c.id > after)
-        .order_by(table.c.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return None, 0
-    sealed = 0
-    for row in rows:
-        item = _item(catalog, row.item_code)
-        if item is None:
-            continue
+    query = sa.select(table.c.id, owner.c.item_code, subjects.c.kind, table.c.data, table.c.original)
+    query = query.select_from(joined.join(subjects, subjects.c.id == owner.c.subject_id))
+
+    def fix(row: Any, item: Item) -> dict[str, Any] | None:
         name = row.data.get(item.subject_fields.name)
         data = _marked(row.data, seal.names_in(row.data, item, row.kind, name))
         original = _marked(row.original, seal.names_in(row.original or {}, item, row.kind, name))
-        if data is not None or original is not None:
-            conn.execute(
-                table.update()
-                .where(table.c.id == row.id)
-                .values(data=data or row.data, original=original or row.original)
-            )
-            sealed += 1
-    return rows[-1].id, sealed
+        if data is None and original is None:
+            return None
+        return {"data": data or row.data, "original": original or row.original}
+
+    return _walk(conn, table, query, catalog, fix, after=after, limit=limit)
 
 
-def _item(catalog: Catalog, code: str) -> Item | None:
-    """The item a stored row is of; None for one the current catalogue no longer has (left as it is)."""
-    return catalog.item(code) if code in catalog else None
+def _walk(
+    conn: sa.Connection,
+    table: sa.Table,
+    query: sa.Select[Any],
+    catalog: Catalog,
+    fix: Callable[[Any, Item], dict[str, Any] | None],
+    *,
+    after: int,
+    limit: int,
+) -> tuple[int | None, int]:
+    """One chunk of `query` over `table` after id `after`: each row of a known item given to `fix`, and the
+    values it returns written. Returns the last id seen (None: no more) and how many rows were written."""
+    rows = rows_after(conn, query, table.c.id, after=after, limit=limit)
+    if not rows:
+        return None, 0
+    written = 0
+    for row in rows:
+        item = catalog.item(row.item_code) if row.item_code in catalog else None  # an item since removed
+        values = fix(row, item) if item is not None else None
+        if values:
+            conn.execute(table.update().where(table.c.id == row.id).values(**values))
+            written += 1
+    return rows[-1].id, written
 
 
 def _marked(values: dict[str, Any] | None, fields: set[str]) -> dict[str, Any] | None:
@@ -137,19 +145,9 @@ def _encrypt_kept_rows(
 ) -> tuple[int | None, int]:
     """One chunk of kept rows (rejected, or loaded with a warning): every cell under a header that names a
     person-name field, not yet encrypted, is encrypted as collection now keeps it."""
-    rows = conn.execute(
-        sa.select(table.c.id, table.c.item_code, table.c.raw)
-        .where(table.c.id > after)
-        .order_by(table.c.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return None, 0
-    sealed = 0
-    for row in rows:
-        item = _item(catalog, row.item_code)
-        if item is None:
-            continue
+    query = sa.select(table.c.id, table.c.item_code, table.c.raw)
+
+    def fix(row: Any, item: Item) -> dict[str, Any] | None:
         names = item.person_name_fields()
         clear = {
             header
@@ -160,8 +158,10 @@ def _encrypt_kept_rows(
             and (spec := item.match_header(header)) is not None
             and spec.code in names
         }
-        if clear:
-            raw = {h: encrypted_cell(v, runtime.protector) if h in clear else v for h, v in row.raw.items()}
-            conn.execute(table.update().where(table.c.id == row.id).values(raw=raw))
-            sealed += 1
-    return rows[-1].id, sealed
+        if not clear:
+            return None
+        return {
+            "raw": {h: encrypted_cell(v, runtime.protector) if h in clear else v for h, v in row.raw.items()}
+        }
+
+    return _walk(conn, table, query, catalog, fix, after=after, limit=limit)

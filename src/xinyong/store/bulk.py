@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -177,3 +178,11 @@ def build_indexes(conn: sa.Connection, definitions: list[str]) -> None:
         conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     for definition in definitions:
         conn.exec_driver_sql(definition)
+
+
+def rows_after(
+    conn: sa.Connection, query: sa.Select[Any], key: sa.ColumnElement[int], *, after: int, limit: int
+) -> list[sa.Row[Any]]:
+    """The next `limit` rows of `query` whose `key` is above `after`, in key order: one page of a walk over
+    a large table that never re-reads a row (keyset paging, not OFFSET)."""
+    return list(conn.execute(query.where(key > after).order_by(key).limit(limit)).all())

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from xinyong.policy.models import PersonNameMasking
 from xinyong.security.pii import PersonalIdProtector
+from xinyong.store.bulk import rows_after
 from xinyong.store.meta import SEALED_PREFIX, PersonName
 from xinyong.subjects.models import subject_evidence, subject_names, subjects
 
@@ -54,12 +55,8 @@ def seal_stored_subjects(
     they are a person's (the same test resolution applies). Returns the last subject id seen (None: no more)
     and how many values were sealed. Idempotent: sealed text is left as it is."""
     stored = sa.type_coerce(subjects.c.name, sa.Text)
-    rows = conn.execute(
-        sa.select(subjects.c.id, subjects.c.kind, subjects.c.name, stored.label("stored"))
-        .where(subjects.c.id > after)
-        .order_by(subjects.c.id)
-        .limit(limit)
-    ).all()
+    query = sa.select(subjects.c.id, subjects.c.kind, subjects.c.name, stored.label("stored"))
+    rows = rows_after(conn, query, subjects.c.id, after=after, limit=limit)
     if not rows:
         return None, 0
     kinds = {r.id: r.kind for r in rows}
