@@ -107,9 +107,14 @@ class SealedJson(sa.TypeDecorator[Any]):
         sealer = _sealer(dialect, writing=False)
         if sealer is None or not isinstance(value, dict):
             return value
-        if not any(isinstance(v, str) and v.startswith(SEALED_PREFIX) for v in value.values()):
+        if not _holds_sealed(value):
             return value
         return {k: _unseal(v, sealer) for k, v in value.items()}
+
+
+def _holds_sealed(values: dict[str, Any]) -> bool:
+    # Every record the public read path shows passes here: the class test is cheaper than isinstance.
+    return any(v.__class__ is str and v.startswith(SEALED_PREFIX) for v in values.values())
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
