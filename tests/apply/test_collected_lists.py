@@ -140,3 +140,51 @@ def test_a_court_record_moved_to_its_real_subject_takes_its_listing_along(
         new = conn.execute(sa.select(list_entries).where(list_entries.c.id == moved["entry_id"])).one()
     assert (old.state, old.removed_reason) == ("removed", "withdrawn")  # kept, with why it left
     assert (new.record_id, new.state) == (record_id, "listed") and new.proposed_by.startswith("move:event:")
+
+
+def test_the_court_taking_a_debtor_off_its_list_takes_the_entry_off(
+    world: tuple[Portal, Rights], cli: Run, tmp_path: Path
+) -> None:
+    """法释〔2017〕7号 第十条: a debtor who has performed is deleted from the court's list. The court sends
+    the record again with its 移除日期; at the worker's next pass the entry ends the day before and leaves
+    the list — a repaired debtor is not left on the black list until the platform's own term runs out."""
+    portal, _ = world
+    runtime = portal.runtime
+    runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
+    path = write_file(tmp_path / "sxbzx.csv", load_catalog(), "SXBZX", [ROW])
+    ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    cli("push", "run", "--once", "--json", at="2026-09-01T09:10")
+    with runtime.engine.connect() as conn:
+        [entry] = conn.execute(sa.select(list_entries)).all()
+    assert (entry.state, str(entry.valid_until)) == ("listed", "2028-08-20")
+
+    # The court deleted the listing on 2026-09-12 (a removal date is a fact: never in the future) and says
+    # so in its next file: the entry ends on the 11th and leaves the list at the worker's next pass.
+    past = write_file(tmp_path / "past.csv", load_catalog(), "SXBZX", [{**ROW, "sx_ycrq": "2026-09-12"}])
+    runtime.clock.set("2026-09-20T09:00")  # type: ignore[attr-defined]
+    ingest(runtime, path=past, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    cli("push", "run", "--once", "--json", at="2026-09-20T09:10")
+    runtime.clock.set("2026-09-20T09:15")  # type: ignore[attr-defined]
+    answer = login(TestClient(portal.app), "wuhan-gov").post(
+        "/api/v1/checks", json={"subject": COMPANY, "matter": "ZBTB"}
+    )
+    assert (answer.json()["lists"], answer.json()["measures"]) == ([], [])
+    with runtime.engine.connect() as conn:
+        gone = conn.execute(sa.select(list_entries).where(list_entries.c.id == entry.id)).one()
+        assert conn.execute(sa.select(sa.func.count()).select_from(list_entries)).scalar_one() == 1
+    assert (gone.state, gone.removed_reason, str(gone.valid_until)) == ("removed", "expired", "2026-09-11")
+
+
+def test_a_court_record_that_arrives_already_removed_lists_nobody(
+    world: tuple[Portal, Rights], cli: Run, tmp_path: Path
+) -> None:
+    portal, _ = world
+    runtime = portal.runtime
+    runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
+    removed = {**ROW, "sx_ycrq": "2026-08-25"}
+    path = write_file(tmp_path / "sxbzx.csv", load_catalog(), "SXBZX", [removed])
+    assert ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER).inserted == 1
+    ran = cli("push", "run", "--once", "--json", at="2026-09-01T09:10")
+    assert ran["imported"] == []
+    with runtime.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(list_entries)).scalar_one() == 0

@@ -473,8 +473,17 @@ _FED_RECORD = sa.select(
     records.c.source_key,
     records.c.decision_date,
     records.c.valid_until,
+    records.c.act_end_date,
     subjects.c.kind,
 ).join(subjects, subjects.c.id == records.c.subject_id)
+
+
+def _listed_until(valid_until: dt.date | None, removed_on: dt.date | None) -> dt.date | None:
+    """The last day a fed record keeps its subject listed, as the record says: its own end of validity, or
+    the day before the deciding body took it off its list (`removed_on`: the court's 移除日期, the item's
+    `act_end`; 法释〔2017〕7号 第十条: a debtor who has performed is deleted). None: it says neither."""
+    ends = [d for d in (valid_until, removed_on and removed_on - dt.timedelta(days=1)) if d]
+    return min(ends) if ends else None
 
 
 def _list_record(
@@ -497,9 +506,9 @@ def _list_record(
     day = today(clock)
     decided = min(row.decision_date or day, day)
     term = min(kind.validity_years, int(policy.lists.validity_max.value))
-    until = row.valid_until or add_months(decided, 12 * term)
+    until = _listed_until(row.valid_until, row.act_end_date) or add_months(decided, 12 * term)
     if until < day:
-        return None  # its term is over: nothing to list today
+        return None  # its term is over, or the deciding body has already taken it off: nothing to list
     now = clock.now()
     entry_id = conn.execute(
         list_entries.insert()
@@ -549,7 +558,12 @@ def import_listed_records(
     is `listed` at once, decided on the record's decision date, valid until the record's own end of validity
     or the list type's term (bounded by `lists.validity_max`). Its provenance names the record (`record_id`)
     and the batch. Idempotent: a record with a current entry on that list gets no second one; a record no
-    longer active (revoked before this pass) gets none; an entry whose term is already over is not made."""
+    longer active (revoked before this pass) gets none; an entry whose term is already over is not made.
+
+    The deciding body ends a listing by sending the record again with its removal date (the court's 移除日期):
+    the current entry then ends the day before — taken off at this pass (`expired`, as its validity is over)
+    when that day is past, or by the daily expiry on the day. A repaired debtor does not stay listed
+    until the platform's own term runs out."""
     catalogue = catalogue or load_catalogue()
     fed = {t.catalog_item: t for t in catalogue.list_types if t.catalog_item}
     seen = _cursor(conn, IMPORTS_CURSOR)
@@ -586,9 +600,50 @@ def import_listed_records(
                                  principal=principal, clock=clock, policy=policy)  # fmt: skip
             if entry is not None:
                 made.append(entry)
+        _end_listings(
+            conn, kind, batch_id, cause=event["id"], principal=principal, clock=clock, policy=policy
+        )
     if found:
         _advance(conn, IMPORTS_CURSOR, seen, found[-1]["id"])
     return made
+
+
+def _end_listings(
+    conn: sa.Connection,
+    kind: ListType,
+    batch_id: int,
+    *,
+    cause: int,
+    principal: Principal,
+    clock: Clock,
+    policy: Policy,
+) -> None:
+    """The current entries resting on records of this batch that now say when their listing ends: each
+    shortened to that day, and taken off when it is past."""
+    e = list_entries
+    ending = conn.execute(
+        sa.select(e.c.id, e.c.valid_until, records.c.valid_until.label("ends"), records.c.act_end_date)
+        .join(records, records.c.id == e.c.record_id)
+        .join(record_provenance, record_provenance.c.record_id == records.c.id)
+        .where(
+            record_provenance.c.batch_id == batch_id,
+            record_provenance.c.action.in_(("inserted", "updated")),
+            e.c.list_type == kind.code,
+            e.c.state.in_(CURRENT),
+            sa.or_(records.c.act_end_date.is_not(None), records.c.valid_until.is_not(None)),
+        )
+        .order_by(e.c.id)
+    ).all()
+    day = today(clock)
+    for found in ending:
+        until = _listed_until(found.ends, found.act_end_date)
+        if until is None or (found.valid_until is not None and until >= found.valid_until):
+            continue
+        conn.execute(e.update().where(e.c.id == found.id).values(valid_until=until, updated_at=clock.now()))
+        _audit(conn, principal, "list.shorten", entry_dict(conn, found.id), clock, cause=cause)
+        if until < day:
+            remove(conn, entry_id=found.id, reason="expired", principal=principal, clock=clock, policy=policy,
+                   event_id=cause)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------- checks
