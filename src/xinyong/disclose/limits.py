@@ -88,6 +88,15 @@ _SESSION_TIME_LIMIT = "xinyong_statement_timeout_ms"
 
 
 @contextmanager
+def bounded(engine: sa.Engine, milliseconds: int) -> Iterator[sa.Connection]:
+    """A connection to `engine` in one transaction, every statement stopped past `milliseconds` (each
+    public read: none of them may hold a worker, nor meet a limit an earlier request left on the session
+    and fail unhandled)."""
+    with engine.begin() as conn, time_limit(conn, milliseconds):
+        yield conn
+
+
+@contextmanager
 def time_limit(conn: sa.Connection, milliseconds: int) -> Iterator[None]:
     """Stop any statement of `conn` that runs past `milliseconds` from now; raise QueryRefused (503)."""
     if milliseconds <= 0:

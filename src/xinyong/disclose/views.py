@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.disclose import export, flows
-from xinyong.disclose.limits import DisclosureSettings, QueryRefused, time_limit
+from xinyong.disclose.limits import DisclosureSettings, QueryRefused, bounded
 from xinyong.disclose.lists import ListFilter, Page, Total, count_list, notice, publicity_list
 from xinyong.disclose.search import search
 from xinyong.policy import Policy, load_policy
@@ -102,7 +102,7 @@ async def get_subject(
     limits = settings_of(request)
     # The public answer reads the replica; a non-public one is audited and logged: the primary.
     engine = runtime.read_engine if level == "public" else runtime.engine
-    with engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
+    with bounded(engine, limits.query_time_limit_ms) as conn:
         found = flows.look_up(
             conn,
             runtime=runtime,
@@ -140,7 +140,7 @@ async def search_subjects(
     check(principal, "subject.search", level="public")
     runtime = runtime_of(request)
     limits = settings_of(request)
-    with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+    with bounded(runtime.read_engine, limits.query_time_limit_ms) as conn:
         result = search(conn, q, protector=runtime.protector, limit=limit, scan=limits.search_scan)
     if format == "csv":
         return public_answer(
@@ -180,7 +180,7 @@ def run_list(request: Request, flt: ListFilter, *, cursor: str | None, limit: in
     runtime = runtime_of(request)
     limits = settings_of(request)
     catalog, policy = catalog_of(request), policy_of(request)
-    with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+    with bounded(runtime.read_engine, limits.query_time_limit_ms) as conn:
         page = publicity_list(
             conn,
             flt,
@@ -260,7 +260,7 @@ def list_total(request: Request, flt: ListFilter) -> Total | None:
     limits = settings_of(request)
     try:
         reader = runtime.read_engine
-        with reader.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+        with bounded(reader, limits.query_time_limit_ms) as conn:
             return count_list(
                 conn,
                 flt,
@@ -284,7 +284,7 @@ def _query(params: dict[str, str]) -> str:
 def public_notice(request: Request, record_id: int) -> dict[str, Any]:
     runtime = runtime_of(request)
     limits = settings_of(request)
-    with runtime.read_engine.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+    with bounded(runtime.read_engine, limits.query_time_limit_ms) as conn:
         return notice(
             conn, record_id, catalog=catalog_of(request), policy=policy_of(request), clock=runtime.clock
         )

@@ -36,7 +36,7 @@ from xinyong.apply.service import today
 from xinyong.catalog.domains import load_domains
 from xinyong.codes.divisions import hubei_prefectures
 from xinyong.disclose import flows
-from xinyong.disclose.limits import QueryRefused, time_limit
+from xinyong.disclose.limits import QueryRefused, bounded
 from xinyong.disclose.lists import departments
 from xinyong.disclose.search import search
 from xinyong.disclose.service import audience_levels, display_config
@@ -189,7 +189,7 @@ def search_page(
         limits = settings_of(request)
         try:
             reader = runtime.read_engine
-            with reader.connect() as conn, conn.begin(), time_limit(conn, limits.query_time_limit_ms):
+            with bounded(reader, limits.query_time_limit_ms) as conn:
                 result = search(conn, q, protector=runtime.protector, limit=20, scan=limits.search_scan)
         except QueryRefused as exc:
             problem = exc.problem.message(language(request))
@@ -220,7 +220,7 @@ def subject_page(
     # The public answer reads the replica; a non-public one is audited and logged: the primary.
     engine = runtime.read_engine if level == "public" else runtime.engine
     try:
-        with engine.begin() as conn, time_limit(conn, limits.query_time_limit_ms):
+        with bounded(engine, limits.query_time_limit_ms) as conn:
             found = flows.look_up(
                 conn,
                 runtime=runtime,
@@ -234,7 +234,7 @@ def subject_page(
                 policy=policy_of(request),
                 text_limit=limits.list_text_max_chars,
             )
-        with runtime.read_engine.connect() as conn:
+        with bounded(runtime.read_engine, limits.query_time_limit_ms) as conn:
             entries = list_queries.public_entries(conn, on=today(runtime.clock), subject_id=found.subject_id)
     except QueryRefused as exc:
         return refused(request, exc)
@@ -274,7 +274,7 @@ def lists_page(
     lang = language(request)
     kind = kind if kind in ("red", "black") else None
     list_type = list_type or None
-    with runtime.read_engine.connect() as conn:
+    with bounded(runtime.read_engine, settings_of(request).query_time_limit_ms) as conn:
         entries = list_queries.public_entries(
             conn, on=today(runtime.clock), list_type=list_type, kind=kind, q=q, limit=200
         )
@@ -332,7 +332,7 @@ def publicity_page(
         page, item = run_list(request, flt, cursor=cursor, limit=20)
         total = list_total(request, flt)
         runtime = runtime_of(request)
-        with runtime.read_engine.connect() as conn:
+        with bounded(runtime.read_engine, settings_of(request).query_time_limit_ms) as conn:
             depts = departments(conn, item, catalog_of(request))
     except QueryRefused as exc:
         return refused(request, exc)
