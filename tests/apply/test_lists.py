@@ -172,7 +172,7 @@ def test_this_chapter_masks_every_name_the_portal_masks() -> None:
     from xinyong.apply.service import subject_ref
 
     def shown(kind: str, name: str) -> str:
-        return subject_ref(SimpleNamespace(id=1, kind=kind, uscc=None, name=name))["name"]
+        return subject_ref(SimpleNamespace(kind=kind, uscc=None, name=name, public_ref="0" * 24))["name"]
 
     assert shown("natural_person", "张三丰") == "张**"
     assert shown("individual_business", "王芳") == "王*"

@@ -3,7 +3,9 @@ once. Server-rendered pages, both databases (the browser test of the portal cove
 
 from __future__ import annotations
 
-from disclose.builders import COMPANY, COMPANY_NAME
+import re
+
+from disclose.builders import COMPANY, COMPANY_NAME, PERSON_ID
 from rights.builders import Rights
 from rights.cli_helpers import Run
 from web.conftest import Portal
@@ -36,3 +38,24 @@ def test_the_subject_page_and_the_list_page_show_current_entries_only(
     portal.runtime.clock.set("2026-09-02T09:01")  # type: ignore[attr-defined]
     assert marker not in public.get(f"/subjects/{COMPANY}", headers=html).text
     assert COMPANY_NAME not in public.get("/lists", headers=html).text
+
+
+def test_a_listed_person_is_linked_by_the_platform_reference_and_the_link_opens(
+    world: tuple[Portal, Rights], cli: Run
+) -> None:
+    """A person has no USCC: 名单公示 names them by their platform reference (xy- and 24 hex characters), the
+    one the portal resolves, never by a row id that can be counted through; the name is masked."""
+    portal, _ = world
+    entry = cli("lists", "propose", "--type", "SXBZXR", "--subject", PERSON_ID,
+                "--reason", "有履行能力而拒不履行", "--basis", "法释〔2017〕7号 第一条",
+                "--json", at="2026-09-01T09:00")  # fmt: skip
+    cli("lists", "decide", str(entry["id"]), "--valid-until", "2028-08-31", "--statement-waived", "--json",
+        at="2026-09-01T10:00")  # fmt: skip
+    portal.runtime.clock.set("2026-09-01T10:30")  # type: ignore[attr-defined]
+    public = portal.client("public")
+    [shown] = public.get("/api/v1/lists").json()["items"]
+    code = shown["subject"]["code"]
+    assert re.fullmatch(r"xy-[0-9a-f]{24}", code) and shown["subject"]["name"] == "张**"
+    html = {"accept": "text/html"}
+    assert f'href="/subjects/{code}"' in public.get("/lists", headers=html).text
+    assert public.get(f"/subjects/{code}", headers=html).status_code == 200

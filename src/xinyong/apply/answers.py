@@ -43,6 +43,7 @@ _SUBJECT_AND_ENTRIES = (
         _s.c.kind,
         _s.c.uscc,
         _s.c.name,
+        _s.c.public_ref,
         _s.c.status,
         REMOVALS_DUE.label("removals_due"),
         _e.c.id.label("entry_id"),

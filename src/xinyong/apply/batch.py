@@ -389,9 +389,7 @@ def _code_problem(code: str) -> str | None:
     return f"{mask_ids_in_text(problem.message_zh)} / {mask_ids_in_text(problem.message_en)}"
 
 
-_ABOUT = sa.select(subjects.c.id, subjects.c.kind, subjects.c.uscc, subjects.c.name).where(
-    subjects.c.id.in_(sa.bindparam("ids", expanding=True))
-)
+_ABOUT = sa.select(*service.SUBJECT_REF_COLUMNS).where(subjects.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _subjects_of(conn: sa.Connection, ids: Sequence[int]) -> dict[int, Any]:

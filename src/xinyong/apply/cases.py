@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from xinyong.apply.errors import Refused
 from xinyong.apply.models import case_reports, checks
 from xinyong.apply.proposals import active_catalogue
-from xinyong.apply.service import subject_ref
+from xinyong.apply.service import SUBJECT_REF_COLUMNS, subject_ref
 from xinyong.clock import CHINA, Clock
 from xinyong.disclose.service import shown_subject_name
 from xinyong.policy import Policy
@@ -282,11 +282,7 @@ def _row(conn: sa.Connection, case_id: int) -> Any:
 def _subject(conn: sa.Connection, subject_id: int | None) -> Any:
     if subject_id is None:
         return None
-    return conn.execute(
-        sa.select(subjects.c.id, subjects.c.kind, subjects.c.uscc, subjects.c.name).where(
-            subjects.c.id == subject_id
-        )
-    ).first()
+    return conn.execute(sa.select(*SUBJECT_REF_COLUMNS).where(subjects.c.id == subject_id)).first()
 
 
 def _check_attachments(conn: sa.Connection, ids: tuple[int, ...]) -> None:

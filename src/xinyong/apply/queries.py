@@ -7,6 +7,7 @@ a removed or expired entry leaves it at once, and stays in `list_entries` as his
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ def public_entries(
     catalogue = load_catalogue()
     e, s = list_entries, subjects
     query = (
-        sa.select(e, s.c.kind.label("subject_kind"), s.c.uscc, s.c.name)
+        sa.select(e, s.c.kind.label("subject_kind"), s.c.uscc, s.c.name, s.c.public_ref)
         .join(s, s.c.id == e.c.subject_id)
         .where(e.c.state == "listed", e.c.valid_until >= on)
     )
@@ -53,7 +54,9 @@ def public_entries(
     out = []
     for row in rows:
         found = catalogue.list_type(row.list_type)
-        subject = subject_ref(_Subject(row.subject_id, row.subject_kind, row.uscc, row.name))
+        subject = subject_ref(
+            SimpleNamespace(kind=row.subject_kind, uscc=row.uscc, name=row.name, public_ref=row.public_ref)
+        )
         out.append(
             {
                 "id": row.id,
@@ -69,11 +72,6 @@ def public_entries(
             }
         )
     return out
-
-
-class _Subject:
-    def __init__(self, id: int, kind: str, uscc: str | None, name: str) -> None:
-        self.id, self.kind, self.uscc, self.name = id, kind, uscc, name
 
 
 HEADERS = [

@@ -44,6 +44,7 @@ from xinyong.security.masking import mask_person_name
 from xinyong.security.principal import Principal
 from xinyong.store.tables import record_provenance, records
 from xinyong.subjects.models import subjects
+from xinyong.subjects.service import reference
 
 DEFENCE_STEP = "list.defence"
 DEFENCE_RULE = "lists.defence_within"
@@ -971,6 +972,16 @@ def entry_of(row: Any, subject: Any) -> dict[str, Any]:
     }
 
 
+# What subject_ref reads of a subject.
+SUBJECT_REF_COLUMNS = (
+    subjects.c.id,
+    subjects.c.kind,
+    subjects.c.uscc,
+    subjects.c.name,
+    subjects.c.public_ref,
+)
+
+
 def subject_ref(subject: Any) -> dict[str, Any]:
     """How this chapter names a subject anywhere it is shown or sent: its USCC (else the platform
     reference), its kind, and its name — masked where it is a person's (policy `masking.person_names`, the
@@ -978,15 +989,11 @@ def subject_ref(subject: Any) -> dict[str, Any]:
     masking = load_policy().masking
     person = masking.person_names.names_a_person(subject.name, subject.kind)
     name = mask_person_name(subject.name, rule=masking.name) if person else subject.name
-    return {"code": subject.uscc or f"xy-{subject.id}", "kind": subject.kind, "name": name}
+    return {"code": reference(subject.uscc, subject.public_ref), "kind": subject.kind, "name": name}
 
 
 def _subject(conn: sa.Connection, subject_id: int) -> Any:
-    row = conn.execute(
-        sa.select(subjects.c.id, subjects.c.kind, subjects.c.uscc, subjects.c.name).where(
-            subjects.c.id == subject_id
-        )
-    ).first()
+    row = conn.execute(sa.select(*SUBJECT_REF_COLUMNS).where(subjects.c.id == subject_id)).first()
     if row is None:
         raise Refused.one("subject.not_found", "未找到该信用主体", "no such credit subject", status=404)
     return row

@@ -44,7 +44,7 @@ from xinyong.policy import Policy, load_policy
 from xinyong.security.masking import mask_id_number, mask_ids_in_text, mask_person_name
 from xinyong.security.roles import LEVELS, load_roles
 from xinyong.store.tables import organisations
-from xinyong.subjects.service import SubjectNotFound
+from xinyong.subjects.service import SUBJECT_REF_PREFIX, SubjectNotFound
 
 LEVEL_OF: dict[str, LevelName] = {
     DisclosureLevel.PUBLIC: "public",
@@ -398,9 +398,6 @@ def subject_view(subject: dict[str, Any], audience: Audience, policy: Policy) ->
             for n in names
         ],
     }
-
-
-SUBJECT_REF_PREFIX = "xy-"
 
 
 def public_code(subject: Mapping[str, Any]) -> str:

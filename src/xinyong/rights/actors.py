@@ -15,6 +15,7 @@ from xinyong.runtime import Runtime
 from xinyong.security.errors import AccessDenied
 from xinyong.security.principal import Principal
 from xinyong.subjects.models import subjects
+from xinyong.subjects.service import reference
 
 # Roles that act as the platform (信用信息平台 / 信用信息中心). The command line acts as the platform unless
 # the operator names an organisation it acts for (`--org`).
@@ -63,8 +64,9 @@ def acting_subject(
 
 def subject_code(conn: sa.Connection, subject_id: int) -> str:
     """How events and messages name a subject: its USCC, else the platform reference (never an ID number)."""
-    uscc = conn.execute(sa.select(subjects.c.uscc).where(subjects.c.id == subject_id)).scalar()
-    return str(uscc) if uscc else f"xy-{subject_id}"
+    found = sa.select(subjects.c.uscc, subjects.c.public_ref).where(subjects.c.id == subject_id)
+    uscc, public_ref = conn.execute(found).one()
+    return reference(uscc, public_ref)
 
 
 def record_ref(record: Any) -> dict[str, Any]:

@@ -103,6 +103,17 @@ def resolve_many(
     return results
 
 
+# A subject without a USCC is named by its opaque platform reference: xy- and 24 random hex characters
+# (subjects.public_ref). Never its row id, which can be counted through, nor a person's ID number.
+SUBJECT_REF_PREFIX = "xy-"
+
+
+def reference(uscc: str | None, public_ref: str) -> str:
+    """How lists, events and messages name a subject: its USCC, else its platform reference (both resolve
+    on the portal and the API)."""
+    return uscc or f"{SUBJECT_REF_PREFIX}{public_ref}"
+
+
 def _normalised(scheme: str, value: str | None) -> str | None:
     if not value:
         return None
