@@ -18,7 +18,7 @@ from web.conftest import Portal, login
 from xinyong.apply.catalogue import load_catalogue
 from xinyong.apply.models import list_entries
 from xinyong.catalog.loader import load_catalog
-from xinyong.collect.service import ingest
+from xinyong.collect.service import BatchSummary, ingest
 from xinyong.store.tables import records
 from xinyong.subjects.service import Candidate, resolve_many
 
@@ -38,6 +38,13 @@ ROW = {
     "sx_sxqx": "有履行能力而拒不履行生效法律文书确定义务",
     "sx_fbrq": "2026-08-20",
 }
+
+
+def _court_sends(portal: Portal, tmp_path: Path, row: dict[str, str], *, at: str) -> BatchSummary:
+    """The court's file of one 失信被执行人 row, ingested at `at`."""
+    portal.runtime.clock.set(at)  # type: ignore[attr-defined]
+    path = write_file(tmp_path / f"sxbzx-{at[:10]}.csv", load_catalog(), "SXBZX", [row])
+    return ingest(portal.runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER)
 
 
 def test_lists_yaml_names_the_court_item_that_feeds_the_dishonest_debtor_list() -> None:
@@ -150,9 +157,7 @@ def test_the_court_taking_a_debtor_off_its_list_takes_the_entry_off(
     the list — a repaired debtor is not left on the black list until the platform's own term runs out."""
     portal, _ = world
     runtime = portal.runtime
-    runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
-    path = write_file(tmp_path / "sxbzx.csv", load_catalog(), "SXBZX", [ROW])
-    ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    _court_sends(portal, tmp_path, ROW, at="2026-09-01T09:00")
     cli("push", "run", "--once", "--json", at="2026-09-01T09:10")
     with runtime.engine.connect() as conn:
         [entry] = conn.execute(sa.select(list_entries)).all()
@@ -160,9 +165,9 @@ def test_the_court_taking_a_debtor_off_its_list_takes_the_entry_off(
 
     # The court deleted the listing on 2026-09-12 (a removal date is a fact: never in the future) and says
     # so in its next file: the entry ends on the 11th and leaves the list at the worker's next pass.
-    past = write_file(tmp_path / "past.csv", load_catalog(), "SXBZX", [{**ROW, "sx_ycrq": "2026-09-12"}])
-    runtime.clock.set("2026-09-20T09:00")  # type: ignore[attr-defined]
-    ingest(runtime, path=past, item_code="SXBZX", submitter_uscc=SUBMITTER)
+    assert (
+        _court_sends(portal, tmp_path, {**ROW, "sx_ycrq": "2026-09-12"}, at="2026-09-20T09:00").updated == 1
+    )
     cli("push", "run", "--once", "--json", at="2026-09-20T09:10")
     runtime.clock.set("2026-09-20T09:15")  # type: ignore[attr-defined]
     answer = login(TestClient(portal.app), "wuhan-gov").post(
@@ -179,12 +184,10 @@ def test_a_court_record_that_arrives_already_removed_lists_nobody(
     world: tuple[Portal, Rights], cli: Run, tmp_path: Path
 ) -> None:
     portal, _ = world
-    runtime = portal.runtime
-    runtime.clock.set("2026-09-01T09:00")  # type: ignore[attr-defined]
-    removed = {**ROW, "sx_ycrq": "2026-08-25"}
-    path = write_file(tmp_path / "sxbzx.csv", load_catalog(), "SXBZX", [removed])
-    assert ingest(runtime, path=path, item_code="SXBZX", submitter_uscc=SUBMITTER).inserted == 1
+    assert (
+        _court_sends(portal, tmp_path, {**ROW, "sx_ycrq": "2026-08-25"}, at="2026-09-01T09:00").inserted == 1
+    )
     ran = cli("push", "run", "--once", "--json", at="2026-09-01T09:10")
     assert ran["imported"] == []
-    with runtime.engine.connect() as conn:
+    with portal.runtime.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(list_entries)).scalar_one() == 0
