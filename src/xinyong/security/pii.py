@@ -10,6 +10,7 @@ a re-sent record whose name did not change is unchanged) without the database ev
 price is that equal names are visibly equal, as they are under the blind index. The sealed text is
 `sealed:v1:` and base64url; anything else is returned as it is by `unseal`, so data written before names
 were sealed still reads.
+
 Keys come from `XINYONG_PII_KEY` (base64 of 64 random bytes); demo mode generates one on first start in
 XINYONG_HOME/keys and is refused anywhere else.
 """
