@@ -79,3 +79,17 @@ def test_the_form_needs_its_csrf_token(case: Casework) -> None:
     assert forged.status_code == 403
     with case.runtime.engine.connect() as conn:
         assert notify.contact(conn, notify.Party.subject(case.rights.timeline.company_id))["email"] is None
+
+
+def test_the_api_sets_and_reads_the_same_address_the_page_shows(case: Casework) -> None:
+    """PUT/GET /api/v1/me/contact call the same service as the page: what one sets, the other shows."""
+    case.at("2026-09-30T09:00:00")
+    api = case.clients["subject"]  # signed in, with its CSRF header, as an API client is
+    assert api.get("/api/v1/me/contact").json() == {"email": None}
+    saved = api.put("/api/v1/me/contact", json={"email": " legal@huaxin.example "})
+    assert saved.status_code == 200 and saved.json() == {"email": "legal@huaxin.example"}
+    refused = api.put("/api/v1/me/contact", json={"email": "two@one.example, three@two.example"})
+    assert refused.status_code == 422 and refused.json()["detail"]["code"] == "contact.email"
+    assert "two@one.example" not in refused.text  # what was typed is not echoed
+    assert api.get("/api/v1/me/contact").json() == {"email": "legal@huaxin.example"}
+    assert 'value="legal@huaxin.example"' in page(browser(case, "subject"), "/me/contact")

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 from xinyong.clock import Clock
 from xinyong.problems import Problem
+from xinyong.rights import notify
 from xinyong.rights import objections as objection_flow
 from xinyong.rights import repair as repair_flow
 from xinyong.rights.actors import is_platform
+from xinyong.rights.errors import Refused
 from xinyong.rights.models import objections, repair_applications
 from xinyong.rights.notify import Party
 from xinyong.rights.service import own_subject_id
@@ -31,6 +33,26 @@ def party_of(conn: sa.Connection, principal: Principal) -> Party | None:
     if principal.organisation_uscc:
         return Party.organisation(principal.organisation_uscc)
     return None
+
+
+def contact_of(conn: sa.Connection, principal: Principal) -> str | None:
+    """The address the principal's notifications are mailed to (None: none on file, or no party)."""
+    party = party_of(conn, principal)
+    return notify.contact(conn, party)["email"] if party else None
+
+
+def save_contact(conn: sa.Connection, principal: Principal, *, email: str | None, clock: Clock) -> str | None:
+    """Set (empty: clear) the principal's notification address; the page and the API both call this.
+    Refused 404 when the platform holds no subject or organisation for the account."""
+    party = party_of(conn, principal)
+    if party is None:
+        raise Refused.one(
+            "contact.no_party",
+            "平台尚无与您的账户对应的信用主体或机构，无法设置通知邮箱",
+            "the platform holds no subject or organisation for your account: no address can be set",
+            status=404,
+        )
+    return notify.save_email(conn, party, email=email, clock=clock, principal=principal)["email"]
 
 
 def of_subject(conn: sa.Connection, subject_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -11,6 +11,8 @@ GET  /api/v1/repairs/{id}                      one application
 POST /api/v1/repairs/{id}/decision             approve or refuse, with a reason
 GET  /api/v1/tasks?view=                       the caller's 待办 queue (the platform's, or its department's)
 GET  /api/v1/me/inbox                          the caller's notifications; POST …/{id}/read marks one read
+GET  /api/v1/me/contact                        the address the caller's notifications are mailed to
+PUT  /api/v1/me/contact                        {email} sets it (empty clears it), as the 通知邮箱 page does
 
 Who may act on which record is decided by the service functions (the record's subject files and applies;
 only the platform forwards; only the platform or the record's source decides); each refusal answers with
@@ -62,6 +64,14 @@ class ObjectionDecision(BaseModel):
         default=None,
         max_length=64,
         description="moved：记录真正所属主体的代码 / the subject a not_mine record is about",
+    )
+
+
+class ContactBody(BaseModel):
+    email: str = Field(
+        default="",
+        max_length=notify.EMAIL_MAX * 2,
+        description="通知邮箱；留空则不再发邮件 / empty: no e-mail",
     )
 
 
@@ -348,6 +358,24 @@ def my_inbox(request: Request, principal: Principal = permission("inbox.read")) 
         return {"notifications": notify.inbox(conn, party) if party else []}
 
     return act(request, work, changes=False)
+
+
+@router.get("/me/contact", summary="My notification address / 我的通知邮箱")
+def my_contact(request: Request, principal: Principal = permission("inbox.read")) -> Any:
+    def work(conn: sa.Connection, runtime: Runtime) -> Any:
+        return {"email": applications.contact_of(conn, principal)}
+
+    return act(request, work, changes=False)
+
+
+@router.put("/me/contact", summary="Set my notification address / 设置通知邮箱")
+def set_my_contact(
+    body: ContactBody, request: Request, principal: Principal = permission("inbox.read")
+) -> Any:
+    def work(conn: sa.Connection, runtime: Runtime) -> Any:
+        return {"email": applications.save_contact(conn, principal, email=body.email, clock=runtime.clock)}
+
+    return act(request, work)
 
 
 @router.post("/me/inbox/{notification_id}/read", summary="Mark read / 标为已读")

@@ -256,8 +256,8 @@ def contact_page(request: Request, principal: Principal = permission("inbox.read
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
         party = applications.party_of(conn, principal)
-        on_file = notify.contact(conn, party) if party else {"email": None, "phone": None}
-    return _page(request, "portal/contact.html", "contact", email=on_file["email"] or "", party=party)
+        email = applications.contact_of(conn, principal)
+    return _page(request, "portal/contact.html", "contact", email=email or "", party=party)
 
 
 @router.post("/me/contact")
@@ -271,19 +271,10 @@ def save_contact(
     try:
         with runtime.engine.begin() as conn:
             party = applications.party_of(conn, principal)
-            if party is None:
-                raise Refused.one(
-                    "contact.no_party",
-                    "平台尚无与您的账户对应的信用主体或机构，无法设置通知邮箱",
-                    "the platform holds no subject or organisation for your account: no address can be set",
-                    status=404,
-                )
-            saved = notify.save_email(conn, party, email=email, clock=runtime.clock, principal=principal)
+            saved = applications.save_contact(conn, principal, email=email, clock=runtime.clock)
     except Refused as refusal:
         return _refused(request, refusal, refusal.status)
-    return _page(
-        request, "portal/contact.html", "contact", email=saved["email"] or "", party=party, saved=True
-    )
+    return _page(request, "portal/contact.html", "contact", email=saved or "", party=party, saved=True)
 
 
 # ------------------------------------------------------------------------------------ the departments
