@@ -3,7 +3,7 @@ import polars as pl
 from xinyong.catalog.loader import load_catalog
 from xinyong.codes.check import check
 from xinyong.codes.divisions import prefecture_of
-from xinyong.demo.generate import DEFECTS, make_world, penalties
+from xinyong.demo.generate import DEFECTS, make_world, penalties, registrations
 
 
 def test_every_generated_identifier_is_valid_and_every_prefecture_is_covered():
@@ -41,3 +41,15 @@ def test_good_rows_are_untidy_the_way_real_exports_are():
     assert dates.str.contains(r"^\d{5}$").any()  # Excel serial numbers
     assert frame["行政相对人代码_1(统一社会信用代码)"].str.contains("[０-９]").any()  # full-width digits
     assert not frame.filter(pl.col("行政相对人类别") == "自然人")["证件号码"].is_null().any()
+
+
+def test_a_business_founded_on_29_february_gets_its_term_end_too():
+    """`xinyong demo --subjects 2000` failed: the world has a company founded 2016-02-29, and 30 years on
+    was computed with date.replace, which has no 29 February 2046."""
+    world = make_world(2000)
+    founded = world.subjects.filter(pl.col("company_type").is_not_null())["established"].to_list()
+    assert any((d.month, d.day) == (2, 29) for d in founded)  # the case is in this world
+    rows = registrations(world, item=load_catalog().item("QYJC")).frame
+    item = load_catalog().item("QYJC")
+    ends = rows[item.field("qy_yyqxzhi").name_zh].drop_nulls().to_list()
+    assert "2046-02-28" in ends

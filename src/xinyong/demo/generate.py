@@ -23,6 +23,7 @@ from xinyong.codes.orgcode import orgcode_check_char
 from xinyong.codes.regno import regno_check_digit
 from xinyong.codes.uscc import make_uscc
 from xinyong.demo.remits import PERSONS, DemoData, load_demo_data
+from xinyong.policy.periods import add_months
 
 _ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # avoid I O S V Z so bodies stay USCC-friendly
 # Name parts. What a business does — its trade words, scope, licences and penalties — is data
@@ -474,7 +475,9 @@ def registrations(world: World, *, item: Item, end: dt.date = dt.date(2026, 6, 3
         "qy_clrq": founded,
         "qy_yyqxz": founded,
         "qy_yyqxzhi": [
-            None if lt else f.replace(year=f.year + 30) for f, lt in zip(founded, long_term, strict=True)
+            # 30 years on; one founded on 29 February ends on the 28th (a plain replace() fails then).
+            None if lt else add_months(f, 12 * 30)
+            for f, lt in zip(founded, long_term, strict=True)
         ],
         "qy_djjg": orgs["authority"].to_list(),
         "qy_hzrq": approved,
