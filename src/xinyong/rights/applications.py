@@ -35,16 +35,16 @@ def party_of(conn: sa.Connection, principal: Principal) -> Party | None:
     return None
 
 
-def contact_of(conn: sa.Connection, principal: Principal) -> str | None:
-    """The address the principal's notifications are mailed to (None: none on file, or no party)."""
-    party = party_of(conn, principal)
+def contact_of(conn: sa.Connection, party: Party | None) -> str | None:
+    """The address the party's notifications are mailed to (None: none on file, or no party)."""
     return notify.contact(conn, party)["email"] if party else None
 
 
-def save_contact(conn: sa.Connection, principal: Principal, *, email: str | None, clock: Clock) -> str | None:
-    """Set (empty: clear) the principal's notification address; the page and the API both call this.
-    Refused 404 when the platform holds no subject or organisation for the account."""
-    party = party_of(conn, principal)
+def save_contact(
+    conn: sa.Connection, party: Party | None, *, email: str | None, clock: Clock, principal: Principal
+) -> str | None:
+    """Set (empty: clear) the notification address of the principal's party (`party_of`); the page and the
+    API both call this. Refused 404 when the platform holds no subject or organisation for the account."""
     if party is None:
         raise Refused.one(
             "contact.no_party",

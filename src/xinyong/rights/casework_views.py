@@ -363,7 +363,7 @@ def my_inbox(request: Request, principal: Principal = permission("inbox.read")) 
 @router.get("/me/contact", summary="My notification address / 我的通知邮箱")
 def my_contact(request: Request, principal: Principal = permission("inbox.read")) -> Any:
     def work(conn: sa.Connection, runtime: Runtime) -> Any:
-        return {"email": applications.contact_of(conn, principal)}
+        return {"email": applications.contact_of(conn, applications.party_of(conn, principal))}
 
     return act(request, work, changes=False)
 
@@ -373,7 +373,11 @@ def set_my_contact(
     body: ContactBody, request: Request, principal: Principal = permission("inbox.read")
 ) -> Any:
     def work(conn: sa.Connection, runtime: Runtime) -> Any:
-        return {"email": applications.save_contact(conn, principal, email=body.email, clock=runtime.clock)}
+        party = applications.party_of(conn, principal)
+        saved = applications.save_contact(
+            conn, party, email=body.email, clock=runtime.clock, principal=principal
+        )
+        return {"email": saved}
 
     return act(request, work)
 

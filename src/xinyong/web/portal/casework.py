@@ -256,7 +256,7 @@ def contact_page(request: Request, principal: Principal = permission("inbox.read
     runtime = runtime_of(request)
     with runtime.engine.begin() as conn:
         party = applications.party_of(conn, principal)
-        email = applications.contact_of(conn, principal)
+        email = applications.contact_of(conn, party)
     return _page(request, "portal/contact.html", "contact", email=email or "", party=party)
 
 
@@ -271,7 +271,9 @@ def save_contact(
     try:
         with runtime.engine.begin() as conn:
             party = applications.party_of(conn, principal)
-            saved = applications.save_contact(conn, principal, email=email, clock=runtime.clock)
+            saved = applications.save_contact(
+                conn, party, email=email, clock=runtime.clock, principal=principal
+            )
     except Refused as refusal:
         return _refused(request, refusal, refusal.status)
     return _page(request, "portal/contact.html", "contact", email=saved or "", party=party, saved=True)
