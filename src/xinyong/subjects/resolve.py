@@ -31,7 +31,7 @@ from xinyong.security.pii import PersonalIdProtector
 from xinyong.store.bulk import allocate_ids, insert_frame
 from xinyong.store.meta import PersonName
 from xinyong.subjects.models import IDENTIFIER_SCHEMES, subject_identifiers, subject_names, subjects
-from xinyong.subjects.sealing import names_a_person, seal_where
+from xinyong.subjects.sealing import names_a_person, other_name_is_a_persons, seal_where
 
 PERSONAL_SCHEMES = ("idcard", "iddoc")  # blind-indexed and encrypted, never stored in clear
 RANK = {scheme: rank for rank, scheme in enumerate(IDENTIFIER_SCHEMES)}
@@ -437,9 +437,12 @@ def _names(
         return
     observed = observed.sort("subject_id", "name")  # joins do not keep order: make the inserts repeatable
     rule = load_policy().masking.person_names
-    # A subject whose registered name is a person's has a person's names: every observed one is sealed too.
-    person = names_a_person(observed["registered"], observed["kind"], rule) | names_a_person(
-        observed["name"], observed["kind"], rule
+    person = pl.Series(
+        [
+            other_name_is_a_persons(name, registered, kind, rule)
+            for name, registered, kind in observed.select("name", "registered", "kind").iter_rows()
+        ],
+        dtype=pl.Boolean,
     )
     at = pl.lit(now.astimezone(dt.UTC), dtype=pl.Datetime("us", "UTC"))
     insert_frame(

@@ -24,6 +24,15 @@ def person_name(name: str, subject_kind: str, rule: PersonNameMasking) -> str:
     return PersonName(name) if rule.names_a_person(name, subject_kind) else name
 
 
+def other_name_is_a_persons(
+    name: str | None, registered: str | None, subject_kind: str, rule: PersonNameMasking
+) -> bool:
+    """Whether another name of a subject (former, observed, or in name-mismatch evidence) is sealed: when
+    it or the registered name is a person's — a subject whose registered name is a person's has a person's
+    names."""
+    return rule.names_a_person(registered, subject_kind) or rule.names_a_person(name, subject_kind)
+
+
 def names_a_person(names: pl.Series, kinds: pl.Series, rule: PersonNameMasking) -> pl.Series:
     """Per row, whether its name is a person's (the policy's own test, asked once per distinct pair)."""
     pairs = pl.DataFrame({"name": names, "kind": kinds})
@@ -69,7 +78,7 @@ def seal_stored_subjects(
     first, last = rows[0].id, rows[-1].id
 
     def persons(name: str | None, sid: int) -> bool:
-        return rule.names_a_person(registered[sid], kinds[sid]) or rule.names_a_person(name, kinds[sid])
+        return other_name_is_a_persons(name, registered[sid], kinds[sid], rule)
 
     names = conn.execute(
         sa.select(subject_names.c.id, subject_names.c.subject_id, subject_names.c.name).where(
