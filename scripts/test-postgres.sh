@@ -28,6 +28,9 @@ as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='xinyong'\" | gre
 # DROP DATABASE … WITH (FORCE) ends every session on the database, an autovacuum worker's too (after a
 # large load one often is): that takes pg_signal_backend, or the drop fails for a role that is not superuser.
 as_postgres "psql -qc 'GRANT pg_signal_backend TO xinyong'" >&2
+# A bulk load stops the per-row foreign-key triggers for its own transaction and checks each frame's
+# references itself (store.bulk.bulk_transaction): the role may set session_replication_role (PostgreSQL 15).
+as_postgres "psql -qc 'GRANT SET ON PARAMETER session_replication_role TO xinyong'" >&2
 # The benchmarks (bench/wrk.py) warm the page cache with pg_prewarm; a database the role creates from
 # template1 has it without the role needing superuser. It only reads pages in.
 as_postgres "psql -qd template1 -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm'" >&2 || say "pg_prewarm unavailable: benchmarks run on a cold cache"

@@ -18,16 +18,19 @@ DATABASES = [
 _GUARDS = ("audit_log_no_truncate", "audit_head_no_truncate")
 
 
+_MODES = {"O": "", "A": "ALWAYS", "R": "REPLICA"}  # pg_trigger.tgenabled → ALTER TABLE … ENABLE … TRIGGER
+
+
 def truncate_tables(conn: sa.Connection, names: list[str]) -> None:
     guarded = conn.exec_driver_sql(
-        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname IN "
+        "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger WHERE tgname IN "
         f"({', '.join(repr(g) for g in _GUARDS)})"
     ).all()
-    for table, trigger in guarded:
+    for table, trigger, _ in guarded:
         conn.exec_driver_sql(f"GRANT TRUNCATE ON {table} TO CURRENT_USER")
         conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
     quoted = ", ".join(f'"{name}"' for name in names)
     conn.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-    for table, trigger in guarded:
-        conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    for table, trigger, mode in guarded:  # back as it was: an ALWAYS trigger stays one
+        conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE {_MODES[mode]} TRIGGER {trigger}")
         conn.exec_driver_sql(f"REVOKE TRUNCATE ON {table} FROM CURRENT_USER")

@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import itertools
 from pathlib import Path
@@ -9,11 +10,14 @@ import sqlalchemy as sa
 from dbtools import truncate_tables
 from xinyong.store.bulk import (
     UNINDEXED_LOAD_CACHE_KIB,
+    DanglingReference,
     allocate_ids,
     build_indexes,
+    bulk_transaction,
     drop_secondary_indexes,
     insert_frame,
 )
+from xinyong.store.concurrency import in_transaction
 from xinyong.store.engine import SQLITE_CACHE_KIB, make_engine
 from xinyong.store.schema import metadata
 from xinyong.store.tables import catalog_versions, organisations
@@ -175,3 +179,119 @@ def test_dropping_indexes_outside_a_written_transaction_is_refused(tmp_path: Pat
         drop_secondary_indexes(conn, "records")  # pysqlite would commit the drop at once
     with engine.connect() as conn:
         assert _index_definitions(conn) == before and len(before) >= 4
+
+
+def _subjects(conn: sa.Connection, count: int) -> list[int]:
+    ids = allocate_ids(conn, "subjects", count)
+    frame = pl.DataFrame({"id": ids, "kind": ["legal_person"] * count, "name": [f"公司{i}" for i in ids]})
+    insert_frame(conn, "subjects", frame, constants={"created_at": NOW, "updated_at": NOW})
+    return ids
+
+
+def _identifiers(subject_ids: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"subject_id": subject_ids, "value": [f"REG{i:012d}" for i in range(len(subject_ids))]}
+    ).with_columns(scheme=pl.lit("regno"), origin=pl.lit("declared"))
+
+
+def _stored_identifiers(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM subject_identifiers").scalar_one()
+
+
+def test_a_bulk_load_writes_rows_whose_references_exist(engine: sa.Engine) -> None:
+    def load(conn: sa.Connection) -> None:
+        ids = _subjects(conn, 3)
+        insert_frame(
+            conn, "subject_identifiers", _identifiers([ids[0], ids[2], ids[2]]), constants={"created_at": NOW}
+        )
+
+    in_transaction(engine, load, bulk=True)
+    assert _stored_identifiers(engine) == 3
+
+
+def test_a_bulk_load_refuses_a_row_that_refers_to_nothing_and_keeps_none_of_the_batch(
+    engine: sa.Engine,
+) -> None:
+    def load(conn: sa.Connection) -> None:
+        ids = _subjects(conn, 2)
+        frame = _identifiers([ids[0], ids[1] + 1000, ids[1]])
+        insert_frame(conn, "subject_identifiers", frame, constants={"created_at": NOW})
+
+    # The load's own check, once per distinct value, where the database does not check each row (SQLite
+    # always, PostgreSQL when the role may set session_replication_role: scripts/test-postgres.sh grants it).
+    with pytest.raises(DanglingReference) as caught:
+        in_transaction(engine, load, bulk=True)
+    assert str(caught.value) == "subject_identifiers.subject_id: 1 value(s) with no row in subjects"
+    assert _stored_identifiers(engine) == 0
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM subjects").scalar_one() == 0
+
+
+def test_a_constant_reference_is_checked_too(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(engine)
+    frame = pl.DataFrame({"record_id": [1], "row_number": [1], "action": ["inserted"]})
+    with (
+        pytest.raises(DanglingReference, match=r"record_provenance\.batch_id: 1 value"),
+        bulk_transaction(engine) as conn,
+    ):
+        insert_frame(conn, "record_provenance", frame, constants={"batch_id": 7})
+
+
+@pytest.mark.parametrize("outcome", ["committed", "failed"])
+def test_sqlite_checks_every_row_again_once_a_bulk_load_is_over(tmp_path: Path, outcome: str) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(engine)
+    dangling = _identifiers([4242]).with_columns(id=pl.lit(1))
+    with contextlib.suppress(RuntimeError), bulk_transaction(engine) as conn:
+        loader = conn.connection.driver_connection
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 0  # no per-row probes
+        if outcome == "failed":
+            raise RuntimeError("killed mid-load")
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection is loader  # the pool hands back the load's connection
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.table("subject_identifiers", *map(sa.column, dangling.columns)).insert(), dangling.to_dicts()
+        )
+
+
+def test_postgresql_checks_every_row_again_once_a_bulk_load_is_over(pg_database: str) -> None:
+    engine = make_engine(pg_database)
+    with engine.begin() as conn:
+        truncate_tables(conn, [t.name for t in metadata.sorted_tables])
+    with bulk_transaction(engine) as conn:
+        loader = conn.connection.driver_connection
+        assert conn.exec_driver_sql("SHOW session_replication_role").scalar_one() == "replica"
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection is loader
+        assert conn.exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.table(
+                "subject_identifiers",
+                *map(sa.column, ("subject_id", "scheme", "value", "origin", "created_at")),
+            ).insert(),
+            [{"subject_id": 4242, "scheme": "regno", "value": "R1", "origin": "declared", "created_at": NOW}],
+        )
+    engine.dispose()
+
+
+def test_the_audit_trail_stays_append_only_inside_a_bulk_load(pg_database: str) -> None:
+    engine = make_engine(pg_database)
+    for table in ("audit_log", "audit_head"):
+        with pytest.raises(sa.exc.DBAPIError, match=r"审计日志不能清空"), bulk_transaction(engine) as conn:
+            conn.exec_driver_sql(
+                f"GRANT TRUNCATE ON {table} TO CURRENT_USER"
+            )  # past the privilege: the guard
+            conn.exec_driver_sql(f"TRUNCATE {table}")
+    with engine.connect() as conn:
+        modes = conn.exec_driver_sql(
+            "SELECT tgname, tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relnamespace = to_regnamespace(current_schema())"
+        ).all()
+    # Every trigger of the schema fires in every session role: a bulk load's replica role stops none.
+    assert modes and {mode for _, mode in modes} == {"A"}, modes
+    engine.dispose()

@@ -200,7 +200,7 @@ def ingest(
         return summary
 
     try:
-        summary = in_transaction(runtime.engine, attempt)
+        summary = in_transaction(runtime.engine, attempt, bulk=True)
     except ProblemError as refusal:  # a CSV found malformed part-way: nothing of it stays
         fresh = BatchSummary(batch_id=None, item=item.code, status="loading", filename=summary.filename)
         fresh.format, fresh.encoding, fresh.received = read.format, read.encoding, read.height

@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
+
+from xinyong.store.bulk import bulk_transaction
+from xinyong.store.engine import dialect_insert
+
+__all__ = ["ATTEMPTS", "dialect_insert", "in_transaction", "lost_to_a_concurrent_writer"]
 
 T = TypeVar("T")
 ATTEMPTS = 5
 # unique_violation, deadlock_detected, serialization_failure: the other writer won; a new attempt sees it.
 _RETRYABLE_SQLSTATES = {"23505", "40P01", "40001"}
-
-
-def dialect_insert(conn: sa.Connection) -> Any:
-    """The backend's INSERT, which knows ON CONFLICT (both PostgreSQL and SQLite have it)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def lost_to_a_concurrent_writer(exc: BaseException) -> bool:
@@ -42,15 +38,18 @@ def lost_to_a_concurrent_writer(exc: BaseException) -> bool:
     return isinstance(driver_error, sqlite3.OperationalError) and "database is locked" in str(driver_error)
 
 
-def in_transaction(engine: sa.Engine, work: Callable[[sa.Connection], T], *, attempts: int = ATTEMPTS) -> T:
+def in_transaction(
+    engine: sa.Engine, work: Callable[[sa.Connection], T], *, attempts: int = ATTEMPTS, bulk: bool = False
+) -> T:
     """Run `work` in one transaction; if a concurrent writer made it fail, roll back and run it again.
+    `bulk`: a bulk load's transaction (`store.bulk.bulk_transaction`).
 
     `work` must be safe to repeat: everything it wrote is rolled back before the next attempt, so it must
     not keep state outside the database between attempts (start its counters afresh inside).
     """
     for attempt in range(1, attempts + 1):
         try:
-            with engine.begin() as conn:
+            with bulk_transaction(engine) if bulk else engine.begin() as conn:
                 return work(conn)
         except Exception as exc:
             if attempt == attempts or not lost_to_a_concurrent_writer(exc):
