@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from collect.conftest import DEPT
+from xinyong.console import admin as console_admin
 from xinyong.security.models import audit_log, password_resets
 from xinyong.web.deps import CSRF_HEADER
 
@@ -194,6 +196,18 @@ def test_the_audit_log_is_searched_paged_masked_and_its_chain_verified(world: Wo
     assert "data-seq=" in last  # past the end: the last page
     assert "上一页" not in last
     assert entries(world, "audit.search")[0]["subject_label"] != person
+
+
+def test_the_audit_page_walks_only_the_newest_entries_and_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = world.client("admin")
+    whole = admin.get("/console/admin/audit").text
+    assert 'id="chain" data-ok="yes"' in whole and 'id="chain-latest"' not in whole
+    monkeypatch.setattr(console_admin, "AUDIT_PAGE_VERIFIES", 1)
+    newest = admin.get("/console/admin/audit").text
+    assert 'id="chain" data-ok="yes"' in newest
+    assert "最近 1 条审计记录完整" in newest and "xinyong audit verify" in newest
 
 
 def test_the_organisation_tree_and_the_key_rotation_guide(world: World) -> None:

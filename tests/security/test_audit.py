@@ -22,6 +22,12 @@ ACTOR = Principal(
     kind="user", role="government", actor="user:wuhan-gov", organisation_uscc="11420100Q010005XXX"
 )
 
+ALWAYS_TRIGGERS = (
+    ("audit_log", "audit_log_append_only"),
+    ("audit_log", "audit_log_no_truncate"),
+    ("audit_head", "audit_head_no_truncate"),
+)
+
 
 def append(engine: sa.Engine, clock: FixedClock, n: int = 5) -> None:
     with engine.begin() as conn:
@@ -53,7 +59,7 @@ def tampering(engine: sa.Engine) -> Iterator[sa.Connection]:
             conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
         yield conn
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+            conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_append_only")
 
 
 def verify(engine: sa.Engine, **kw: object) -> audit.Verification:
@@ -125,6 +131,35 @@ def test_a_cut_off_tail_is_found_through_the_head(engine: sa.Engine, clock: Fixe
     assert broken is not None and broken.seq == 4 and broken.problem.code == "audit.head_mismatch"
 
 
+def test_a_walk_of_the_newest_entries_starts_from_the_hash_before_them(
+    engine: sa.Engine, clock: FixedClock
+) -> None:
+    append(engine, clock, 6)
+    newest = verify(engine, latest=3)
+    assert newest.ok and (newest.first_seq, newest.entries, newest.head_seq) == (4, 3, 6)
+    whole = verify(engine, latest=100)
+    assert whole.ok and (whole.first_seq, whole.entries) == (1, 6)
+    with tampering(engine) as conn:
+        conn.execute(audit_log.update().where(audit_log.c.seq == 5).values(actor="user:someone-else"))
+        conn.execute(audit_log.update().where(audit_log.c.seq == 1).values(actor="user:someone-else"))
+    broken = verify(engine, latest=3).broken
+    assert broken is not None and broken.seq == 5 and broken.problem.code == "audit.entry_altered"
+    # What lies before the newest entries is the whole walk's to find.
+    assert verify(engine, latest=1).ok
+    broken = verify(engine).broken
+    assert broken is not None and broken.seq == 1
+
+
+def test_a_walk_of_the_newest_entries_names_a_removed_entry_before_them(
+    engine: sa.Engine, clock: FixedClock
+) -> None:
+    append(engine, clock, 6)
+    with tampering(engine) as conn:
+        conn.execute(audit_log.delete().where(audit_log.c.seq == 3))
+    broken = verify(engine, latest=3).broken
+    assert broken is not None and broken.seq == 3 and broken.problem.code == "audit.entry_missing"
+
+
 def test_anchors_catch_a_chain_rewritten_from_the_start(engine: sa.Engine, clock: FixedClock) -> None:
     append(engine, clock, 3)
     anchor = {3: verify(engine).head_hash}
@@ -152,8 +187,8 @@ def emptying(engine: sa.Engine) -> Iterator[sa.Connection]:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             yield conn
             conn.exec_driver_sql("TRUNCATE audit_log, audit_head")
-            for table in ("audit_log", "audit_head"):
-                conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            for table, trigger in ALWAYS_TRIGGERS:  # as migration 0017 left them
+                conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}")
         else:
             conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
             yield conn

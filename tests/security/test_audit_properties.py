@@ -70,7 +70,7 @@ def chain(engine: sa.Engine, clock: FixedClock) -> Iterator[sa.Engine]:
     yield engine
     if engine.dialect.name == "postgresql":  # the database is shared with the tests that follow
         with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+            conn.exec_driver_sql("ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_append_only")
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # each example is rolled back

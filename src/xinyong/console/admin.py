@@ -51,6 +51,9 @@ from xinyong.web.portal.views import error_page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
+# Entries of the chain the audit page walks on each view, the newest (about 0.2 s at ~20 µs an entry); the
+# whole chain is `xinyong audit verify`, which the page names when it walked less.
+AUDIT_PAGE_VERIFIES = 10_000
 _LINK = Annotated[str, Path(min_length=1, max_length=64)]
 _NAME = Annotated[str, Form(max_length=64)]
 
@@ -470,7 +473,7 @@ def audit_page(
             page=page,
             per_page=AUDIT_PAGE_SIZE,
         )
-        chain = audit.verify(conn)
+        chain = audit.verify(conn, latest=AUDIT_PAGE_VERIFIES)
         audit.record(
             conn,
             principal=principal,

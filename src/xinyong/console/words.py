@@ -224,6 +224,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "The audit chain is intact: {n} entries, head {seq} ({hash}).",
     ),
     "chain_broken": ("审计链在第 {seq} 条断开：", "The audit chain is broken at entry {seq}:"),
+    "chain_latest_ok": (
+        "最近 {n} 条审计记录完整：第 {first} 至 {seq} 条，链头（{hash}）。",
+        "The newest {n} audit entries are intact: {first} to {seq}, head ({hash}).",
+    ),
+    "chain_latest": (
+        "本页只核验最近 {n} 条；核验全链请运行 xinyong audit verify。",
+        "This page verifies the newest {n} entries only; run xinyong audit verify for the whole chain.",
+    ),
     "subject_searched": ("按信用主体：{label}", "Subject: {label}"),
     "no_entries": ("没有符合条件的审计记录。", "No entry matches."),
 }
