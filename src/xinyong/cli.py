@@ -92,11 +92,11 @@ def key_seal_names() -> None:
     """Seal the persons' names stored in clear before this version / 加密存量数据中的自然人姓名.
 
     Safe to stop and to run again: each chunk is its own transaction and sealed names are left alone."""
-    from xinyong.cliutil import open_runtime
-    from xinyong.collect.cli import progress_bar
+    from xinyong.cliutil import open_runtime, progress_bar
+    from xinyong.collect.cli import STAGES
     from xinyong.collect.sealing import seal_stored_names
 
-    with open_runtime(None) as runtime, progress_bar() as report:
+    with open_runtime(None) as runtime, progress_bar(STAGES) as report:
         counts = seal_stored_names(runtime, progress=report)
     console.print(
         f"已加密 / sealed: 主体名称 subject names {counts.subject_names}，信用记录 records {counts.records}，"

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xinyong.problems import Problem, ProblemError
 
@@ -89,3 +91,26 @@ def acting(now: str | None, org: str | None, *, roles: dict[str, str]) -> Iterat
 
     with open_runtime(now, refused=1) as runtime, runtime.engine.begin() as conn:
         yield runtime, conn, acting_for(conn, org, actor=f"cli:{getpass.getuser()}", roles=roles)
+
+
+@contextmanager
+def progress_bar(labels: Mapping[str, str] | None = None) -> Iterator[Callable[[str, int, int], None]]:
+    """report(stage, done, total): a progress bar on a terminal, one bar a stage, titled by `labels`;
+    elsewhere (a pipe, a log, a test) one plain line per step on stderr."""
+    if not err.is_terminal:
+
+        def line(stage: str, done: int, total: int) -> None:
+            print(f"进度 / progress: {stage} {done}/{total}", file=sys.stderr, flush=True)
+
+        yield line
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task((labels or {}).get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update

@@ -150,6 +150,19 @@ def test_a_walk_of_the_newest_entries_starts_from_the_hash_before_them(
     assert broken is not None and broken.seq == 1
 
 
+def test_a_walk_reports_how_far_it_is(
+    engine: sa.Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append(engine, clock, 5)
+    monkeypatch.setattr(audit, "_PROGRESS_EVERY", 2)
+    steps: list[tuple[str, int, int]] = []
+    assert verify(engine, progress=lambda *step: steps.append(step)).ok
+    assert steps == [("verify", 2, 5), ("verify", 4, 5), ("verify", 5, 5)]
+    steps.clear()
+    assert verify(engine, latest=3, progress=lambda *step: steps.append(step)).ok
+    assert steps == [("verify", 2, 3), ("verify", 3, 3)]
+
+
 def test_a_walk_of_the_newest_entries_names_a_removed_entry_before_them(
     engine: sa.Engine, clock: FixedClock
 ) -> None:

@@ -152,6 +152,7 @@ def test_audit_verify_passes_untouched_and_names_the_tampered_entry(xinyong, eng
     xinyong("org", "qualify", "--uscc", AGENCY, "--quota", "500", "--valid-until", "2027-06-30")
     verified = xinyong("audit", "verify")
     assert "审计链完整" in verified.stderr and verified.stdout.startswith("3:")
+    assert "进度 / progress: verify 3/3" in verified.stderr  # a long walk shows how far it is
     anchor = verified.stdout.strip()
     with tampering(engine) as conn:
         conn.execute(audit_log.update().where(audit_log.c.seq == 2).values(detail={"uscc": "改过"}))

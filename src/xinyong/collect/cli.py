@@ -13,20 +13,16 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xinyong.cliutil import FIXED_NOW_ENV, echo_json, err, fail, open_runtime
+from xinyong.cliutil import FIXED_NOW_ENV, echo_json, err, fail, open_runtime, progress_bar
 from xinyong.problems import Problem, ProblemError
 
 batch_app = typer.Typer(help="报送批次 / submitted batches", no_args_is_help=True)
@@ -85,7 +81,7 @@ def ingest(
     from xinyong.security.principal import Principal
 
     chunk_rows = _chunk_rows(CHUNK_ROWS)
-    with open_runtime(now) as runtime, progress_bar() as report:
+    with open_runtime(now) as runtime, progress_bar(STAGES) as report:
         try:
             summary = run_ingest(
                 runtime,
@@ -303,28 +299,6 @@ def _chunk_rows(default: int) -> int:
             2,
         )
     return int(value)
-
-
-@contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar on a terminal; elsewhere (a pipe, a log, a test) one plain line per step on stderr."""
-    if not err.is_terminal:
-
-        def line(stage: str, done: int, total: int) -> None:
-            print(f"进度 / progress: {stage} {done}/{total}", file=sys.stderr, flush=True)
-
-        yield line
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def _print_summary(s: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ import logging
 import os
 import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,13 +300,18 @@ class Verification:
 
 
 def verify(
-    conn: sa.Connection, *, anchors: Mapping[int, str] | None = None, latest: int | None = None
+    conn: sa.Connection,
+    *,
+    anchors: Mapping[int, str] | None = None,
+    latest: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Verification:
     """Walk the chain from the first entry; report the first broken link, or none.
 
     `latest`: walk only the newest `latest` entries, from the hash of the entry before them. A page can
     afford that on every view (a walk costs about 20 µs an entry: a province's trail of millions would take
     minutes); only the whole walk (`xinyong audit verify`) proves the entries before them.
+    `progress("verify", walked, to_walk)` is called every few thousand entries.
 
     `anchors` are (seq, hash) pairs recorded elsewhere earlier (printed by `xinyong audit verify`): they
     catch a rewrite of the whole chain by someone who could also recompute every hash. The anchor file kept
@@ -340,6 +345,7 @@ def verify(
         .execution_options(yield_per=2000)
     )
     rows = conn.execute(query)
+    to_walk = max(0, head_seq - first + 1)
     for row in rows.mappings():
         entry = dict(row)
         broken = _link_problem(entry, expected=expected, prev_hash=prev_hash, anchors=anchors)
@@ -347,6 +353,10 @@ def verify(
             rows.close()
             return result(broken)
         expected, prev_hash, count = entry["seq"] + 1, entry["hash"], count + 1
+        if progress is not None and count % _PROGRESS_EVERY == 0:
+            progress("verify", count, max(to_walk, count))
+    if progress is not None:
+        progress("verify", count, max(to_walk, count))
     last = expected - 1
     if (head_seq, head_hash) != (last, prev_hash):
         return result(_head_break(head_seq, last))
@@ -395,6 +405,9 @@ def _link_problem(
     if seq in anchors and anchors[seq] != entry["hash"]:
         return _anchor_break(seq)
     return None
+
+
+_PROGRESS_EVERY = 5000
 
 
 def _entry_missing(expected: int, seq: int) -> AuditBreak:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from xinyong.cliutil import echo_json, fail
+from xinyong.cliutil import echo_json, fail, progress_bar
 from xinyong.clock import CHINA
 from xinyong.problems import ProblemError
 from xinyong.security import admin, audit
@@ -425,8 +425,9 @@ def audit_verify(
     for item in anchor or []:
         seq, _, digest = item.partition(":")
         anchors[int(seq)] = digest
-    with _session() as (_, conn, _actor):
-        result = audit.verify(conn, anchors=anchors)
+    walking = progress_bar({"verify": "核验审计链 / verifying the chain"})
+    with _session() as (_, conn, _actor), walking as report:
+        result = audit.verify(conn, anchors=anchors, progress=report)
         kept = audit.kept_anchor(conn.engine)
         if result.ok and kept is not None:
             kept.advance(conn, result.head_seq, result.head_hash)
