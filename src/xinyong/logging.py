@@ -23,7 +23,7 @@ from xinyong.codes.idcard import check_idcard
 from xinyong.config import Settings
 from xinyong.security.masking import contains_id_number, id_number_spans, mask_ids_in_text
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"  # several workers log to one file
 _OURS = "_xinyong_handler"
 _configured = False
 

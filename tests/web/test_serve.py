@@ -3,6 +3,7 @@ beside them, every process ended on SIGTERM. A real server in a subprocess (the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -93,3 +94,52 @@ def test_the_shared_socket_is_tcp_so_answers_are_not_held_back_by_nagle() -> Non
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
     finally:
         sock.close()
+
+
+def test_the_workers_count_one_rate_limit_together(home: Path, sqlite_template: Path) -> None:
+    home.mkdir(parents=True)
+    shutil.copyfile(sqlite_template, home / "xinyong.db")
+    port = free_port()
+    log = home / "serve.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "XINYONG_LOG_LEVEL": "info",
+        "XINYONG_RATE_PUBLIC": "4/minute",
+    }
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "xinyong.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_until(lambda: len(re.findall(r"process \d+ serving", log.read_text())) == 2), (
+            log.read_text()
+        )
+        assert wait_until(lambda: _healthy(port)), log.read_text()
+        workers = set(re.findall(r"process (\d+) serving", log.read_text()))
+        counted_in = {pid: _rate_limit_files(pid) for pid in workers}
+        # Every worker counts in the same one file, whichever worker a client's connection reaches.
+        assert len(set(counted_in.values())) == 1 and all(counted_in.values()), counted_in
+        shared = Path(next(iter(counted_in.values()))[0]).parent
+        statuses = [
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/search", params={"q": "公司"}, timeout=10).status_code
+            for _ in range(12)  # each on a new connection
+        ]
+        assert statuses.count(429) == 8 and statuses[:4] == [200] * 4, statuses
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert not shared.exists()  # the buckets go with the server
+
+
+def _rate_limit_files(pid: str) -> tuple[str, ...]:
+    opened = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if "xinyong-limits-" in target and target.endswith("buckets.db"):
+                opened.append(target)
+    return tuple(sorted(opened))

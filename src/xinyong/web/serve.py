@@ -13,8 +13,9 @@
 - **Schedules once.** The deadline engine, the push worker and the search index refresh (web/schedule.py)
   run in exactly one process: the app's own lifespan with one worker; with several, one scheduler process
   beside the workers, which serves nothing (and is started again if it ends, so there is always exactly one).
-- **Limits are per process.** The anonymous public's rate limit (security.ratelimit) is counted by each
-  worker; behind several workers a client gets up to N times the per-process allowance.
+- **Limits are shared.** With several workers the rate limits (security.ratelimit) are counted in one
+  small file all of them open (`SharedRateLimiter`, in /dev/shm when there is one, removed on exit), so a
+  client gets the configured allowance whichever worker its connections reach, not N times it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from xinyong.clock import Clock
@@ -48,6 +52,7 @@ class ServeOptions:
     deadlines_every: float = 0
     push_every: float = 0
     search_every: float = 0
+    rate_limits: Path | None = None  # the workers' shared rate-limit file (set by the supervisor)
 
     @property
     def scheduled(self) -> bool:
@@ -96,10 +101,12 @@ def run(
 def _serve_app(runtime: Runtime, sock: socket.socket, options: ServeOptions, *, schedules: bool) -> None:
     import uvicorn
 
+    from xinyong.security.ratelimit import SharedRateLimiter
     from xinyong.web.app import create_app
 
     app = create_app(
         runtime,
+        rate_limiter=SharedRateLimiter(options.rate_limits) if options.rate_limits is not None else None,
         deadlines_every=options.deadlines_every if schedules else 0,
         push_every=options.push_every if schedules else 0,
         search_every=options.search_every if schedules else 0,
@@ -146,9 +153,14 @@ def _supervise(settings: Settings, sock: socket.socket, options: ServeOptions, c
     or SIGINT ends them all. The supervisor itself runs no thread and holds no connection, so forking
     (fast: the app is imported once, here) is safe whenever it happens."""
     from xinyong.logging import configure_logging
+    from xinyong.security.ratelimit import SharedRateLimiter
     from xinyong.web.app import create_app  # noqa: F401  (imported before forking: children share it)
 
     configure_logging(settings)
+    shared = Path(tempfile.mkdtemp(prefix="xinyong-limits-", dir=_memory_backed_dir()))
+    limits = shared / "buckets.db"
+    SharedRateLimiter(limits).close()  # made once, before the workers open it
+    options = replace(options, rate_limits=limits)
     context = multiprocessing.get_context("fork")
     roles = ["worker"] * options.workers
     if options.scheduled:
@@ -184,3 +196,9 @@ def _supervise(settings: Settings, sock: socket.socket, options: ServeOptions, c
             if process.is_alive():
                 process.kill()
         sock.close()
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _memory_backed_dir() -> str | None:
+    """/dev/shm where there is one (the buckets then never touch a disk), else the system's temp dir."""
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
