@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +62,16 @@ def test_concurrent_workers_never_grant_more_than_the_capacity(tmp_path: Path) -
     for worker in workers:
         worker.join(60)
     assert sum(allowed.get(timeout=5) for _ in workers) == 50  # 120 asked, across three processes
+
+
+def test_a_bucket_file_locked_past_the_timeout_lets_the_request_through(tmp_path: Path) -> None:
+    path = tmp_path / "buckets.db"
+    limiter = SharedRateLimiter(path)
+    limiter._conn.execute("PRAGMA busy_timeout = 50")  # not the 5 s a worker waits
+    stuck = sqlite3.connect(path, isolation_level=None)
+    stuck.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        assert limiter.hit("ip:1", THREE_A_MINUTE, now=100.0).allowed  # served, not a 500
+    finally:
+        stuck.execute("ROLLBACK")
+    assert [limiter.hit("ip:1", THREE_A_MINUTE, now=100.0).allowed for _ in range(4)] == [True] * 3 + [False]

@@ -10,6 +10,7 @@ from the caller (the runtime's clock).
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Protocol
 
 from xinyong.security.settings import Rate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,15 @@ class SharedRateLimiter:
         self._hits = 0
 
     def hit(self, key: str, rate: Rate, *, now: float) -> Decision:
+        try:
+            return self._spend(key, rate, now)
+        except sqlite3.OperationalError:
+            # The file stayed locked past the timeout (a worker stuck mid-write): serve the request rather
+            # than fail it; the limit resumes with the next hit that gets through.
+            log.warning("rate limit file busy: request let through")
+            return Decision(True)
+
+    def _spend(self, key: str, rate: Rate, now: float) -> Decision:
         with self._lock, self._write():
             tokens = self._refilled(key, rate, now)
             spent = tokens >= 1.0
