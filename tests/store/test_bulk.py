@@ -1,7 +1,9 @@
 import contextlib
 import datetime as dt
 import itertools
+import logging
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -294,4 +296,21 @@ def test_the_audit_trail_stays_append_only_inside_a_bulk_load(pg_database: str) 
         ).all()
     # Every trigger of the schema fires in every session role: a bulk load's replica role stops none.
     assert modes and {mode for _, mode in modes} == {"A"}, modes
+    engine.dispose()
+
+
+def test_without_the_grant_postgresql_checks_every_row_and_says_why(
+    pg_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine(pg_database)
+
+    @sa.event.listens_for(engine, "connect")
+    def as_a_role_without_the_grant(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET ROLE pg_signal_backend")  # a role the test role is a member of
+        dbapi_connection.commit()
+
+    with caplog.at_level(logging.WARNING, logger="xinyong.store.bulk"), bulk_transaction(engine) as conn:
+        assert conn.exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+    assert "GRANT SET ON PARAMETER session_replication_role" in caplog.text
     engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from xinyong.store.engine import SQLITE_CACHE_KIB
+
+log = logging.getLogger(__name__)
 
 UNINDEXED_LOAD_CACHE_KIB = 64 * 1024
 
@@ -117,6 +120,11 @@ def _may_replicate(conn: sa.Connection) -> bool:
         conn.info[key] = version >= 150000 and bool(
             conn.exec_driver_sql("SELECT has_parameter_privilege('session_replication_role', 'SET')").scalar()
         )
+        if not conn.info[key]:
+            log.warning(
+                "bulk loads check foreign keys row by row (slower): the database role may not set "
+                "session_replication_role; GRANT SET ON PARAMETER session_replication_role (docs/scaling.md)"
+            )
     return bool(conn.info[key])
 
 
