@@ -12,7 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -36,18 +38,17 @@ def wait_until(condition, seconds: float = 180) -> bool:  # type: ignore[no-unty
     return False
 
 
-def test_several_workers_serve_and_the_schedules_run_once(home: Path, sqlite_template: Path) -> None:
+@contextlib.contextmanager
+def serving_two_workers(
+    home: Path, sqlite_template: Path, **settings: str
+) -> Iterator[tuple[Any, int, Path]]:
+    """`xinyong serve --workers 2` on a copy of the template, its output in home/serve.log: (the process,
+    its port, the log) once both workers say they serve; ended with SIGTERM on exit."""
     home.mkdir(parents=True)
     shutil.copyfile(sqlite_template, home / "xinyong.db")
     port = free_port()
     log = home / "serve.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(SRC),
-        "XINYONG_DEADLINES_INTERVAL_S": "3600",
-        "XINYONG_PUSH_INTERVAL_S": "0.2",
-        "XINYONG_LOG_LEVEL": "info",
-    }
+    env = {**os.environ, "PYTHONPATH": str(SRC), "XINYONG_LOG_LEVEL": "info", **settings}
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "xinyong.cli", "serve", "--port", str(port), "--workers", "2"],
@@ -59,6 +60,15 @@ def test_several_workers_serve_and_the_schedules_run_once(home: Path, sqlite_tem
         assert wait_until(lambda: len(re.findall(r"process \d+ serving", log.read_text())) == 2), (
             log.read_text()
         )
+        yield server, port, log
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+
+
+def test_several_workers_serve_and_the_schedules_run_once(home: Path, sqlite_template: Path) -> None:
+    intervals = {"XINYONG_DEADLINES_INTERVAL_S": "3600", "XINYONG_PUSH_INTERVAL_S": "0.2"}
+    with serving_two_workers(home, sqlite_template, **intervals) as (server, port, log):
         assert wait_until(lambda: "schedules started" in log.read_text()), log.read_text()
         assert wait_until(lambda: _healthy(port)), log.read_text()
         time.sleep(1.5)  # several push intervals: a second scheduler would have said so by now
@@ -69,9 +79,6 @@ def test_several_workers_serve_and_the_schedules_run_once(home: Path, sqlite_tem
         assert len(scheduling) == 1 and scheduling[0] not in serving  # once, and not in a worker
         assert "search index every 60.0 s" in text  # XINYONG_SEARCH_REFRESH_INTERVAL_S's default
         assert str(server.pid) not in serving | set(scheduling)  # the supervisor only supervises
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(60)
     assert server.returncode == 0
     for pid in serving | set(scheduling):
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
@@ -97,27 +104,7 @@ def test_the_shared_socket_is_tcp_so_answers_are_not_held_back_by_nagle() -> Non
 
 
 def test_the_workers_count_one_rate_limit_together(home: Path, sqlite_template: Path) -> None:
-    home.mkdir(parents=True)
-    shutil.copyfile(sqlite_template, home / "xinyong.db")
-    port = free_port()
-    log = home / "serve.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(SRC),
-        "XINYONG_LOG_LEVEL": "info",
-        "XINYONG_RATE_PUBLIC": "4/minute",
-    }
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "xinyong.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_until(lambda: len(re.findall(r"process \d+ serving", log.read_text())) == 2), (
-            log.read_text()
-        )
+    with serving_two_workers(home, sqlite_template, XINYONG_RATE_PUBLIC="4/minute") as (_, port, log):
         assert wait_until(lambda: _healthy(port)), log.read_text()
         workers = set(re.findall(r"process (\d+) serving", log.read_text()))
         counted_in = {pid: _rate_limit_files(pid) for pid in workers}
@@ -129,9 +116,6 @@ def test_the_workers_count_one_rate_limit_together(home: Path, sqlite_template: 
             for _ in range(12)  # each on a new connection
         ]
         assert statuses.count(429) == 8 and statuses[:4] == [200] * 4, statuses
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(60)
     assert not shared.exists()  # the buckets go with the server
 
 
