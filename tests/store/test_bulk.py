@@ -245,7 +245,7 @@ def test_a_constant_reference_is_checked_too(tmp_path: Path) -> None:
 def test_sqlite_checks_every_row_again_once_a_bulk_load_is_over(tmp_path: Path, outcome: str) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     metadata.create_all(engine)
-    dangling = _identifiers([4242]).with_columns(id=pl.lit(1))
+    dangling = _identifiers([4242]).with_columns(id=pl.lit(1), created_at=pl.lit(NOW))
     with contextlib.suppress(RuntimeError), bulk_transaction(engine) as conn:
         loader = conn.connection.driver_connection
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 0  # no per-row probes
@@ -254,7 +254,7 @@ def test_sqlite_checks_every_row_again_once_a_bulk_load_is_over(tmp_path: Path, 
     with engine.connect() as conn:
         assert conn.connection.driver_connection is loader  # the pool hands back the load's connection
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
-    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+    with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"), engine.begin() as conn:
         conn.execute(
             sa.table("subject_identifiers", *map(sa.column, dangling.columns)).insert(), dangling.to_dicts()
         )
@@ -270,7 +270,7 @@ def test_postgresql_checks_every_row_again_once_a_bulk_load_is_over(pg_database:
     with engine.connect() as conn:
         assert conn.connection.driver_connection is loader
         assert conn.exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
-    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+    with pytest.raises(sa.exc.IntegrityError, match="foreign key"), engine.begin() as conn:
         conn.execute(
             sa.table(
                 "subject_identifiers",
@@ -285,9 +285,8 @@ def test_the_audit_trail_stays_append_only_inside_a_bulk_load(pg_database: str) 
     engine = make_engine(pg_database)
     for table in ("audit_log", "audit_head"):
         with pytest.raises(sa.exc.DBAPIError, match=r"审计日志不能清空"), bulk_transaction(engine) as conn:
-            conn.exec_driver_sql(
-                f"GRANT TRUNCATE ON {table} TO CURRENT_USER"
-            )  # past the privilege: the guard
+            # Past the privilege, so that what refuses is the guard.
+            conn.exec_driver_sql(f"GRANT TRUNCATE ON {table} TO CURRENT_USER")
             conn.exec_driver_sql(f"TRUNCATE {table}")
     with engine.connect() as conn:
         modes = conn.exec_driver_sql(
