@@ -259,7 +259,11 @@ def _load(
     # A failed load rolls back the drop with everything else: no path leaves the table without its indexes.
     dropped = []
     if not item_had_records and read.height >= index_after_rows and _no_records_at_all(conn):
-        dropped = drop_secondary_indexes(conn, "records")
+        # Provenance grows row for row with records: its secondary index (by batch) is deferred too.
+        dropped = [*drop_secondary_indexes(conn, "records"), *drop_secondary_indexes(conn, "record_provenance")]
+    # Rows other batches rejected that this one may correct: asked once, before this batch rejects any. A
+    # batch loading at the same time is not an earlier one, so it need not be seen part-way.
+    corrects_others = _open_rejections(conn, item.code, batch_id)
     for kept, cell_problems, prepared in checked:
         existing = _existing(conn, prepared, item.code) if item_had_records else load.NO_RECORDS
         # The checks that ask the database, in the batch's transaction: one line each.
@@ -301,7 +305,8 @@ def _load(
         summary.inserted += counts["inserted"]
         summary.updated += counts["updated"]
         summary.unchanged += counts["unchanged"]
-        _close_corrected(conn, item.code, batch_id, rows)
+        if corrects_others:
+            _close_corrected(conn, item.code, batch_id, rows)
         start += kept.height
         report("checked", start, read.height)
     build_indexes(conn, dropped)
@@ -1026,14 +1031,18 @@ def _resolve_subjects(
     return keep.scatter(todo.arg_true(), joined["__subject"])
 
 
-def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, loaded: pl.DataFrame) -> None:
-    """A rejected row is corrected once a later batch loads a row with the same source and key."""
+def _open_rejections(conn: sa.Connection, item_code: str, batch_id: int) -> bool:
+    """Whether other batches left rows of this item rejected and not yet corrected."""
     t = rejected_rows
     still_open = sa.select(t.c.id).where(
         t.c.item_code == item_code, t.c.status == "open", t.c.batch_id != batch_id
     )
-    if conn.execute(still_open.limit(1)).first() is None:
-        return
+    return conn.execute(still_open.limit(1)).first() is not None
+
+
+def _close_corrected(conn: sa.Connection, item_code: str, batch_id: int, loaded: pl.DataFrame) -> None:
+    """A rejected row is corrected once a later batch loads a row with the same source and key."""
+    t = rejected_rows
     pairs = loaded.select("source_uscc", "source_key")
     for start in range(0, pairs.height, load.CHUNK):
         chunk = pairs.slice(start, load.CHUNK)
