@@ -260,7 +260,10 @@ def _load(
     dropped = []
     if not item_had_records and read.height >= index_after_rows and _no_records_at_all(conn):
         # Provenance grows row for row with records: its secondary index (by batch) is deferred too.
-        dropped = [*drop_secondary_indexes(conn, "records"), *drop_secondary_indexes(conn, "record_provenance")]
+        dropped = [
+            *drop_secondary_indexes(conn, "records"),
+            *drop_secondary_indexes(conn, "record_provenance"),
+        ]
     # Rows other batches rejected that this one may correct: asked once, before this batch rejects any. A
     # batch loading at the same time is not an earlier one, so it need not be seen part-way.
     corrects_others = _open_rejections(conn, item.code, batch_id)
