@@ -236,3 +236,57 @@ def test_a_department_answers_a_proposal_and_the_credit_office_publishes_it(
     with runtime.engine.begin() as conn:
         answer = check(conn, runtime, code=COMPANY, matter="CZZJ", principal=principal)
     assert "HB-SXBZXR-CZZJ" in [m["code"] for m in answer["measures"]]
+
+
+def test_a_clerk_proposes_a_memorandum_with_two_measures_from_the_page(
+    served: tuple[str, Casework],  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    base, case = served
+    case.rights.clock.set("2026-09-01T09:00:00")
+    clerk = signed_in(browser, base, "wuhan-gov")[0].new_page()
+    clerk.goto(f"{base}/memoranda")
+    no_sideways_scroll(clerk)
+    form = clerk.locator("form.propose-form")
+    # The script shows the fields of the kind chosen.
+    form.get_by_label("为已有备忘录增加措施").check()
+    assert (
+        form.get_by_label("已有备忘录", exact=True).is_visible()
+        and not form.get_by_label("备忘录名称").is_visible()
+    )
+    form.get_by_label("新的联合奖惩备忘录").check()
+    assert (
+        form.get_by_label("备忘录名称").is_visible()
+        and not form.get_by_label("已有备忘录", exact=True).is_visible()
+    )
+    form.get_by_label("备忘录代码").fill("HB-SXBZXR-2026")
+    form.get_by_label("备忘录名称").fill("湖北省失信被执行人联合惩戒备忘录（试行）")
+    form.get_by_label("文号").fill("鄂信用办〔2026〕1号")
+    form.get_by_label("失信被执行人名单", exact=False).first.check()
+    form.get_by_label("依据来源（文件、条款）").fill("鄂信用办〔2026〕1号 第三条")
+    for index, (code, content, matter) in enumerate(
+        [
+            ("HB-SXBZXR-CZZJ", "限制申请省级财政性资金支持", "CZZJ"),
+            ("HB-SXBZXR-ZBTB", "限制参与省内招标投标", "ZBTB"),
+        ]
+    ):
+        if index:
+            form.get_by_role("button", name="再添加一项措施").click()
+        fields = form.locator(f'fieldset.measure-fields[data-index="{index}"]')
+        fields.get_by_label("措施代码").fill(code)
+        fields.get_by_label("措施内容（中文）").fill(content)
+        fields.get_by_label("措施内容（英文）").fill("restricted")
+        fields.get_by_label("依据", exact=True).fill("《湖北省社会信用信息管理条例》第三十一条")
+        fields.get_by_label("实施部门").fill(ENV_BUREAU[1])
+        fields.locator(f'input[value="{matter}"]').check()
+    assert form.locator("fieldset.measure-fields").count() == 2
+    shot(clerk, "apply-07-memorandum-propose")
+    form.get_by_role("button", name="提交发起").click()
+    clerk.wait_for_url("**/memoranda")
+    ours = clerk.locator("article.proposal[data-state='responding']")
+    assert ours.count() == 1
+    text = ours.inner_text()
+    assert "HB-SXBZXR-CZZJ" in text and "HB-SXBZXR-ZBTB" in text and "待响应" in text
+    with case.runtime.engine.connect() as conn:
+        (made,) = proposals.list_proposals(conn, awaiting=ENV_BUREAU[0])
+    assert [m["matters"] for m in made["draft"]["measures"]] == [["CZZJ"], ["ZBTB"]]

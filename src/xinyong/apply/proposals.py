@@ -372,13 +372,21 @@ def show(conn: sa.Connection, *, proposal_id: int) -> dict[str, Any]:
 
 
 def list_proposals(
-    conn: sa.Connection, *, state: str | None = None, awaiting: str | None = None, limit: int = 200
+    conn: sa.Connection,
+    *,
+    state: str | None = None,
+    awaiting: str | None = None,
+    proposed_by: str | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Proposals, newest first; `awaiting=USCC`: those still waiting for that department's answer."""
+    """Proposals, newest first; `awaiting=USCC`: those still waiting for that department's answer;
+    `proposed_by=USCC`: those that organisation proposed."""
     p, r = memo_proposals, memo_responses
     query = sa.select(p.c.id)
     if state:
         query = query.where(p.c.state == state)
+    if proposed_by:
+        query = query.where(p.c.proposed_by_uscc == proposed_by)
     if awaiting:
         query = query.where(
             p.c.state == "responding",

@@ -20,12 +20,24 @@ import sqlalchemy as sa
 
 from xinyong.clock import CHINA, Clock
 from xinyong.problems import Problem
-from xinyong.security.errors import AccessDenied, PurposeRequired
+from xinyong.security.errors import AccessDenied, PurposeRequired, SecurityError
 from xinyong.security.models import agency_qualifications
 from xinyong.security.principal import Principal
 from xinyong.security.roles import LEVELS, AudienceName, Grant, RoleBook, load_roles
 from xinyong.store.tables import organisations
 from xinyong.subjects.models import subject_identifiers, subjects
+
+
+def holds(principal: Principal | None, permission: str) -> bool:
+    """Whether the role holds `permission` at all (what a page shows: a link, a form); the action checks
+    again, against the object."""
+    if principal is None:
+        return False
+    try:
+        check(principal, permission, route=True)
+    except SecurityError:
+        return False
+    return True
 
 
 def check(

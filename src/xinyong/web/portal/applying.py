@@ -2,7 +2,9 @@
 functions as the API and the command line.
 
     GET  /memoranda                          发起响应: proposals awaiting my organisation's answer (a
-                                             department), or every proposal awaiting answers (credit office)
+                                             department), or every proposal awaiting answers (credit office);
+                                             the form to propose, and what my organisation proposed
+    POST /memoranda                          propose a memorandum or measures for one (form: memo_form.py)
     POST /memoranda/{id}/respond             accept | decline (with a reason)
     POST /memoranda/{id}/publish             the credit office publishes
     POST /memoranda/{id}/withdraw            the credit office withdraws (with a reason)
@@ -22,19 +24,24 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.apply import cases, proposals
 from xinyong.apply.catalogue import load_catalogue
+from xinyong.apply.proposals import active_catalogue
 from xinyong.disclose.views import policy_of
 from xinyong.policy import WorkdayCalendar
 from xinyong.problems import ProblemError
 from xinyong.rights.casework_views import store_files, uploaded
 from xinyong.runtime import Runtime
+from xinyong.security.access import holds
 from xinyong.security.errors import SecurityError
 from xinyong.security.principal import Principal
+from xinyong.subjects.models import SUBJECT_KINDS
 from xinyong.web.deps import permission, runtime_of
 from xinyong.web.params import MAX_ROW_ID, RowId
 from xinyong.web.portal.casework import _page, _refused
+from xinyong.web.portal.memo_form import draft_from_form
 from xinyong.web.portal.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -61,12 +68,40 @@ def _change(request: Request, work: Callable[[sa.Connection, Runtime], Any], the
 def memoranda_page(request: Request, principal: Principal = permission("memo.read")) -> HTMLResponse:
     runtime = runtime_of(request)
     platform = principal.role in PLATFORM
+    may_propose = holds(principal, "memo.propose")
+    own = principal.organisation_uscc or "-"
     with runtime.engine.connect() as conn:
-        mine = proposals.list_proposals(conn, awaiting=principal.organisation_uscc or "-")
+        mine = proposals.list_proposals(conn, awaiting=own)
         responding = proposals.list_proposals(conn, state="responding") if platform else []
+        ours = proposals.list_proposals(conn, proposed_by=own) if may_propose else []
+        active = active_catalogue(conn) if may_propose else None
     return _page(
-        request, "portal/memoranda.html", "memoranda", mine=mine, responding=responding, platform=platform
+        request,
+        "portal/memoranda.html",
+        "memoranda",
+        mine=mine,
+        responding=responding,
+        ours=ours,
+        platform=platform,
+        may_propose=may_propose,
+        catalogue=active,
+        subject_kinds=SUBJECT_KINDS,
     )
+
+
+@router.post("/memoranda")
+async def propose_page(request: Request, principal: Principal = permission("memo.propose")) -> Response:
+    """发起: the form's draft goes to the same service as the API's; a refusal says what to mend."""
+    draft = draft_from_form(await request.form())
+    policy = policy_of(request)
+
+    def work(conn: sa.Connection, runtime: Runtime) -> Any:
+        calendar = WorkdayCalendar.for_home(runtime.settings.home)
+        return proposals.propose(
+            conn, draft=draft, principal=principal, clock=runtime.clock, policy=policy, calendar=calendar
+        )
+
+    return await run_in_threadpool(_change, request, work, "/memoranda")
 
 
 @router.post("/memoranda/{proposal_id}/respond")
