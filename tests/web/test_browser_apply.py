@@ -281,8 +281,20 @@ def test_a_clerk_proposes_a_memorandum_with_two_measures_from_the_page(
         fields.locator(f'input[value="{matter}"]').check()
     assert form.locator("fieldset.measure-fields").count() == 2
     shot(clerk, "apply-07-memorandum-propose")
+    # A department that is not registered: the page says so, with the form as it was filled.
+    second = form.locator('fieldset.measure-fields[data-index="1"]')
+    second.get_by_label("实施部门").fill("不存在的单位")
     form.get_by_role("button", name="提交发起").click()
-    clerk.wait_for_url("**/memoranda")
+    alert = clerk.get_by_role("alert")
+    assert "未能办理" in alert.inner_text() and "不存在的单位" in alert.inner_text()
+    form = clerk.locator("form.propose-form")
+    assert form.get_by_label("备忘录名称").input_value() == "湖北省失信被执行人联合惩戒备忘录（试行）"
+    second = form.locator('fieldset.measure-fields[data-index="1"]')
+    assert second.get_by_label("措施代码").input_value() == "HB-SXBZXR-ZBTB"
+    assert second.locator('input[value="ZBTB"]').is_checked()
+    second.get_by_label("实施部门").fill(ENV_BUREAU[1])
+    form.get_by_role("button", name="提交发起").click()
+    clerk.wait_for_url("**/memoranda#our-proposals")
     ours = clerk.locator("article.proposal[data-state='responding']")
     assert ours.count() == 1
     text = ours.inner_text()

@@ -4,6 +4,7 @@ to the same service as the API's; a mistake is refused with what to mend, and no
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -180,8 +181,24 @@ def test_a_mistake_is_refused_with_what_to_mend_and_nothing_is_stored(
     fields += [(k, v) for k, v in change.items() if v is not None]
     refused = gov.post("/memoranda", data=as_form([*fields, ("csrf_token", token(form))]), headers=HTML)
     assert refused.status_code == 422 and "未能办理" in refused.text and says in refused.text
+    # The page comes back with the form as it was filled: only the mistake needs mending.
+    assert 'value="HB-TEST-2026"' in refused.text and 'value="HB-TEST-0"' in refused.text
+    assert 'name="measure-0-subject_kinds" value="other_org" checked' in refused.text
+    assert 'value="natural_person" checked' not in refused.text  # the clerk unticked it
     with case.runtime.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(memo_proposals)).scalar_one() == 0
+
+
+def test_the_form_comes_back_with_every_measure_sent(case: Casework) -> None:
+    """Measures sent as 0 and 3 (1 and 2 were left blank) come back as two fieldsets, each as filled."""
+    case.at("2026-09-30T09:00:00")
+    gov = clerk(case)
+    form = page(gov, "/memoranda")
+    fields = [*NEW, *measure(0), *measure(3, code="HB-TEST-3", effect="reward", matters=["NOPE"])]
+    refused = gov.post("/memoranda", data=as_form([*fields, ("csrf_token", token(form))]), headers=HTML)
+    assert refused.status_code == 422 and "NOPE" in refused.text
+    assert re.findall(r'fieldset class="measure-fields" data-index="(\d+)"', refused.text) == ["0", "3"]
+    assert 'value="HB-TEST-3"' in refused.text and '<option value="reward" selected>' in refused.text
 
 
 def test_without_the_forms_token_nothing_is_proposed(case: Casework) -> None:

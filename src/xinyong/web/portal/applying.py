@@ -41,7 +41,8 @@ from xinyong.subjects.models import SUBJECT_KINDS
 from xinyong.web.deps import permission, runtime_of
 from xinyong.web.params import MAX_ROW_ID, RowId
 from xinyong.web.portal.casework import _page, _refused
-from xinyong.web.portal.memo_form import draft_from_form
+from xinyong.web.portal.i18n import language
+from xinyong.web.portal.memo_form import Filled, draft_from_form
 from xinyong.web.portal.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +67,17 @@ def _change(request: Request, work: Callable[[sa.Connection, Runtime], Any], the
 
 @router.get("/memoranda")
 def memoranda_page(request: Request, principal: Principal = permission("memo.read")) -> HTMLResponse:
+    return _memoranda(request, principal)
+
+
+def _memoranda(
+    request: Request,
+    principal: Principal,
+    *,
+    refusal: ProblemError | None = None,
+    filled: Filled | None = None,
+) -> HTMLResponse:
+    """The page; after a refused proposal, with the refusal on top and the form as the clerk filled it."""
     runtime = runtime_of(request)
     platform = principal.role in PLATFORM
     may_propose = holds(principal, "memo.propose")
@@ -75,10 +87,14 @@ def memoranda_page(request: Request, principal: Principal = permission("memo.rea
         responding = proposals.list_proposals(conn, state="responding") if platform else []
         ours = proposals.list_proposals(conn, proposed_by=own) if may_propose else []
         active = active_catalogue(conn) if may_propose else None
+    lang = language(request)
     return _page(
         request,
         "portal/memoranda.html",
         "memoranda",
+        status=getattr(refusal, "status", 422) if refusal is not None else 200,
+        refusal=[p.message(lang) for p in refusal.problems] if refusal is not None else [],
+        filled=filled or Filled(),
         mine=mine,
         responding=responding,
         ours=ours,
@@ -91,17 +107,29 @@ def memoranda_page(request: Request, principal: Principal = permission("memo.rea
 
 @router.post("/memoranda")
 async def propose_page(request: Request, principal: Principal = permission("memo.propose")) -> Response:
-    """发起: the form's draft goes to the same service as the API's; a refusal says what to mend."""
-    draft = draft_from_form(await request.form())
+    """发起: the form's draft goes to the same service as the API's; a refusal comes back on the page, with
+    the form as it was filled."""
+    form = await request.form()
+    draft = draft_from_form(form)
     policy = policy_of(request)
 
-    def work(conn: sa.Connection, runtime: Runtime) -> Any:
-        calendar = WorkdayCalendar.for_home(runtime.settings.home)
-        return proposals.propose(
-            conn, draft=draft, principal=principal, clock=runtime.clock, policy=policy, calendar=calendar
-        )
+    def propose() -> Response:
+        runtime = runtime_of(request)
+        try:
+            with runtime.engine.begin() as conn:
+                proposals.propose(
+                    conn,
+                    draft=draft,
+                    principal=principal,
+                    clock=runtime.clock,
+                    policy=policy,
+                    calendar=WorkdayCalendar.for_home(runtime.settings.home),
+                )
+        except ProblemError as refusal:
+            return _memoranda(request, principal, refusal=refusal, filled=Filled.of(form))
+        return RedirectResponse("/memoranda#our-proposals", status_code=303)
 
-    return await run_in_threadpool(_change, request, work, "/memoranda")
+    return await run_in_threadpool(propose)
 
 
 @router.post("/memoranda/{proposal_id}/respond")

@@ -303,6 +303,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "measure_source": ("措施依据来源（空则同备忘录）", "Measure's source (blank: the memorandum's)"),
     "add_measure": ("再添加一项措施", "Add another measure"),
     "propose_submit": ("提交发起", "Propose"),
+    "propose_mend": ("修改后重新提交", "Mend the form and submit again"),
     "our_proposals": ("本单位发起的", "Proposed by my organisation"),
     "no_own_proposals": ("本单位尚未发起备忘录。", "My organisation has proposed nothing yet."),
     "proposal_responding": ("响应中", "awaiting answers"),

@@ -3,13 +3,15 @@ shape the API's `POST /api/v1/memoranda` sends as JSON, so the page and the API 
 
 A clerk fills the memorandum's fields once and one fieldset per measure (`measure-N-…`, N from 0; the page's
 script adds fieldsets, and a page without script still sends the first). A measure left wholly blank is
-skipped; anything else goes to the service as typed, which says what is wrong.
+skipped; anything else goes to the service as typed, which says what is wrong — and the page comes back
+with what was typed (`Filled`), so that only the mistake needs mending.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 MAX_MEASURES = 50  # apply.proposals.Draft.measures
@@ -80,8 +82,8 @@ def _measure(
     return measure
 
 
-def _measure_indexes(form: Form) -> list[int]:
-    found = {int(m.group(1)) for key in form if isinstance(key, str) and (m := _MEASURE_KEY.match(key))}
+def _measure_indexes(names: Iterable[Any]) -> list[int]:
+    found = {int(m.group(1)) for key in names if isinstance(key, str) and (m := _MEASURE_KEY.match(key))}
     # One more than a draft may hold, so that the service says "too many" rather than measures vanishing.
     return sorted(found)[: MAX_MEASURES + 1]
 
@@ -93,3 +95,28 @@ def _text(form: Form | Mapping[str, Any], key: str) -> str:
 
 def _texts(form: Form, key: str) -> list[str]:
     return [v.strip() for v in form.getlist(key) if isinstance(v, str) and v.strip()]
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What the clerk typed, for the form shown again beside a refusal; empty for a fresh form, which then
+    shows its defaults."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, form: Form) -> Filled:
+        names = [k for k in form if isinstance(k, str)]
+        return cls({k: [v for v in form.getlist(k) if isinstance(v, str)] for k in names})
+
+    def value(self, name: str, default: str = "") -> str:
+        values = self.fields.get(name)
+        return values[0] if values else default
+
+    def checked(self, name: str, value: str, *, default: bool = False) -> bool:
+        return value in self.fields.get(name, []) if self.fields else default
+
+    @property
+    def measures(self) -> list[int]:
+        """The measure fieldsets to show: those sent, or the first."""
+        return _measure_indexes(self.fields) or [0]

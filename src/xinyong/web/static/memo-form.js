@@ -21,15 +21,18 @@
   var template = list.querySelector("fieldset.measure-fields");
   button.hidden = false;
   button.addEventListener("click", function () {
-    var index = list.querySelectorAll("fieldset.measure-fields").length;
-    if (index >= MAX_MEASURES) { return; }
+    var shown = list.querySelectorAll("fieldset.measure-fields");
+    if (shown.length >= MAX_MEASURES) { return; }
+    // A form shown again after a refusal may skip numbers (a blank measure is not sent): take the next free.
+    var index = 0;
+    shown.forEach(function (el) { index = Math.max(index, Number(el.getAttribute("data-index")) + 1); });
     var copy = template.cloneNode(true);
     copy.setAttribute("data-index", String(index));
-    copy.querySelector(".measure-number").textContent = String(index + 1);
+    copy.querySelector(".measure-number").textContent = String(shown.length + 1);
     copy.querySelectorAll("[id], [name], [for]").forEach(function (el) {
       ["id", "name", "for"].forEach(function (attr) {
         var value = el.getAttribute(attr);
-        if (value) { el.setAttribute(attr, value.replace(/^measure-0-/, "measure-" + index + "-")); }
+        if (value) { el.setAttribute(attr, value.replace(/^measure-\d+-/, "measure-" + index + "-")); }
       });
     });
     copy.querySelectorAll("input[type=text], input:not([type]), textarea").forEach(function (el) { el.value = ""; });
@@ -37,6 +40,6 @@
     copy.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
     list.appendChild(copy);
     copy.querySelector("input").focus();
-    if (index + 1 >= MAX_MEASURES) { button.hidden = true; }
+    if (shown.length + 1 >= MAX_MEASURES) { button.hidden = true; }
   });
 })();
