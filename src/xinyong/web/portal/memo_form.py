@@ -10,7 +10,7 @@ with what was typed (`Filled`), so that only the mistake needs mending.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -88,7 +88,7 @@ def _measure_indexes(names: Iterable[Any]) -> list[int]:
     return sorted(found)[: MAX_MEASURES + 1]
 
 
-def _text(form: Form | Mapping[str, Any], key: str) -> str:
+def _text(form: Form, key: str) -> str:
     value = form.get(key)
     return value.strip() if isinstance(value, str) else ""
 
